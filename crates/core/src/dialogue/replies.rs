@@ -1,0 +1,201 @@
+//! The Italian the receptionist speaks: fixed phrases and replies built from
+//! the business's data. Short sentences that read well on the phone, numbers
+//! in words.
+
+use jiff::civil::{Date, Weekday};
+
+use super::BusinessInfo;
+use crate::booking::{holidays, Service, TimeRange, Vertical};
+use crate::speak;
+use crate::text::capitalize;
+
+pub const EMERGENCY: &str =
+    "Se si tratta di un'emergenza, chiami subito il 118 o si rechi al pronto soccorso più vicino.";
+pub const GOODBYE: &str = "Grazie a lei e buona giornata!";
+pub const HUMAN: &str = "Certo. Ho registrato la sua richiesta: un collega la richiamerà appena possibile.";
+pub const ANYTHING_ELSE: &str = "Posso aiutarla in qualcos'altro?";
+pub const HOW_CAN_I_HELP: &str = "Come posso aiutarla? Posso prenotare, spostare o cancellare un appuntamento, o rispondere alle sue domande.";
+pub const ASK_WHEN: &str = "Per quale giorno e a che ora preferisce?";
+pub const ASK_WHEN_AGAIN: &str = "Mi dice un giorno, per esempio domani o giovedì pomeriggio? Oppure le cerco la prima disponibilità.";
+pub const ASK_OTHER_WHEN: &str = "Nessun problema. Quale altro giorno o orario preferisce?";
+pub const ASK_NAME: &str = "Mi dice il suo nome e cognome, per favore?";
+pub const ASK_NAME_AGAIN: &str = "Scusi, non ho capito il nome. Può ripetere nome e cognome?";
+pub const ASK_PHONE: &str = "Mi lascia un numero di telefono?";
+pub const ASK_PHONE_AGAIN: &str = "Non ho capito il numero. Può ripeterlo, cifra per cifra?";
+pub const ASK_PHONE_FOR_LOOKUP: &str = "Mi dice il numero di telefono con cui ha prenotato?";
+pub const CHOOSE_AGAIN: &str = "Quale orario preferisce tra quelli che le ho proposto? Può dire per esempio: la prima.";
+pub const CHOOSE_APPOINTMENT_AGAIN: &str = "Quale appuntamento intende? Può dire per esempio: il primo.";
+pub const KEPT: &str = "Va bene, l'appuntamento resta confermato. Posso aiutarla in qualcos'altro?";
+pub const WHAT_TO_CHANGE: &str = "D'accordo. Quale giorno o orario preferisce?";
+pub const CONFIRM_AGAIN: &str = "Mi conferma? Risponda sì o no.";
+pub const GUIDED_BOOK: &str = "Proviamo così: desidera prenotare un appuntamento? Risponda sì o no.";
+pub const GUIDED_MENU: &str = "Posso spostare o cancellare un appuntamento, dirle orari e prezzi, o farla richiamare da un collega. Cosa preferisce?";
+pub const WAITLISTED: &str = "L'ho messa in lista d'attesa: la contatteremo appena si libera un posto.";
+pub const NO_CLIENT: &str = "Non trovo clienti con questo numero. Può verificare il numero, oppure posso prenotare un nuovo appuntamento.";
+pub const NO_APPOINTMENTS: &str = "Non trovo appuntamenti in programma a suo nome. Posso aiutarla in altro modo?";
+pub const NO_HISTORY: &str = "Non trovo appuntamenti passati a suo nome.";
+pub const NOT_UNDERSTOOD: &str = "Mi scusi, non ho capito. Può ripetere con altre parole?";
+pub const NOT_UNDERSTOOD_IN_FLOW: &str = "Mi scusi, non ho capito. Può ripetere?";
+pub const SLOT_JUST_TAKEN: &str = "Mi dispiace, quell'orario è appena stato occupato.";
+pub const TECHNICAL_PROBLEM: &str = "Mi scusi, ho un problema tecnico a registrare. Riprovo? Mi dica sì per riprovare.";
+pub const NOTHING_FREE: &str = "Mi dispiace, non trovo posti liberi in quel periodo. Vuole che la metta in lista d'attesa?";
+
+/// "Buongiorno Mario, …" or the plain business greeting.
+pub fn greeting(info: &BusinessInfo, first_name: Option<&str>) -> String {
+    match first_name {
+        Some(n) => format!("Buongiorno {n}, bentornato da {}! Come posso aiutarla?", info.business.name),
+        None => format!("Buongiorno, {}. Come posso aiutarla?", info.business.name),
+    }
+}
+
+/// "a, b o c".
+pub fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} o {last}", init.join(", ")),
+    }
+}
+
+/// Offered times on the same day said once: "domani alle nove, alle dieci o
+/// alle undici".
+pub fn compact_when_list(items: &[String]) -> String {
+    let mut out = Vec::new();
+    let mut last_day = "";
+    for it in items {
+        let (day, time) = match it.find(" all") {
+            Some(i) => it.split_at(i),
+            None => (it.as_str(), ""),
+        };
+        let day = if day.ends_with(" a") { &day[..day.len() - 2] } else { day };
+        if day == last_day && !time.is_empty() {
+            out.push(time.trim().to_string());
+        } else {
+            out.push(it.clone());
+        }
+        last_day = day;
+    }
+    list(&out)
+}
+
+/// "Per quale servizio? Offriamo taglio donna, piega, colore…"
+pub fn ask_service(info: &BusinessInfo) -> String {
+    format!("Per quale servizio? Offriamo {}.", services_list(info))
+}
+
+/// What to say when the service asked for is not offered.
+pub fn unknown_service(info: &BusinessInfo) -> String {
+    format!("Mi dispiace, questo servizio non lo offriamo. Offriamo {}. Quale desidera?", services_list(info))
+}
+
+fn services_list(info: &BusinessInfo) -> String {
+    let names: Vec<String> = info.services.iter().take(6).map(|s| s.name.to_lowercase()).collect();
+    let more = if info.services.len() > 6 { " e altro ancora" } else { "" };
+    format!("{}{more}", list(&names))
+}
+
+/// A request that belongs to another kind of business.
+pub fn foreign_vertical(info: &BusinessInfo, v: Vertical) -> String {
+    let what = match v {
+        Vertical::Salone => "un parrucchiere",
+        Vertical::Wellness => "un centro benessere",
+        Vertical::Medical => "uno studio medico",
+        Vertical::Auto => "un'officina",
+    };
+    format!(
+        "Mi dispiace, {} non se ne occupa: per questo deve rivolgersi a {what}. Da noi può prenotare {}.",
+        info.business.name,
+        services_list(info)
+    )
+}
+
+/// The address.
+pub fn address(info: &BusinessInfo) -> String {
+    format!("Ci trova in {}.", info.business.address)
+}
+
+/// A price, or a short price list when no service was named.
+pub fn price(info: &BusinessInfo, service: Option<&Service>) -> String {
+    match service {
+        Some(s) => format!("{} costa {} e dura {}.", s.name, speak::price(s.price_cents), speak::duration(s.duration_min)),
+        None => {
+            let items: Vec<String> = info
+                .services
+                .iter()
+                .take(4)
+                .map(|s| format!("{} {}", s.name.to_lowercase(), speak::price(s.price_cents)))
+                .collect();
+            format!("Qualche prezzo: {}. Per quale servizio le interessa?", items.join(", "))
+        }
+    }
+}
+
+fn ranges_text(ranges: &[TimeRange]) -> String {
+    let parts: Vec<String> =
+        ranges.iter().map(|r| format!("dalle {} alle {}", speak::time(r.start), speak::time(r.end))).collect();
+    parts.join(" e ")
+}
+
+fn day_ranges(info: &BusinessInfo, w: Weekday) -> Vec<TimeRange> {
+    let mut r: Vec<TimeRange> = info.business.hours.iter().filter(|h| h.weekday == w).map(|h| h.range).collect();
+    r.sort_by_key(|x| x.start);
+    r
+}
+
+/// Opening hours: of one day when `day` is given (holidays and closures
+/// included), otherwise the week grouped by equal hours.
+pub fn opening_hours(info: &BusinessInfo, day: Option<Date>, today: Date) -> String {
+    if let Some(d) = day {
+        let when = speak::date(d, today);
+        if info.business.rules.closed_on_public_holidays {
+            if let Some(h) = holidays::italian_public_holiday(d) {
+                return format!("{} siamo chiusi per {h}.", capitalize(&when));
+            }
+        }
+        if let Some(c) = info.business.closures.iter().find(|c| c.from <= d && d <= c.to && c.range.is_none()) {
+            return format!("{} siamo chiusi ({}).", capitalize(&when), c.reason.to_lowercase());
+        }
+        let r = day_ranges(info, d.weekday());
+        return if r.is_empty() {
+            format!("{} siamo chiusi.", capitalize(&when))
+        } else {
+            format!("{} siamo aperti {}.", capitalize(&when), ranges_text(&r))
+        };
+    }
+    let days = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+        Weekday::Sunday,
+    ];
+    // Group consecutive weekdays with the same hours.
+    let mut groups: Vec<(Weekday, Weekday, Vec<TimeRange>)> = Vec::new();
+    for w in days {
+        let r = day_ranges(info, w);
+        if r.is_empty() {
+            continue;
+        }
+        match groups.last_mut() {
+            Some((_, last, rr)) if *rr == r && last.next() == w => *last = w,
+            _ => groups.push((w, w, r)),
+        }
+    }
+    if groups.is_empty() {
+        return "Al momento non ho orari di apertura da comunicarle.".to_string();
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(a, b, r)| {
+            if a == b {
+                format!("il {} {}", speak::weekday(*a), ranges_text(r))
+            } else {
+                format!("dal {} al {} {}", speak::weekday(*a), speak::weekday(*b), ranges_text(r))
+            }
+        })
+        .collect();
+    format!("Siamo aperti {}.", parts.join("; "))
+}
+

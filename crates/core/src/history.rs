@@ -1,0 +1,81 @@
+//! Records the conversation leaves behind: chat turns, waitlist entries,
+//! callback requests.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::booking::{Channel, Id};
+use crate::nlu::{Intent, Layer};
+
+/// Who spoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The caller / chat user.
+    User,
+    /// Fluxion.
+    Assistant,
+}
+
+impl Role {
+    /// Database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// One line of the chat history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatTurn {
+    /// Conversation id (HTTP `session_id`, call SID…).
+    pub session_id: String,
+    /// Known client, if any.
+    pub client_id: Option<Id>,
+    /// Speaker.
+    pub role: Role,
+    /// What was said.
+    pub text: String,
+    /// Intent understood (user turns).
+    pub intent: Option<Intent>,
+    /// Layer that answered (user turns).
+    pub layer: Option<Layer>,
+    /// Processing time of the turn in µs.
+    pub latency_us: u64,
+    /// When it was said.
+    pub at: Timestamp,
+    /// Channel of the conversation.
+    pub channel: Channel,
+}
+
+/// Somebody wanted a slot and none fitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistEntry {
+    /// Client, when known.
+    pub client_id: Option<Id>,
+    /// Service wanted.
+    pub service_id: Id,
+    /// Preferred operator.
+    pub operator_id: Option<Id>,
+    /// Preferred local day (YYYY-MM-DD) or free text.
+    pub preference: String,
+    /// When it was asked.
+    pub created_at: Timestamp,
+}
+
+/// A caller asked for a human; staff should call back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackRequest {
+    /// Client, when known.
+    pub client_id: Option<Id>,
+    /// Number to call back (E.164), when known.
+    pub phone: Option<String>,
+    /// Conversation it came from.
+    pub session_id: String,
+    /// Why (last user text).
+    pub reason: String,
+    /// When it was asked.
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,17 @@
+//! Fluxion's core: the receptionist without I/O.
+//!
+//! - [`nlu`]: understanding one Italian turn (L0 patterns → L1 intent → L2
+//!   slots → L3 FAQ, a seam for L4).
+//! - [`booking`]: businesses, services, operators, appointments, the
+//!   availability rules and the storage port.
+//! - [`dialogue`]: the per-session state machine that turns understood turns
+//!   into actions and Italian replies.
+//! - [`speak`]: dates, times and prices as spoken Italian.
+
+pub mod booking;
+pub mod dialogue;
+pub mod faq;
+pub mod history;
+pub mod nlu;
+pub mod speak;
+pub mod text;

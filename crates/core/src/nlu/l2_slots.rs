@@ -1,0 +1,392 @@
+//! L2: slot filling. Finds in one turn the service (fuzzy match against the
+//! business's services and synonyms), the operator's name, the caller's name,
+//! an Italian phone number (normalised to E.164), an email address, and the
+//! date/time (delegated to [`super::datetime`]).
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use strsim::jaro_winkler;
+
+use super::{datetime, numbers, Slots};
+use crate::booking::{Operator, Service, Vertical};
+use crate::text::{capitalize, fold, normalize, words};
+
+/// The business's vocabulary, normalised once.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    services: Vec<ServiceTerms>,
+    operators: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct ServiceTerms {
+    name: String,
+    /// Normalised variants (name and synonyms), each split in words.
+    variants: Vec<Vec<String>>,
+}
+
+/// Minimum Jaro-Winkler similarity for a word to match a catalogue word it
+/// is not equal to (typos, STT slips: "tagio" ~ "taglio").
+const FUZZY: f64 = 0.92;
+
+impl Catalog {
+    /// Builds the catalogue from the business's services and operators.
+    pub fn new(services: &[Service], operators: &[Operator]) -> Self {
+        let services = services
+            .iter()
+            .map(|s| ServiceTerms {
+                name: s.name.clone(),
+                variants: std::iter::once(&s.name)
+                    .chain(s.synonyms.iter())
+                    .map(|v| words(&normalize(v)).map(str::to_string).collect::<Vec<_>>())
+                    .filter(|v| !v.is_empty())
+                    .collect(),
+            })
+            .collect();
+        let operators = operators.iter().map(|o| (normalize(&o.name), o.name.clone())).collect();
+        Catalog { services, operators }
+    }
+
+    /// Service names, in catalogue order.
+    pub fn service_names(&self) -> impl Iterator<Item = &str> {
+        self.services.iter().map(|s| s.name.as_str())
+    }
+
+    /// The best service mentioned in the normalised words: the variant with the
+    /// most matched words wins (exact matches beat fuzzy ones). `None` when
+    /// nothing matches.
+    pub fn find_service(&self, ws: &[&str]) -> Option<&str> {
+        let mut best: Option<(usize, f64, &str)> = None;
+        for s in &self.services {
+            for v in &s.variants {
+                if let Some(score) = match_phrase(ws, v) {
+                    let key = (v.len(), score);
+                    if best.is_none_or(|(n, sc, _)| key.0 > n || (key.0 == n && key.1 > sc)) {
+                        best = Some((key.0, key.1, &s.name));
+                    }
+                }
+            }
+        }
+        best.map(|(_, _, name)| name)
+    }
+
+    /// The operator named in the normalised words, unless the name is the
+    /// caller's own ("sono Giulia").
+    pub fn find_operator(&self, ws: &[&str]) -> Option<&str> {
+        for (i, w) in ws.iter().enumerate() {
+            let own = i > 0 && matches!(ws[i - 1], "sono" | "chiamo");
+            if own {
+                continue;
+            }
+            for (norm, name) in &self.operators {
+                if *w == norm || (w.len() >= 5 && jaro_winkler(w, norm) >= 0.95) {
+                    return Some(name);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Finds the phrase `v` as consecutive words in `ws`; returns the mean
+/// similarity (1.0 for exact).
+fn match_phrase(ws: &[&str], v: &[String]) -> Option<f64> {
+    if v.is_empty() || ws.len() < v.len() {
+        return None;
+    }
+    let mut best: Option<f64> = None;
+    for start in 0..=ws.len() - v.len() {
+        let mut total = 0.0;
+        let mut ok = true;
+        for (w, t) in ws[start..start + v.len()].iter().zip(v) {
+            let sim = if *w == t { 1.0 } else if t.len() >= 5 { jaro_winkler(w, t) } else { 0.0 };
+            if sim < FUZZY {
+                ok = false;
+                break;
+            }
+            total += sim;
+        }
+        if ok {
+            let score = total / v.len() as f64;
+            best = Some(best.map_or(score, |b: f64| b.max(score)));
+        }
+    }
+    best
+}
+
+/// Words that show a service belongs to another vertical than the business's
+/// ("vorrei fare il tagliando" to a hair salon).
+const VERTICAL_WORDS: [(Vertical, &[&str]); 4] = [
+    (Vertical::Salone, &["taglio", "piega", "tinta", "colore", "meches", "balayage", "shampoo", "barba", "permanente", "capelli", "parrucchiere"]),
+    (Vertical::Wellness, &["massaggio", "massaggi", "sauna", "spa", "manicure", "pedicure", "ceretta", "epilazione", "trattamento viso", "idromassaggio"]),
+    (Vertical::Medical, &["visita", "ecografia", "analisi", "prelievo", "dentista", "otturazione", "elettrocardiogramma", "ecg", "medico", "dottore", "ricetta"]),
+    (Vertical::Auto, &["tagliando", "gomme", "pneumatici", "revisione", "freni", "carrozzeria", "olio motore", "cambio olio", "meccanico", "frizione", "batteria", "marmitta", "macchina", "auto"]),
+];
+
+/// The other vertical a request clearly belongs to, if any: a word of another
+/// vertical's vocabulary and none of the business's own services matched.
+pub fn foreign_vertical(normalized: &str, own: Vertical) -> Option<Vertical> {
+    let ws: Vec<&str> = words(normalized).collect();
+    VERTICAL_WORDS.iter().filter(|(v, _)| *v != own).find_map(|(v, terms)| {
+        terms
+            .iter()
+            .any(|t| {
+                let tw: Vec<String> = t.split(' ').map(str::to_string).collect();
+                match_phrase(&ws, &tw).is_some_and(|s| s >= 1.0)
+            })
+            .then_some(*v)
+    })
+}
+
+/// Words that follow "sono" but are not a name ("sono disponibile").
+const NOT_NAMES: &[&str] = &[
+    "io", "qui", "qua", "la", "il", "lo", "un", "una", "uno", "di", "da", "a", "al", "in", "e", "ed", "che", "non", "gia", "ancora",
+    "stato", "stata", "stati", "disponibile", "libero", "libera", "liberi", "interessato", "interessata", "cliente", "nuovo", "nuova",
+    "sicuro", "sicura", "d", "accordo", "daccordo", "occupato", "occupata", "arrivato", "arrivata", "in", "ritardo", "appena", "sempre",
+    "solo", "sola", "proprio", "molto", "tanto", "contento", "contenta", "felice", "pronto", "pronta", "bene", "le", "li", "ci", "mi",
+    "ti", "si", "lei", "lui", "noi", "voi", "loro", "quello", "quella", "per", "con", "su", "tra", "fra", "gli", "del", "della", "ore",
+    "alle", "venuto", "venuta", "passato", "passata", "chiamato", "chiamata", "vorrei", "volevo", "voglio", "devo", "dovrei", "posso",
+    "potrei", "prenotare", "disdire", "cancellare", "spostare", "signore", "signora", "signor", "dottore", "dottoressa", "sig", "dott",
+    "grazie", "ok", "si", "no", "buongiorno", "buonasera", "ciao", "salve", "anche", "tutto", "tutti", "domani", "oggi",
+];
+
+/// Honorifics dropped before a name ("sono la signora Bianchi" → "Bianchi").
+const HONORIFICS: &[&str] = &["il", "la", "signor", "signore", "signora", "sig", "dott", "dottor", "dottore", "dottoressa", "ing", "avv"];
+
+
+/// Words that end a name ("mi chiamo Mario Rossi e vorrei…").
+fn ends_name(w: &str) -> bool {
+    matches!(
+        w,
+        "e" | "ed" | "vorrei" | "volevo" | "voglio" | "per" | "devo" | "ho" | "il" | "la" | "mio" | "mia" | "numero" | "telefono"
+            | "cellulare" | "chiamo" | "sono" | "a" | "di" | "da" | "con" | "che" | "al" | "alle" | "del" | "della" | "domani"
+            | "oggi" | "grazie" | "prenotare" | "non" | "mi" | "ti" | "si" | "cosa" | "quando" | "come" | "perche" | "ma" | "pero"
+            | "anche" | "tel" | "email" | "mail" | "cell" | "in" | "su" | "tra" | "fra" | "ok"
+    ) || w.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The caller's own name, from "mi chiamo …", "il mio nome è …", "a nome
+/// (di) …", "sono …". After "sono", a word is accepted only when it was
+/// capitalised in the raw text or is not a common word (so "sono
+/// disponibile" is not a name). Returns up to three capitalised words.
+pub fn find_name(raw: &str) -> Option<String> {
+    let raw_words: Vec<&str> = raw.split(|c: char| c.is_whitespace() || ",.;!?:\"()".contains(c)).filter(|w| !w.is_empty()).collect();
+    let norm: Vec<String> = raw_words.iter().map(|w| normalize(w)).collect();
+    let at = |i: usize| norm.get(i).map(String::as_str).unwrap_or("");
+    for i in 0..norm.len() {
+        let (start, strict) = match at(i) {
+            "chiamo" if i > 0 && at(i - 1) == "mi" => (i + 1, false),
+            "nome" if i > 0 && matches!(at(i - 1), "mio" | "il") && at(i + 1) == "e" => (i + 2, false),
+            "nome" if i > 0 && at(i - 1) == "a" => (if at(i + 1) == "di" { i + 2 } else { i + 1 }, false),
+            "sono" => (i + 1, true),
+            _ => continue,
+        };
+        let mut j = start;
+        while j < norm.len() && HONORIFICS.contains(&at(j)) {
+            j += 1;
+        }
+        let mut parts = Vec::new();
+        while j < norm.len() && parts.len() < 3 {
+            let w = at(j);
+            if w.is_empty() || ends_name(w) || w.contains(' ') {
+                break;
+            }
+            let capitalised = raw_words[j].chars().next().is_some_and(char::is_uppercase);
+            // After "sono" a common word is not a name unless capitalised.
+            let common = NOT_NAMES.contains(&w) || ends_name(w);
+            if common && (strict || !parts.is_empty()) && !capitalised {
+                break;
+            }
+            parts.push(raw_words[j]);
+            j += 1;
+        }
+        if !parts.is_empty() {
+            return Some(parts.iter().map(|p| capitalize(&p.to_lowercase())).collect::<Vec<_>>().join(" "));
+        }
+    }
+    None
+}
+
+fn phone_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?:\+|\b00)?\d[\d .\-/]{4,18}\d").expect("phone regex"))
+}
+
+fn email_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}\b").expect("email regex"))
+}
+
+/// Normalises an Italian phone number to E.164 (`+39…`). Accepts an optional
+/// `+39`/`0039` prefix, and spaces, dots, dashes or slashes between digits.
+/// Mobiles start with 3 and have 9–10 digits; landlines start with 0 and have
+/// 6–11 digits. Anything else is `None`.
+pub fn normalize_phone(s: &str) -> Option<String> {
+    let plus = s.trim_start().starts_with('+');
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let national = if plus {
+        digits.strip_prefix("39")?
+    } else if let Some(rest) = digits.strip_prefix("0039") {
+        rest
+    } else if digits.len() == 12 && digits.starts_with("393") {
+        &digits[2..]
+    } else {
+        &digits
+    };
+    let ok = match national.as_bytes().first() {
+        Some(b'3') => (9..=10).contains(&national.len()),
+        Some(b'0') => (6..=11).contains(&national.len()),
+        _ => false,
+    };
+    ok.then(|| format!("+39{national}"))
+}
+
+/// Turns spoken digits ("tre tre tre, uno due…") into a digit string when
+/// the turn reads like a phone number.
+fn spoken_digits(normalized: &str) -> Option<String> {
+    let mut best = String::new();
+    let mut cur = String::new();
+    for w in words(normalized) {
+        let d = match w {
+            "zero" => Some("0".to_string()),
+            _ if w.chars().all(|c| c.is_ascii_digit()) => Some(w.to_string()),
+            _ => numbers::parse_number(w).filter(|n| *n < 100).map(|n| n.to_string()),
+        };
+        match d {
+            Some(d) => cur.push_str(&d),
+            None if matches!(w, "piu" | "e") && !cur.is_empty() => {}
+            None => {
+                if cur.len() > best.len() {
+                    best = std::mem::take(&mut cur);
+                }
+                cur.clear();
+            }
+        }
+    }
+    if cur.len() > best.len() {
+        best = cur;
+    }
+    (best.len() >= 9).then_some(best)
+}
+
+/// Finds an Italian phone number in the raw text, as E.164.
+pub fn find_phone(raw: &str, normalized: &str) -> Option<String> {
+    phone_regex()
+        .find_iter(raw)
+        .filter_map(|m| normalize_phone(m.as_str()))
+        .next()
+        .or_else(|| spoken_digits(normalized).and_then(|d| normalize_phone(&d)))
+}
+
+/// Finds an email address (also spoken: "mario punto rossi chiocciola gmail
+/// punto com"), lowercased.
+pub fn find_email(raw: &str) -> Option<String> {
+    if let Some(m) = email_regex().find(raw) {
+        return Some(m.as_str().to_lowercase());
+    }
+    let lower = fold(raw);
+    if !lower.contains("chiocciola") {
+        return None;
+    }
+    let spoken = lower.replace(" chiocciola ", "@").replace(" punto ", ".").replace(" trattino ", "-").replace(" underscore ", "_");
+    email_regex().find(&spoken).map(|m| m.as_str().to_lowercase())
+}
+
+/// Runs every L2 extractor on one turn. `now` is the local wall-clock time in
+/// the business's time zone.
+pub fn extract(raw: &str, normalized: &str, catalog: &Catalog, now: jiff::civil::DateTime) -> Slots {
+    let ws: Vec<&str> = words(normalized).collect();
+    let email = find_email(raw);
+    let phone = find_phone(raw, normalized);
+    let resolved = if phone.is_some() {
+        // Digits of a phone number are not a date: resolve on the text
+        // without them.
+        datetime::resolve(&phone_regex().replace_all(raw, " "), now)
+    } else {
+        datetime::resolve(raw, now)
+    };
+    Slots {
+        datetime: resolved.map(|r| r.slot),
+        date_given: resolved.is_some_and(|r| r.date_given),
+        time_given: resolved.is_some_and(|r| r.time_given),
+        service: catalog.find_service(&ws).map(str::to_string),
+        operator: catalog.find_operator(&ws).map(str::to_string),
+        name: find_name(raw),
+        phone,
+        email,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        let svc = |id, name: &str, syn: &[&str]| Service {
+            id,
+            name: name.into(),
+            synonyms: syn.iter().map(|s| s.to_string()).collect(),
+            duration_min: 30,
+            price_cents: 2000,
+        };
+        let op = |id, name: &str| Operator { id, name: name.into(), service_ids: vec![1, 2], hours: vec![], absences: vec![] };
+        Catalog::new(
+            &[svc(1, "Taglio donna", &["taglio", "taglio capelli"]), svc(2, "Piega", &["messa in piega"]), svc(3, "Colore", &["tinta"])],
+            &[op(1, "Giulia"), op(2, "Marco")],
+        )
+    }
+
+    #[test]
+    fn services_exact_synonym_and_fuzzy() {
+        let c = catalog();
+        let find = |s: &str| c.find_service(&words(&normalize(s)).collect::<Vec<_>>()).map(str::to_string);
+        assert_eq!(find("vorrei un taglio domani").as_deref(), Some("Taglio donna"));
+        assert_eq!(find("una messa in piega").as_deref(), Some("Piega"));
+        assert_eq!(find("vorrei fare la tinta").as_deref(), Some("Colore"));
+        assert_eq!(find("vorrei un tagglio").as_deref(), Some("Taglio donna"));
+        assert_eq!(find("vorrei il tagliando"), None);
+    }
+
+    #[test]
+    fn operators_and_names() {
+        let c = catalog();
+        let ws = |s: &str| normalize(s);
+        assert_eq!(c.find_operator(&words(&ws("con Giulia se possibile")).collect::<Vec<_>>()), Some("Giulia"));
+        assert_eq!(c.find_operator(&words(&ws("sono Giulia")).collect::<Vec<_>>()), None);
+        assert_eq!(find_name("mi chiamo Mario Rossi e vorrei un taglio").as_deref(), Some("Mario Rossi"));
+        assert_eq!(find_name("buongiorno sono giulia bianchi").as_deref(), Some("Giulia Bianchi"));
+        assert_eq!(find_name("sono disponibile domani").as_deref(), None);
+        assert_eq!(find_name("il mio nome è Luca").as_deref(), Some("Luca"));
+        assert_eq!(find_name("a nome di Anna Verdi").as_deref(), Some("Anna Verdi"));
+        assert_eq!(find_name("domani alle 15, sono Mario Rossi").as_deref(), Some("Mario Rossi"));
+        assert_eq!(find_name("sono la signora Bianchi").as_deref(), Some("Bianchi"));
+    }
+
+    #[test]
+    fn phones_to_e164() {
+        assert_eq!(normalize_phone("333 123 4567").as_deref(), Some("+393331234567"));
+        assert_eq!(normalize_phone("+39 333.123.4567").as_deref(), Some("+393331234567"));
+        assert_eq!(normalize_phone("0039 02 1234567").as_deref(), Some("+39021234567"));
+        assert_eq!(normalize_phone("02-12345678").as_deref(), Some("+390212345678"));
+        assert_eq!(normalize_phone("12345"), None);
+        assert_eq!(normalize_phone("+44 20 7946 0958"), None);
+        let n = |s: &str| find_phone(s, &normalize(s));
+        assert_eq!(n("il mio numero è 347 555 1234").as_deref(), Some("+393475551234"));
+        assert_eq!(n("tre quattro sette cinque cinque cinque uno due tre quattro").as_deref(), Some("+393475551234"));
+        assert_eq!(n("alle 15 del 3/4"), None);
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(find_email("scrivete a Mario.Rossi@Example.it grazie").as_deref(), Some("mario.rossi@example.it"));
+        assert_eq!(find_email("mario punto rossi chiocciola gmail punto com").as_deref(), Some("mario.rossi@gmail.com"));
+        assert_eq!(find_email("nessuna mail"), None);
+    }
+
+    #[test]
+    fn foreign_vertical_requests() {
+        assert_eq!(foreign_vertical(&normalize("vorrei fare il tagliando"), Vertical::Salone), Some(Vertical::Auto));
+        assert_eq!(foreign_vertical(&normalize("vorrei un taglio"), Vertical::Salone), None);
+    }
+}

@@ -1,0 +1,215 @@
+//! The layered NLU pipeline: L0 patterns → L1 intent → L2 slots → L3 FAQ,
+//! with a seam for L4 (a language model) behind [`Fallback`].
+//!
+//! Each layer is a file of its own; [`Pipeline::parse`] runs them in order on
+//! one user turn and records which layer decided and how long each took.
+
+pub mod datetime;
+pub mod l0_patterns;
+pub mod l1_intent;
+pub mod l2_slots;
+pub mod l3_faq;
+pub mod numbers;
+mod pipeline;
+
+pub use pipeline::{Fallback, LayerTimings, NluResult, NoFallback, Pipeline, PipelineConfig, PipelineError};
+
+use serde::{Deserialize, Serialize};
+
+/// What the caller wants, as a closed set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Book an appointment ("vorrei prenotare un taglio").
+    Book,
+    /// Move an existing appointment.
+    Reschedule,
+    /// Cancel an existing appointment.
+    Cancel,
+    /// Ask whether there is room ("avete posto giovedì?").
+    Availability,
+    /// A question about the business (parking, payments, what to bring…).
+    Faq,
+    /// Opening hours.
+    OpeningHours,
+    /// Price of a service.
+    Price,
+    /// Wants to talk to a person.
+    Human,
+    /// Hello.
+    Greeting,
+    /// Yes / confirm.
+    Confirm,
+    /// No / deny.
+    Deny,
+    /// Goodbye / thanks, that's all.
+    Goodbye,
+    /// Anything else.
+    Other,
+}
+
+impl Intent {
+    /// All intents in a fixed order (the classifier's label order).
+    pub const ALL: [Intent; 13] = [
+        Intent::Book,
+        Intent::Reschedule,
+        Intent::Cancel,
+        Intent::Availability,
+        Intent::Faq,
+        Intent::OpeningHours,
+        Intent::Price,
+        Intent::Human,
+        Intent::Greeting,
+        Intent::Confirm,
+        Intent::Deny,
+        Intent::Goodbye,
+        Intent::Other,
+    ];
+
+    /// The snake_case label used in the training file and the JSON contract.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Book => "book",
+            Intent::Reschedule => "reschedule",
+            Intent::Cancel => "cancel",
+            Intent::Availability => "availability",
+            Intent::Faq => "faq",
+            Intent::OpeningHours => "opening_hours",
+            Intent::Price => "price",
+            Intent::Human => "human",
+            Intent::Greeting => "greeting",
+            Intent::Confirm => "confirm",
+            Intent::Deny => "deny",
+            Intent::Goodbye => "goodbye",
+            Intent::Other => "other",
+        }
+    }
+
+    /// Parses a label; `None` for unknown labels.
+    pub fn parse(s: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+}
+
+/// Which layer produced the answer of a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Layer {
+    /// Compiled patterns for short frequent turns.
+    L0,
+    /// Intent classifier.
+    L1,
+    /// Slot filling (a turn that only carried slots, e.g. "alle 16").
+    L2,
+    /// FAQ retrieval.
+    L3,
+    /// Language-model fallback.
+    L4,
+}
+
+impl Layer {
+    /// "L0" … "L4".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::L0 => "L0",
+            Layer::L1 => "L1",
+            Layer::L2 => "L2",
+            Layer::L3 => "L3",
+            Layer::L4 => "L4",
+        }
+    }
+    /// Parses "L0" … "L4".
+    pub fn parse(s: &str) -> Option<Layer> {
+        [Layer::L0, Layer::L1, Layer::L2, Layer::L3, Layer::L4].into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// A fact the business can state directly, recognised by L0 patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// "Dove siete?"
+    Address,
+    /// "Che orari fate?"
+    OpeningHours,
+    /// "Quanto costa?"
+    Price,
+}
+
+/// Granularity of a resolved date/time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    /// A whole day ("domani").
+    Day,
+    /// An hour ("alle 15", "nel pomeriggio").
+    Hour,
+    /// A minute ("alle 10 e mezza", "alle 9:30").
+    Minute,
+}
+
+/// A resolved date/time in the business's local time (no offset), as in the
+/// `fluxion nlu parse` JSON contract: either one instant
+/// `{"value": "2027-03-15T15:00:00", "grain": "hour"}` or a range
+/// `{"start": …, "end": …, "grain": …}` (end exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DateTimeSlot {
+    /// One point in time.
+    Instant {
+        /// Local date-time.
+        value: jiff::civil::DateTime,
+        /// Precision.
+        grain: Grain,
+    },
+    /// A span ("nel pomeriggio", "stasera").
+    Range {
+        /// Inclusive start (local).
+        start: jiff::civil::DateTime,
+        /// Exclusive end (local).
+        end: jiff::civil::DateTime,
+        /// Precision of the bounds.
+        grain: Grain,
+    },
+}
+
+/// Everything L2 found in one turn. Serialises to the `slots` object of the
+/// JSON contract (absent slots are omitted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Slots {
+    /// Date/time, resolved against "now" in the business's time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datetime: Option<DateTimeSlot>,
+    /// Service name as the business lists it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Operator name as the business lists it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// Caller's name ("Mario Rossi").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Caller's phone, E.164.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Caller's email, lowercased.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the date part was said (false for "alle 16" alone).
+    #[serde(skip)]
+    pub date_given: bool,
+    /// Whether the time part was said (false for "domani" alone).
+    #[serde(skip)]
+    pub time_given: bool,
+}
+
+impl Slots {
+    /// True when no slot was found.
+    pub fn is_empty(&self) -> bool {
+        self.datetime.is_none()
+            && self.service.is_none()
+            && self.operator.is_none()
+            && self.name.is_none()
+            && self.phone.is_none()
+            && self.email.is_none()
+    }
+}

@@ -1,0 +1,265 @@
+//! Runs the layers on one turn and records who decided and how long each
+//! layer took.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::l0_patterns::Patterns;
+use super::l1_intent::{Classifier, TrainingDataError};
+use super::l2_slots::{self, Catalog};
+use super::l3_faq::{FaqHit, FaqIndex, FaqIndexError, DEFAULT_THRESHOLD};
+use super::{Intent, Layer, Slots, Topic};
+use crate::booking::{Operator, Service, Vertical};
+use crate::faq::Faq;
+use crate::text::normalize;
+
+/// Thresholds of the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PipelineConfig {
+    /// Minimum L3 score to answer from the FAQ (default 0.7, seed 000).
+    pub faq_threshold: f32,
+    /// Minimum L1 probability to trust the classifier's intent (default 0.4).
+    pub intent_threshold: f32,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig { faq_threshold: DEFAULT_THRESHOLD, intent_threshold: 0.4 }
+    }
+}
+
+/// Time spent in each layer on one turn, in µs (0 when the layer did not run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LayerTimings {
+    /// L0 patterns.
+    pub l0_us: u64,
+    /// L1 classifier.
+    pub l1_us: u64,
+    /// L2 slot filling.
+    pub l2_us: u64,
+    /// L3 FAQ retrieval.
+    pub l3_us: u64,
+}
+
+impl LayerTimings {
+    /// Sum of all layers, µs.
+    pub fn total_us(&self) -> u64 {
+        self.l0_us + self.l1_us + self.l2_us + self.l3_us
+    }
+}
+
+/// What the pipeline understood of one turn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NluResult {
+    /// The intent.
+    pub intent: Intent,
+    /// Confidence in `[0, 1]` (1 for L0 patterns, the L1 probability, or the L3 score).
+    pub confidence: f32,
+    /// The layer that decided.
+    pub layer: Layer,
+    /// A fact asked about (L0 questions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<Topic>,
+    /// Slots found by L2.
+    pub slots: Slots,
+    /// The best FAQ, when L3 ran and found one (whatever its score).
+    #[serde(skip)]
+    pub faq: Option<FaqHit>,
+    /// A request that belongs to another vertical ("tagliando" to a salon).
+    #[serde(skip)]
+    pub foreign_vertical: Option<Vertical>,
+    /// The intent the caller explicitly negated ("non voglio cancellare").
+    #[serde(skip)]
+    pub negated: Option<Intent>,
+    /// Whether the turn carries words of urgency (medical vertical: 118 advice).
+    #[serde(skip)]
+    pub urgent: bool,
+    /// Per-layer timings.
+    #[serde(skip)]
+    pub timings: LayerTimings,
+}
+
+impl NluResult {
+    /// Whether any layer understood the turn: an intent other than `Other`
+    /// with enough confidence, an FAQ answer, or at least one slot.
+    pub fn understood(&self) -> bool {
+        self.intent != Intent::Other || !self.slots.is_empty()
+    }
+}
+
+/// The seam for L4: answers a turn the first layers could not. Implemented
+/// by the language-model client in the server crate; [`NoFallback`] when no
+/// model is configured.
+pub trait Fallback: Send + Sync {
+    /// A reply to `text` given the conversation so far, or `None` when the
+    /// model cannot answer (not configured, timed out, failed).
+    fn answer(&self, text: &str, history: &[(String, String)]) -> impl std::future::Future<Output = Option<String>> + Send;
+}
+
+/// No language model configured: always `None`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFallback;
+
+impl Fallback for NoFallback {
+    async fn answer(&self, _text: &str, _history: &[(String, String)]) -> Option<String> {
+        None
+    }
+}
+
+/// L0–L3 for one business, built once and shared by every session.
+pub struct Pipeline {
+    patterns: Patterns,
+    classifier: Classifier,
+    catalog: Catalog,
+    faqs: FaqIndex,
+    vertical: Vertical,
+    config: PipelineConfig,
+}
+
+/// The pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The intent training file is malformed.
+    #[error(transparent)]
+    Training(#[from] TrainingDataError),
+    /// The FAQ index failed.
+    #[error(transparent)]
+    Faq(#[from] FaqIndexError),
+}
+
+fn negation_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"\bnon (?:lo |la |li |le |l |ci |mi )?(?:voglio |vorrei |devo |intendo |ho intenzione di |e necessario |serve |bisogna )?(?:piu )?(?:lo |la |li |le |l )?(cancell|disdi|annull|elimin|spost|cambi|rimand|anticip|prenot|fiss)\w*",
+        )
+        .expect("negation regex")
+    })
+}
+
+fn urgency_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"\b(urgente|urgenza|emergenza|dolore (forte|al petto|fortissimo)|forte dolore|dolore toracico|non respiro|respiro male|fatica a respirare|svenut\w*|sangue|emorragia|infarto|ictus|incidente|perdo sangue|sto male|molto male|febbre alta|convulsion\w*|paralisi|non riesco a muovere)\b",
+        )
+        .expect("urgency regex")
+    })
+}
+
+fn negated_intent(normalized: &str) -> Option<(Intent, std::ops::Range<usize>)> {
+    let m = negation_regex().captures(normalized)?;
+    let whole = m.get(0)?;
+    let intent = match m.get(1)?.as_str() {
+        "cancell" | "disdi" | "annull" | "elimin" => Intent::Cancel,
+        "spost" | "cambi" | "rimand" | "anticip" => Intent::Reschedule,
+        _ => Intent::Book,
+    };
+    Some((intent, whole.range()))
+}
+
+impl Pipeline {
+    /// Builds the pipeline: compiles L0, trains L1 on the built-in file,
+    /// indexes the FAQs for L3.
+    ///
+    /// # Errors
+    /// A malformed training file or an FAQ index failure.
+    pub fn new(
+        vertical: Vertical,
+        services: &[Service],
+        operators: &[Operator],
+        faqs: &[Faq],
+        config: PipelineConfig,
+    ) -> Result<Self, PipelineError> {
+        Ok(Pipeline {
+            patterns: Patterns::new(),
+            classifier: Classifier::builtin()?,
+            catalog: Catalog::new(services, operators),
+            faqs: FaqIndex::build(faqs)?,
+            vertical,
+            config,
+        })
+    }
+
+    /// The business's vocabulary.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The thresholds in force.
+    pub fn config(&self) -> PipelineConfig {
+        self.config
+    }
+
+    /// Understands one turn. `now` is the current local wall-clock time in
+    /// the business's time zone, used to resolve relative dates.
+    pub fn parse(&self, raw: &str, now: jiff::civil::DateTime) -> NluResult {
+        let mut timings = LayerTimings::default();
+        let t = Instant::now();
+        let normalized = normalize(raw);
+        let l0 = self.patterns.matches(&normalized);
+        timings.l0_us = t.elapsed().as_micros() as u64;
+
+        let (mut intent, mut confidence, mut layer, topic) = match l0 {
+            Some(m) => (m.intent, 1.0, Layer::L0, m.topic),
+            None => {
+                let t = Instant::now();
+                let (i, p) = self.classifier.classify(&normalized);
+                timings.l1_us = t.elapsed().as_micros() as u64;
+                (i, p, Layer::L1, None)
+            }
+        };
+
+        let t = Instant::now();
+        let slots = l2_slots::extract(raw, &normalized, &self.catalog, now);
+        let negated = negated_intent(&normalized);
+        if let (Layer::L1, Some((neg, range))) = (layer, &negated) {
+            if intent == *neg {
+                // "non voglio cancellare, voglio spostarlo": classify what is
+                // left; a bare negation is a "no".
+                let mut rest = normalized.clone();
+                rest.replace_range(range.clone(), " ");
+                let (i, p) = self.classifier.classify(rest.trim());
+                (intent, confidence) = if i != *neg && p >= self.config.intent_threshold && !rest.trim().is_empty() {
+                    (i, p)
+                } else {
+                    (Intent::Deny, confidence)
+                };
+            }
+        }
+        if layer == Layer::L1 && confidence < self.config.intent_threshold && !slots.is_empty() {
+            layer = Layer::L2;
+        }
+        timings.l2_us = t.elapsed().as_micros() as u64;
+
+        let mut faq = None;
+        let ask_faq = layer != Layer::L0
+            && (matches!(intent, Intent::Faq | Intent::Other) || confidence < self.config.intent_threshold);
+        if ask_faq && !self.faqs.is_empty() {
+            let t = Instant::now();
+            faq = self.faqs.search(raw);
+            timings.l3_us = t.elapsed().as_micros() as u64;
+            if let Some(hit) = faq.as_ref().filter(|h| h.score >= self.config.faq_threshold) {
+                intent = Intent::Faq;
+                confidence = hit.score;
+                layer = Layer::L3;
+            }
+        }
+        let foreign_vertical = if slots.service.is_none() { l2_slots::foreign_vertical(&normalized, self.vertical) } else { None };
+        NluResult {
+            intent,
+            confidence,
+            layer,
+            topic,
+            urgent: urgency_regex().is_match(&normalized),
+            negated: negated.map(|(i, _)| i),
+            foreign_vertical,
+            slots,
+            faq,
+            timings,
+        }
+    }
+}
