@@ -322,6 +322,17 @@ impl Dialogue {
         }
     }
 
+    /// Sets the caller ID and the client it belongs to, when the session
+    /// knows them before the first turn (HTTP `phone`, telephony caller ID).
+    pub fn set_caller(&mut self, phone: String, client: Option<Client>) {
+        self.client.phone = Some(phone);
+        if let Some(c) = client {
+            self.client.id = Some(c.id);
+            self.client.name = Some(c.name.clone());
+            self.known = Some(c);
+        }
+    }
+
     /// Whether the conversation has ended (goodbye said).
     pub fn ended(&self) -> bool {
         self.ended
@@ -381,6 +392,13 @@ impl Dialogue {
             self.say(out, replies::EMERGENCY);
         }
         self.absorb_client_slots(nlu);
+        if !self.greeted {
+            self.greeted = true;
+            if let (Some(c), false) = (&self.known, intent_is_greeting(nlu)) {
+                let s = format!("Buongiorno {}!", first_name(&c.name));
+                self.say(out, s);
+            }
+        }
 
         // Answers to the question just asked come first.
         if self.answer_expected(&norm, nlu, out) {
@@ -1143,6 +1161,10 @@ impl Dialogue {
             self.say(out, format!("{prefix}Posso proporle {}. Quale preferisce?", items));
         }
     }
+}
+
+fn intent_is_greeting(nlu: &NluResult) -> bool {
+    nlu.intent == Intent::Greeting
 }
 
 fn slot_date(d: &DateTimeSlot) -> Date {

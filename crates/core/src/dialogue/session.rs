@@ -80,6 +80,17 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         Dialogue::new(self.info.clone())
     }
 
+    /// A new dialogue with the caller ID set and the caller looked up (a
+    /// failed look-up just leaves the caller unknown).
+    pub async fn dialogue_for(&self, phone: Option<&str>) -> Dialogue {
+        let mut d = self.dialogue();
+        if let Some(p) = phone {
+            let client = self.repo.client_by_phone(p).await.ok().flatten();
+            d.set_caller(p.to_string(), client);
+        }
+        d
+    }
+
     /// Starts a conversation: looks the caller up by phone and returns the
     /// greeting.
     pub async fn start(&self, dialogue: &mut Dialogue, session_id: &str, phone: Option<String>, now: Timestamp) -> String {

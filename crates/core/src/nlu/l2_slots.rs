@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use strsim::jaro_winkler;
+use strsim::normalized_damerau_levenshtein as similarity;
 
 use super::{datetime, numbers, Slots};
 use crate::booking::{Operator, Service, Vertical};
@@ -26,9 +26,10 @@ struct ServiceTerms {
     variants: Vec<Vec<String>>,
 }
 
-/// Minimum Jaro-Winkler similarity for a word to match a catalogue word it
-/// is not equal to (typos, STT slips: "tagio" ~ "taglio").
-const FUZZY: f64 = 0.92;
+/// Minimum normalised Damerau-Levenshtein similarity for a word to match a
+/// catalogue word it is not equal to (typos, STT slips: "tagio" ~ "taglio",
+/// but not "tagliando").
+const FUZZY: f64 = 0.8;
 
 impl Catalog {
     /// Builds the catalogue from the business's services and operators.
@@ -80,7 +81,7 @@ impl Catalog {
                 continue;
             }
             for (norm, name) in &self.operators {
-                if *w == norm || (w.len() >= 5 && jaro_winkler(w, norm) >= 0.95) {
+                if *w == norm || (w.len() >= 5 && similarity(w, norm) >= FUZZY) {
                     return Some(name);
                 }
             }
@@ -100,7 +101,7 @@ fn match_phrase(ws: &[&str], v: &[String]) -> Option<f64> {
         let mut total = 0.0;
         let mut ok = true;
         for (w, t) in ws[start..start + v.len()].iter().zip(v) {
-            let sim = if *w == t { 1.0 } else if t.len() >= 5 { jaro_winkler(w, t) } else { 0.0 };
+            let sim = if *w == t { 1.0 } else if t.len() >= 5 { similarity(w, t) } else { 0.0 };
             if sim < FUZZY {
                 ok = false;
                 break;

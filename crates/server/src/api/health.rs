@@ -1,0 +1,50 @@
+//! `GET /health`, `GET /ready`, `GET /metrics`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+
+use crate::app::AppState;
+
+/// `GET /health` → `{"status": "ok"|"degraded", "service": "fluxion",
+/// "version", "database": {"status", "latency_ms"}, "sessions"}`. Always 200
+/// while the process runs; `status` says whether the database answers.
+pub async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let t = Instant::now();
+    let db = state.db_ok().await;
+    let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let (status, db_status) = match &db {
+        Ok(()) => ("ok", json!({ "status": "ok", "latency_ms": latency_ms })),
+        Err(e) => ("degraded", json!({ "status": "error", "error": e.message })),
+    };
+    Json(json!({
+        "status": status,
+        "service": "fluxion",
+        "version": env!("CARGO_PKG_VERSION"),
+        "business": state.engine.info().business.name,
+        "vertical": state.engine.info().business.vertical,
+        "database": db_status,
+        "sessions": state.sessions.len(),
+    }))
+}
+
+/// `GET /ready` → 200 `{"ready": true}` when the database answers, else 503.
+pub async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match state.db_ok().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "ready": true }))),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "error": e.message }))),
+    }
+}
+
+/// `GET /metrics` → Prometheus text format.
+pub async fn metrics() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::observability::metrics_handle().render(),
+    )
+}

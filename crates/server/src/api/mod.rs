@@ -1,0 +1,82 @@
+//! HTTP endpoints, one file per resource, and the JSON error shape they
+//! share: `{"error": "…"}` with a fitting status code.
+
+pub mod health;
+pub mod read;
+pub mod voice;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::observability::REJECTED_TOTAL;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed or invalid input (400), or a body too large (413).
+    #[error("{message}")]
+    BadRequest {
+        /// HTTP status (400, 413, 415, 422).
+        status: StatusCode,
+        /// What is wrong.
+        message: String,
+    },
+    /// Nothing there (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The database failed (503); the client may retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    /// A 400 with this message.
+    pub fn bad(message: impl Into<String>) -> Self {
+        ApiError::BadRequest { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+}
+
+impl From<fluxion_core::booking::StoreError> for ApiError {
+    fn from(e: fluxion_core::booking::StoreError) -> Self {
+        tracing::error!(error = %e, "database error");
+        ApiError::Unavailable(e.message)
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        let status = match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::BadRequest { status, message: r.body_text() }
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::bad(r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::BadRequest { status, .. } => {
+                metrics::counter!(REJECTED_TOTAL, "reason" => status.as_str().to_string()).increment(1);
+                *status
+            }
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        (status, Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+/// 404 for unknown paths, as JSON.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}

@@ -1,0 +1,150 @@
+//! Read endpoints for the business's own tools: appointments of a day, free
+//! slots, services, clients.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use jiff::civil::Date;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use fluxion_core::booking::availability::{self, Query as SlotQuery};
+use fluxion_core::booking::Repository;
+use fluxion_core::text::fold;
+
+use super::ApiError;
+use crate::app::AppState;
+
+/// `?date=YYYY-MM-DD`.
+#[derive(Debug, Deserialize)]
+pub struct DateParam {
+    /// Local date.
+    pub date: Option<String>,
+}
+
+fn parse_date(s: Option<&str>, state: &AppState) -> Result<Date, ApiError> {
+    match s {
+        None => Ok(state.engine.info().local(state.clock.now()).date()),
+        Some(s) => s.parse().map_err(|_| ApiError::bad(format!("date: '{s}' is not a date (expected YYYY-MM-DD)"))),
+    }
+}
+
+/// `GET /api/appointments?date=YYYY-MM-DD` (default today, local): the
+/// day's appointments in every state, with client, service and operator.
+pub async fn appointments(
+    State(state): State<Arc<AppState>>,
+    q: Result<Query<DateParam>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let date = parse_date(q.date.as_deref(), &state)?;
+    let list = state.store.appointments_on(&date.to_string(), None).await?;
+    let mut out = Vec::with_capacity(list.len());
+    for a in &list {
+        let client = state.store.client(a.client_id).await?;
+        let b = super::voice::booking_json(&state, a);
+        out.push(json!({
+            "id": a.id,
+            "status": a.status,
+            "channel": a.channel,
+            "service": b.service,
+            "operator": b.operator,
+            "start": b.start,
+            "end": b.end,
+            "start_utc": b.start_utc,
+            "client": client.map(|c| json!({ "id": c.id, "name": c.name, "phone": c.phone })),
+        }));
+    }
+    Ok(Json(json!({ "date": date.to_string(), "appointments": out })))
+}
+
+/// `?service=…&date=…&operator=…`.
+#[derive(Debug, Deserialize)]
+pub struct SlotsParams {
+    /// Service name, synonym or id.
+    pub service: Option<String>,
+    /// Local date (default today).
+    pub date: Option<String>,
+    /// Operator name or id.
+    pub operator: Option<String>,
+}
+
+/// `GET /api/slots?service=…&date=YYYY-MM-DD[&operator=…]`: free slots of
+/// that day, local times, each with the operator.
+///
+/// Errors: 400 without `service`, with an unknown service/operator or a bad
+/// date.
+pub async fn slots(State(state): State<Arc<AppState>>, q: Result<Query<SlotsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let info = state.engine.info();
+    let wanted = q.service.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("service: required"))?;
+    let folded = fold(wanted);
+    let service = info
+        .services
+        .iter()
+        .find(|s| s.id.to_string() == wanted || fold(&s.name) == folded || s.synonyms.iter().any(|x| fold(x) == folded))
+        .or_else(|| {
+            let words: Vec<&str> = folded.split_whitespace().collect();
+            state.engine.pipeline().catalog().find_service(&words).and_then(|n| info.services.iter().find(|s| s.name == n))
+        })
+        .ok_or_else(|| ApiError::bad(format!("service: unknown service '{wanted}'")))?;
+    let operator = match q.operator.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(o) => Some(
+            info.operators
+                .iter()
+                .find(|x| x.id.to_string() == o || fold(&x.name) == fold(o))
+                .ok_or_else(|| ApiError::bad(format!("operator: unknown operator '{o}'")))?
+                .id,
+        ),
+    };
+    let date = parse_date(q.date.as_deref(), &state)?;
+    let now = state.clock.now();
+    let from = info.tz.to_timestamp(date.to_datetime(jiff::civil::Time::MIN)).map_err(|e| ApiError::bad(e.to_string()))?;
+    let to = info.tz.to_timestamp(date.to_datetime(jiff::civil::Time::MAX)).map_err(|e| ApiError::bad(e.to_string()))?;
+    let booked = state.store.booked_between(from, to).await?;
+    let query = SlotQuery { service, operator, from: date, to: date, now };
+    let slots = availability::free_slots(&info.business, &info.operators, &booked, &query).map_err(|e| ApiError::bad(e.to_string()))?;
+    let out: Vec<Value> = slots
+        .iter()
+        .map(|s| {
+            json!({
+                "start": info.local(s.start).to_string(),
+                "end": info.local(s.end).to_string(),
+                "operator": info.operators.iter().find(|o| o.id == s.operator_id).map(|o| o.name.clone()),
+                "operator_id": s.operator_id,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "service": service.name, "date": date.to_string(), "slots": out })))
+}
+
+/// `GET /api/services`: id, name, synonyms, duration (min), price (euro
+/// cents) and the operators performing each.
+pub async fn services(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let info = state.engine.info();
+    let out: Vec<Value> = info
+        .services
+        .iter()
+        .map(|s| {
+            let ops: Vec<&str> = info.operators.iter().filter(|o| o.service_ids.contains(&s.id)).map(|o| o.name.as_str()).collect();
+            json!({
+                "id": s.id,
+                "name": s.name,
+                "synonyms": s.synonyms,
+                "duration_min": s.duration_min,
+                "price_cents": s.price_cents,
+                "operators": ops,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "services": out })))
+}
+
+/// `GET /api/clients`: every client (name, E.164 phone, email, consents,
+/// loyalty points).
+pub async fn clients(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let list = state.store.clients().await?;
+    Ok(Json(json!({ "clients": list })))
+}

@@ -1,0 +1,191 @@
+//! `POST /api/voice/query`: one conversational turn over HTTP (the bridge
+//! used by the WhatsApp/n8n flow of seed 000 and by `fluxion chat`'s remote
+//! mode).
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use fluxion_core::booking::Appointment;
+use fluxion_core::nlu::l2_slots::normalize_phone;
+use fluxion_core::nlu::Slots;
+
+use super::ApiError;
+use crate::app::AppState;
+use crate::observability::{mask_phone, BOOKINGS_TOTAL, LAYER_SECONDS, TURNS_TOTAL, TURN_SECONDS};
+
+/// Longest accepted turn, in characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+/// Longest accepted session id, in bytes.
+pub const MAX_SESSION_ID: usize = 128;
+
+/// Request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryRequest {
+    /// Conversation id chosen by the client; a new one is made when absent.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// Caller's phone (E.164 or Italian national format), when known.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// What the caller said or wrote (1–2,000 characters).
+    pub text: String,
+}
+
+/// The appointment a turn created, moved or cancelled.
+#[derive(Debug, Serialize)]
+pub struct BookingJson {
+    /// Appointment id.
+    pub id: i64,
+    /// `booked` or `cancelled`.
+    pub status: String,
+    /// Service name.
+    pub service: String,
+    /// Operator name.
+    pub operator: String,
+    /// Local start, ISO 8601 without offset.
+    pub start: String,
+    /// Local end.
+    pub end: String,
+    /// UTC start, RFC 3339.
+    pub start_utc: String,
+}
+
+/// Response body.
+#[derive(Debug, Serialize)]
+pub struct QueryResponse {
+    /// The conversation id (echoed or new).
+    pub session_id: String,
+    /// The Italian reply.
+    pub reply: String,
+    /// Intent of the turn.
+    pub intent: String,
+    /// Layer that answered (L0–L4).
+    pub layer: String,
+    /// Confidence in `[0, 1]`.
+    pub confidence: f32,
+    /// Slots found.
+    pub slots: Slots,
+    /// Appointment created, moved or cancelled, if any.
+    pub booking: Option<BookingJson>,
+    /// Whether the conversation ended.
+    pub ended: bool,
+    /// Server processing time, ms.
+    pub latency_ms: f64,
+}
+
+fn new_session_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = jiff::Timestamp::now().as_nanosecond();
+    format!("s-{t:x}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Normalises a caller-supplied phone: Italian numbers to E.164, other
+/// E.164 numbers kept as they are.
+///
+/// # Errors
+/// Anything that is not a phone number.
+pub fn caller_phone(raw: &str) -> Result<String, ApiError> {
+    if let Some(p) = normalize_phone(raw) {
+        return Ok(p);
+    }
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let plus = raw.trim_start().starts_with('+');
+    let only_phone_chars = raw.chars().all(|c| c.is_ascii_digit() || " +-.()/".contains(c));
+    if plus && only_phone_chars && (8..=15).contains(&digits.len()) {
+        Ok(format!("+{digits}"))
+    } else {
+        Err(ApiError::bad("phone: not a valid phone number (expected E.164, e.g. +393331234567)"))
+    }
+}
+
+/// Appointment → JSON with names and local times.
+pub fn booking_json(state: &AppState, a: &Appointment) -> BookingJson {
+    let info = state.engine.info();
+    BookingJson {
+        id: a.id,
+        status: a.status.as_str().to_string(),
+        service: info.services.iter().find(|s| s.id == a.service_id).map(|s| s.name.clone()).unwrap_or_default(),
+        operator: info.operators.iter().find(|o| o.id == a.operator_id).map(|o| o.name.clone()).unwrap_or_default(),
+        start: info.local(a.start).to_string(),
+        end: info.local(a.end).to_string(),
+        start_utc: a.start.to_string(),
+    }
+}
+
+/// `POST /api/voice/query` with `{"session_id", "phone", "text"}`.
+///
+/// Errors: 400 malformed JSON, empty text, bad phone or session id; 413 text
+/// over 2,000 characters or body over 64 KiB; 503 database unavailable.
+pub async fn query(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<QueryRequest>, JsonRejection>,
+) -> Result<Json<QueryResponse>, ApiError> {
+    let Json(req) = body?;
+    let text = req.text.trim();
+    if text.is_empty() {
+        return Err(ApiError::bad("text: must not be empty"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(ApiError::BadRequest {
+            status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("text: longer than {MAX_TEXT_CHARS} characters"),
+        });
+    }
+    let session_id = match req.session_id.filter(|s| !s.trim().is_empty()) {
+        Some(s) if s.len() > MAX_SESSION_ID || s.chars().any(char::is_control) => {
+            return Err(ApiError::bad(format!("session_id: at most {MAX_SESSION_ID} printable characters")));
+        }
+        Some(s) => s,
+        None => new_session_id(),
+    };
+    let phone = req.phone.as_deref().filter(|p| !p.trim().is_empty()).map(caller_phone).transpose()?;
+
+    let now = state.clock.now();
+    let engine = &state.engine;
+    let (dialogue, is_new) = state.sessions.get_or_create(&session_id, || engine.dialogue());
+    let mut dialogue = dialogue.lock().await;
+    if is_new {
+        *dialogue = engine.dialogue_for(phone.as_deref()).await;
+    }
+    let report = engine.turn(&mut dialogue, &session_id, text, now).await?;
+    drop(dialogue);
+
+    let t = &report.nlu.timings;
+    for (layer, us) in [("L0", t.l0_us), ("L1", t.l1_us), ("L2", t.l2_us), ("L3", t.l3_us)] {
+        if us > 0 || layer == "L0" {
+            metrics::histogram!(LAYER_SECONDS, "layer" => layer).record(us as f64 / 1e6);
+        }
+    }
+    metrics::histogram!(TURN_SECONDS).record(report.latency_us as f64 / 1e6);
+    metrics::counter!(TURNS_TOTAL, "intent" => report.intent.as_str(), "layer" => report.layer.as_str()).increment(1);
+    let booking = report.booking.as_ref().map(|a| {
+        metrics::counter!(BOOKINGS_TOTAL, "status" => a.status.as_str()).increment(1);
+        booking_json(&state, a)
+    });
+    tracing::info!(
+        session = %session_id,
+        phone = phone.as_deref().map(mask_phone).unwrap_or_default(),
+        intent = report.intent.as_str(),
+        layer = report.layer.as_str(),
+        latency_us = report.latency_us,
+        booked = booking.as_ref().map(|b| b.id),
+        "turn handled"
+    );
+    Ok(Json(QueryResponse {
+        session_id,
+        reply: report.reply,
+        intent: report.intent.as_str().to_string(),
+        layer: report.layer.as_str().to_string(),
+        confidence: report.confidence,
+        slots: report.slots,
+        booking,
+        ended: report.ended,
+        latency_ms: report.latency_us as f64 / 1000.0,
+    }))
+}

@@ -1,0 +1,304 @@
+//! The `fluxion` command line: `serve`, `chat`, `nlu parse|eval`, `db
+//! init|seed`.
+
+use std::io::{BufRead, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use jiff::tz::TimeZone;
+
+use fluxion_core::booking::{Channel, Vertical};
+use fluxion_core::nlu::l1_intent::{cross_validate, parse_examples, TrainConfig, TRAINING_DATA};
+use fluxion_core::nlu::{Pipeline, PipelineConfig};
+
+use crate::app::{self, AppState};
+use crate::clock::{parse_now, Clock};
+use crate::seed::SeedData;
+use crate::store::sqlite::default_db_path;
+use crate::store::SqliteStore;
+
+/// Fluxion: an offline Italian AI receptionist.
+#[derive(Debug, Parser)]
+#[command(name = "fluxion", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the database is.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// SQLite database file [default: the platform data directory,
+    /// e.g. ~/.local/share/fluxion/fluxion.db]. `DATABASE_URL=sqlite://PATH`
+    /// is honoured too.
+    #[arg(long, env = "FLUXION_DB", global = true)]
+    pub db: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server (seeds a demo business into an empty database).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to bind; 127.0.0.1 unless told otherwise.
+        #[arg(long, env = "FLUXION_HOST", default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// Port (seed 000: 3002).
+        #[arg(long, env = "FLUXION_PORT", default_value_t = 3002)]
+        port: u16,
+        /// Vertical of the demo business seeded into an empty database.
+        #[arg(long, default_value = "salone")]
+        vertical: Vertical,
+        /// Fixed "now" (RFC 3339), for demos and tests.
+        #[arg(long)]
+        now: Option<String>,
+        /// Log JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
+    },
+    /// Talk to the receptionist in the terminal.
+    Chat {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Caller's phone number (identifies a known client).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Vertical of the demo business seeded into an empty database.
+        #[arg(long, default_value = "salone")]
+        vertical: Vertical,
+        /// Fixed "now" (RFC 3339).
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// The NLU pipeline on its own.
+    Nlu {
+        /// What to do.
+        #[command(subcommand)]
+        command: NluCommand,
+    },
+    /// Database maintenance.
+    Db {
+        /// What to do.
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+/// `fluxion nlu …`.
+#[derive(Debug, Subcommand)]
+pub enum NluCommand {
+    /// Print one JSON object {intent, confidence, layer, slots} per sentence
+    /// (TEXT, or one sentence per line of standard input).
+    Parse {
+        /// Reference "now" (RFC 3339; without offset it is local time in
+        /// Europe/Rome) [default: the system clock].
+        #[arg(long)]
+        now: Option<String>,
+        /// Vertical whose demo services, operators and FAQs are used.
+        #[arg(long, default_value = "salone")]
+        vertical: Vertical,
+        /// The sentence; omitted: read standard input.
+        text: Vec<String>,
+    },
+    /// k-fold held-out accuracy of the intent classifier (L1 alone, and L0+L1).
+    Eval {
+        /// Number of folds.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+    },
+}
+
+/// `fluxion db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create the database and run the migrations.
+    Init {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Replace the business data with a vertical's demo data.
+    Seed {
+        #[command(flatten)]
+        db: DbArgs,
+        /// salone, wellness, medical or auto.
+        #[arg(long)]
+        vertical: Vertical,
+        /// Replace even when appointments exist (they are deleted).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn db_path(args: &DbArgs) -> anyhow::Result<PathBuf> {
+    if let Some(p) = &args.db {
+        return Ok(p.clone());
+    }
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        if let Some(p) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            return Ok(PathBuf::from(p));
+        }
+        if !url.is_empty() {
+            bail!("DATABASE_URL: only sqlite:// URLs are supported by this build");
+        }
+    }
+    default_db_path().context("no home directory: pass --db PATH")
+}
+
+async fn open_seeded(db: &DbArgs, vertical: Vertical) -> anyhow::Result<SqliteStore> {
+    let path = db_path(db)?;
+    let store = SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
+    if !store.is_seeded().await? {
+        SeedData::demo(vertical)?.load(&store, false).await?;
+        tracing::info!(vertical = vertical.as_str(), path = %path.display(), "seeded demo business");
+    }
+    Ok(store)
+}
+
+fn clock(now: Option<&str>) -> anyhow::Result<Clock> {
+    match now {
+        None => Ok(Clock::System),
+        Some(s) => Ok(Clock::Fixed(parse_now(s, &TimeZone::get("Europe/Rome")?).map_err(anyhow::Error::msg)?)),
+    }
+}
+
+/// Runs the command.
+///
+/// # Errors
+/// Anything that stops the command; printed by `main`.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { db, host, port, vertical, now, log_json } => {
+            crate::observability::init_tracing(log_json);
+            let store = open_seeded(&db, vertical).await?;
+            let state = AppState::new(store, clock(now.as_deref())?).await?;
+            let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("binding {host}:{port}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, business = %state.engine.info().business.name, "Fluxion listening");
+            println!("Fluxion listening on http://{addr} ({})", state.engine.info().business.name);
+            app::serve(listener, state, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Chat { db, phone, vertical, now } => chat(db, phone, vertical, now).await,
+        Command::Nlu { command: NluCommand::Parse { now, vertical, text } } => nlu_parse(now, vertical, text),
+        Command::Nlu { command: NluCommand::Eval { folds } } => {
+            let ex = parse_examples(TRAINING_DATA)?;
+            let l1 = cross_validate(&ex, folds, TrainConfig::default(), false);
+            let l01 = cross_validate(&ex, folds, TrainConfig::default(), true);
+            println!("examples: {}  folds: {folds}", ex.len());
+            println!("L1 alone held-out accuracy: {:.3} ({}/{})", l1.accuracy(), l1.correct, l1.total);
+            println!("L0+L1 held-out accuracy:   {:.3} ({}/{})", l01.accuracy(), l01.correct, l01.total);
+            Ok(())
+        }
+        Command::Db { command: DbCommand::Init { db } } => {
+            let path = db_path(&db)?;
+            SqliteStore::open(&path).await?;
+            println!("database ready: {}", path.display());
+            Ok(())
+        }
+        Command::Db { command: DbCommand::Seed { db, vertical, force } } => {
+            let path = db_path(&db)?;
+            let store = SqliteStore::open(&path).await?;
+            SeedData::demo(vertical)?.load(&store, force).await?;
+            println!("seeded {} demo data into {}", vertical.as_str(), path.display());
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn nlu_parse(now: Option<String>, vertical: Vertical, text: Vec<String>) -> anyhow::Result<()> {
+    let seed = SeedData::demo(vertical)?;
+    let pipeline = Pipeline::new(vertical, &seed.services(), &seed.operators(), &seed.faqs(), PipelineConfig::default())?;
+    let tz = TimeZone::get("Europe/Rome")?;
+    let now = clock(now.as_deref())?.now().to_zoned(tz).datetime();
+    let print = |line: &str, out: &mut dyn Write| -> anyhow::Result<()> {
+        let r = pipeline.parse(line, now);
+        let json = serde_json::json!({
+            "text": line,
+            "intent": r.intent,
+            "confidence": (f64::from(r.confidence) * 1000.0).round() / 1000.0,
+            "layer": r.layer,
+            "slots": r.slots,
+        });
+        writeln!(out, "{json}")?;
+        Ok(())
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if text.is_empty() {
+        for line in std::io::stdin().lock().lines() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            print(line.trim(), &mut out)?;
+        }
+    } else {
+        print(&text.join(" "), &mut out)?;
+    }
+    Ok(())
+}
+
+async fn chat(db: DbArgs, phone: Option<String>, vertical: Vertical, now: Option<String>) -> anyhow::Result<()> {
+    crate::observability::init_tracing(false);
+    let store = open_seeded(&db, vertical).await?;
+    let engine = Arc::new(app::build_engine(store, Channel::Chat).await?);
+    let clock = clock(now.as_deref())?;
+    let phone = phone.as_deref().map(crate::api::voice::caller_phone).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let session = format!("chat-{}", jiff::Timestamp::now().as_second());
+    let mut dialogue = engine.dialogue_for(phone.as_deref()).await;
+    let name = dialogue.client().map(|c| c.name.split_whitespace().next().unwrap_or("").to_string());
+    let greeting = match name {
+        Some(n) => format!("Buongiorno {n}, sono l'assistente di {}. Come posso aiutarla?", engine.info().business.name),
+        None => format!("Buongiorno, sono l'assistente di {}. Come posso aiutarla?", engine.info().business.name),
+    };
+    println!("Fluxion: {greeting}");
+    let stdin = std::io::stdin();
+    let mut line = String::new();
+    loop {
+        print!("Tu: ");
+        std::io::stdout().flush()?;
+        line.clear();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            println!();
+            break;
+        }
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if text.chars().count() > crate::api::voice::MAX_TEXT_CHARS {
+            println!("Fluxion: Il messaggio è troppo lungo, può riassumere?");
+            continue;
+        }
+        let report = engine.turn(&mut dialogue, &session, text, clock.now()).await?;
+        println!("Fluxion: {}", report.reply);
+        if report.ended {
+            break;
+        }
+    }
+    Ok(())
+}

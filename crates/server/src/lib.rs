@@ -1,0 +1,10 @@
+//! Fluxion's server: every adapter around the core — storage, the HTTP API,
+//! the command line, logs and metrics.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod observability;
+pub mod seed;
+pub mod store;
