@@ -37,7 +37,7 @@ impl Patterns {
             (format!(r"^{YES}( {YES})*( grazie)?$"), m(Intent::Confirm, None)),
             (format!(r"^{NO}( grazie)?$"), m(Intent::Deny, None)),
             (
-                r"^(ciao|salve|buongiorno|buon giorno|buonasera|buona sera|buon pomeriggio|pronto|hey|ehi|ei)( (a tutti|a voi|buongiorno|buonasera|pronto|ciao))*$".into(),
+                r"^(ciao|salve|buongiorno|buon giorno|buonasera|buona sera|buon pomeriggio|buondi|pronto|hey|ehi|ei)( (a tutti|a voi|buongiorno|buonasera|pronto))*$".into(),
                 m(Intent::Greeting, None),
             ),
             (
@@ -49,7 +49,7 @@ impl Patterns {
                 m(Intent::Human, None),
             ),
             (
-                r"\b(orari|orario|a che ora (aprite|chiudete|apre|chiude)|quando (aprite|chiudete|siete aperti|e aperto|siete chiusi)|siete aperti|e aperto|giorno di chiusura|giorni di apertura|che ore fate)\b".into(),
+                r"\b(orari(o)? di (apertura|chiusura)|a che ora (aprite|chiudete|apre|chiude|riaprite|riapre)|quando (aprite|chiudete|siete aperti|e aperto|siete chiusi|riaprite)|siete aperti|siete chiusi|giorno di chiusura|giorni di apertura|che ore fate)\b|^(che|quali) (orari|orario) (fate|avete|fa|osservate|seguite)( (oggi|domani|il sabato|di sabato|sabato|la domenica|di domenica|il lunedi|d estate|in agosto))?$|^(gli |i vostri )?orari( di oggi| di domani)?$".into(),
                 m(Intent::OpeningHours, Some(Topic::OpeningHours)),
             ),
             (
@@ -57,7 +57,7 @@ impl Patterns {
                 m(Intent::Faq, Some(Topic::Address)),
             ),
             (
-                r"\b(quanto costa|quanto costano|quanto viene|quanto vengono|quanto si spende|quanto spendo|che prezzo|qual e il prezzo|i prezzi|il prezzo|prezzi|listino|costo|quanto pago|quanto devo pagare)\b".into(),
+                r"^(quanto costa|quanto costano|quanto viene|quanto si spende|quanto spendo|quanto pago)$|\b(che prezzi (fate|avete)|quali sono i (vostri )?prezzi|i vostri prezzi|mi (dice|dica|puo dire) i prezzi|listino( prezzi)?|il listino)\b".into(),
                 m(Intent::Price, Some(Topic::Price)),
             ),
         ];
@@ -106,7 +106,10 @@ mod tests {
         assert_eq!(intent(&p, "mi passi una persona vera per favore"), Some(Intent::Human));
         assert_eq!(intent(&p, "A che ora aprite domani?"), Some(Intent::OpeningHours));
         assert_eq!(intent(&p, "Dove vi trovate?"), Some(Intent::Faq));
-        assert_eq!(intent(&p, "quanto costa un taglio?"), Some(Intent::Price));
+        assert_eq!(intent(&p, "quanto costa?"), Some(Intent::Price));
+        assert_eq!(intent(&p, "quanto costa una pizza margherita"), None);
+        assert_eq!(intent(&p, "che orari avete liberi giovedi"), None);
+        assert_eq!(intent(&p, "ciao ciao"), Some(Intent::Goodbye));
     }
 
     #[test]
