@@ -135,7 +135,11 @@ pub fn router(state: Arc<AppState>) -> Router {
 ///
 /// # Errors
 /// The listener fails.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     crate::observability::metrics_handle();
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }

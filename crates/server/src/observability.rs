@@ -23,11 +23,7 @@ pub fn mask_phone(phone: &str) -> String {
         return "*".repeat(chars.len());
     }
     let keep_head = 6.min(chars.len() - 2);
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < keep_head || i >= chars.len() - 2 { *c } else { '*' })
-        .collect()
+    chars.iter().enumerate().map(|(i, c)| if i < keep_head || i >= chars.len() - 2 { *c } else { '*' }).collect()
 }
 
 /// Installs the global tracing subscriber (`RUST_LOG`, default `info`);

@@ -108,7 +108,14 @@ pub trait Repository: Send + Sync {
     fn cancel(&self, id: Id) -> impl Future<Output = Result<Appointment, BookingError>> + Send;
     /// Moves a `booked` appointment to a new interval/operator atomically,
     /// ignoring its own current interval in the overlap check.
-    fn reschedule(&self, id: Id, operator_id: Id, start: Timestamp, end: Timestamp, buffer_min: u32) -> impl Future<Output = Result<Appointment, BookingError>> + Send;
+    fn reschedule(
+        &self,
+        id: Id,
+        operator_id: Id,
+        start: Timestamp,
+        end: Timestamp,
+        buffer_min: u32,
+    ) -> impl Future<Output = Result<Appointment, BookingError>> + Send;
     /// FAQ entries of the business.
     fn faqs(&self) -> impl Future<Output = Result<Vec<Faq>, StoreError>> + Send;
     /// Appends one turn to the chat history.

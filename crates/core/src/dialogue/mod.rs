@@ -419,11 +419,7 @@ impl Dialogue {
             }
             Intent::Human => {
                 self.say(out, replies::HUMAN);
-                out.push(Action::RequestCallback {
-                    client_id: self.client.id,
-                    phone: self.client.phone.clone(),
-                    reason: text.to_string(),
-                });
+                out.push(Action::RequestCallback { client_id: self.client.id, phone: self.client.phone.clone(), reason: text.to_string() });
                 out.push(Action::Transfer);
                 self.reset_flow();
             }
@@ -544,7 +540,10 @@ impl Dialogue {
     /// already chosen ("no, alle 16").
     fn merge_when(&mut self, nlu: &NluResult) {
         let norm_earliest = nlu.slots.datetime.is_none()
-            && matches!(nlu.intent, Intent::Book | Intent::Availability | Intent::Reschedule | Intent::Other | Intent::Confirm | Intent::Deny)
+            && matches!(
+                nlu.intent,
+                Intent::Book | Intent::Availability | Intent::Reschedule | Intent::Other | Intent::Confirm | Intent::Deny
+            )
             && self.pending_text_says_earliest();
         if norm_earliest {
             self.draft.earliest = true;
@@ -563,10 +562,17 @@ impl Dialogue {
                     self.draft.date = Some(value.date());
                 }
                 self.draft.range = None;
-                self.draft.time = if time_given { Some(value.time()) } else if nlu.slots.date_given { None } else { self.draft.time };
+                self.draft.time = if time_given {
+                    Some(value.time())
+                } else if nlu.slots.date_given {
+                    None
+                } else {
+                    self.draft.time
+                };
             }
             DateTimeSlot::Range { start, end, .. } => {
-                let date = if nlu.slots.date_given || self.draft.date.is_none() { start.date() } else { self.draft.date.unwrap_or(start.date()) };
+                let date =
+                    if nlu.slots.date_given || self.draft.date.is_none() { start.date() } else { self.draft.date.unwrap_or(start.date()) };
                 let shift = |d: DateTime| -> DateTime {
                     let days = start.date().until(date).map(|s| s.get_days()).unwrap_or(0);
                     d.checked_add(jiff::Span::new().days(days)).unwrap_or(d)
@@ -580,9 +586,21 @@ impl Dialogue {
 
     fn pending_text_says_earliest(&self) -> bool {
         let n = normalize(&self.pending_text);
-        ["prima disponibil", "primo disponibil", "prima possibil", "appena possibile", "prima data", "primo posto", "quanto prima", "al piu presto", "primo buco", "prima libera", "primo libero"]
-            .iter()
-            .any(|p| n.contains(p))
+        [
+            "prima disponibil",
+            "primo disponibil",
+            "prima possibil",
+            "appena possibile",
+            "prima data",
+            "primo posto",
+            "quanto prima",
+            "al piu presto",
+            "primo buco",
+            "prima libera",
+            "primo libero",
+        ]
+        .iter()
+        .any(|p| n.contains(p))
     }
 
     fn merge_booking_slots(&mut self, nlu: &NluResult) {
@@ -730,12 +748,8 @@ impl Dialogue {
         }
         if let Some(slot) = self.draft.chosen {
             self.expect = Expect::ConfirmReschedule;
-            let s = format!(
-                "Sposto {} a {} con {}. Confermo?",
-                self.describe(&target),
-                self.when(slot.start),
-                self.op_name(slot.operator_id)
-            );
+            let s =
+                format!("Sposto {} a {} con {}. Confermo?", self.describe(&target), self.when(slot.start), self.op_name(slot.operator_id));
             self.say(out, s);
         }
     }
@@ -954,10 +968,8 @@ impl Dialogue {
                 return hit.copied();
             }
             // "alle 10" for an offered 10:30: the only slot in that hour.
-            let same_hour: Vec<&Slot> = offered
-                .iter()
-                .filter(|s| self.info.local(s.start).hour() == wanted.hour() && nlu.slots.time_given)
-                .collect();
+            let same_hour: Vec<&Slot> =
+                offered.iter().filter(|s| self.info.local(s.start).hour() == wanted.hour() && nlu.slots.time_given).collect();
             if same_hour.len() == 1 {
                 return Some(*same_hour[0]);
             }
@@ -1042,7 +1054,14 @@ impl Dialogue {
                         self.expect = Expect::ChooseAppointment;
                         let items: Vec<String> = self.upcoming.iter().take(3).map(|a| self.describe(a)).collect();
                         let verb = if self.flow == Flow::Cancel { "cancellare" } else { "spostare" };
-                        self.say(out, format!("Ho trovato {} appuntamenti: {}. Quale vuole {verb}?", crate::speak::number(self.upcoming.len() as i64), replies::list(&items)));
+                        self.say(
+                            out,
+                            format!(
+                                "Ho trovato {} appuntamenti: {}. Quale vuole {verb}?",
+                                crate::speak::number(self.upcoming.len() as i64),
+                                replies::list(&items)
+                            ),
+                        );
                     }
                 }
             }
@@ -1177,7 +1196,6 @@ fn slot_date(d: &DateTimeSlot) -> Date {
 fn first_name(full: &str) -> String {
     full.split_whitespace().next().unwrap_or(full).to_string()
 }
-
 
 /// "la prima", "il secondo", "l'ultimo", "numero 2" → 0-based index.
 fn pick_index(norm: &str, len: usize) -> Option<usize> {

@@ -9,12 +9,12 @@ use crate::booking::{holidays, Service, TimeRange, Vertical};
 use crate::speak;
 use crate::text::capitalize;
 
-pub const EMERGENCY: &str =
-    "Se si tratta di un'emergenza, chiami subito il 118 o si rechi al pronto soccorso più vicino.";
+pub const EMERGENCY: &str = "Se si tratta di un'emergenza, chiami subito il 118 o si rechi al pronto soccorso più vicino.";
 pub const GOODBYE: &str = "Grazie a lei e buona giornata!";
 pub const HUMAN: &str = "Certo. Ho registrato la sua richiesta: un collega la richiamerà appena possibile.";
 pub const ANYTHING_ELSE: &str = "Posso aiutarla in qualcos'altro?";
-pub const HOW_CAN_I_HELP: &str = "Come posso aiutarla? Posso prenotare, spostare o cancellare un appuntamento, o rispondere alle sue domande.";
+pub const HOW_CAN_I_HELP: &str =
+    "Come posso aiutarla? Posso prenotare, spostare o cancellare un appuntamento, o rispondere alle sue domande.";
 pub const ASK_WHEN: &str = "Per quale giorno e a che ora preferisce?";
 pub const ASK_WHEN_AGAIN: &str = "Mi dice un giorno, per esempio domani o giovedì pomeriggio? Oppure le cerco la prima disponibilità.";
 pub const ASK_OTHER_WHEN: &str = "Nessun problema. Quale altro giorno o orario preferisce?";
@@ -29,7 +29,8 @@ pub const KEPT: &str = "Va bene, l'appuntamento resta confermato. Posso aiutarla
 pub const WHAT_TO_CHANGE: &str = "D'accordo. Quale giorno o orario preferisce?";
 pub const CONFIRM_AGAIN: &str = "Mi conferma? Risponda sì o no.";
 pub const GUIDED_BOOK: &str = "Proviamo così: desidera prenotare un appuntamento? Risponda sì o no.";
-pub const GUIDED_MENU: &str = "Posso spostare o cancellare un appuntamento, dirle orari e prezzi, o farla richiamare da un collega. Cosa preferisce?";
+pub const GUIDED_MENU: &str =
+    "Posso spostare o cancellare un appuntamento, dirle orari e prezzi, o farla richiamare da un collega. Cosa preferisce?";
 pub const WAITLISTED: &str = "L'ho messa in lista d'attesa: la contatteremo appena si libera un posto.";
 pub const NO_CLIENT: &str = "Non trovo clienti con questo numero. Può verificare il numero, oppure posso prenotare un nuovo appuntamento.";
 pub const NO_APPOINTMENTS: &str = "Non trovo appuntamenti in programma a suo nome. Posso aiutarla in altro modo?";
@@ -119,20 +120,15 @@ pub fn price(info: &BusinessInfo, service: Option<&Service>) -> String {
     match service {
         Some(s) => format!("{} costa {} e dura {}.", s.name, speak::price(s.price_cents), speak::duration(s.duration_min)),
         None => {
-            let items: Vec<String> = info
-                .services
-                .iter()
-                .take(4)
-                .map(|s| format!("{} {}", s.name.to_lowercase(), speak::price(s.price_cents)))
-                .collect();
+            let items: Vec<String> =
+                info.services.iter().take(4).map(|s| format!("{} {}", s.name.to_lowercase(), speak::price(s.price_cents))).collect();
             format!("Qualche prezzo: {}. Per quale servizio le interessa?", items.join(", "))
         }
     }
 }
 
 fn ranges_text(ranges: &[TimeRange]) -> String {
-    let parts: Vec<String> =
-        ranges.iter().map(|r| format!("dalle {} alle {}", speak::time(r.start), speak::time(r.end))).collect();
+    let parts: Vec<String> = ranges.iter().map(|r| format!("dalle {} alle {}", speak::time(r.start), speak::time(r.end))).collect();
     parts.join(" e ")
 }
 
@@ -162,15 +158,8 @@ pub fn opening_hours(info: &BusinessInfo, day: Option<Date>, today: Date) -> Str
             format!("{} siamo aperti {}.", capitalize(&when), ranges_text(&r))
         };
     }
-    let days = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ];
+    let days =
+        [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday, Weekday::Saturday, Weekday::Sunday];
     // Group consecutive weekdays with the same hours.
     let mut groups: Vec<(Weekday, Weekday, Vec<TimeRange>)> = Vec::new();
     for w in days {
@@ -198,4 +187,3 @@ pub fn opening_hours(info: &BusinessInfo, day: Option<Date>, today: Date) -> Str
         .collect();
     format!("Siamo aperti {}.", parts.join("; "))
 }
-

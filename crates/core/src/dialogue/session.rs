@@ -240,9 +240,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
             // Fail closed: without the bookings nothing is offered.
             Err(_) => return empty,
         };
-        let nearest = |at: DateTime| {
-            availability::nearest_free(b, ops, &booked, &service, operator_id, at, now, limit).unwrap_or_default()
-        };
+        let nearest = |at: DateTime| availability::nearest_free(b, ops, &booked, &service, operator_id, at, now, limit).unwrap_or_default();
         match wanted {
             Wanted::At(dt) => {
                 let start = self.info.tz.to_timestamp(dt).ok();
@@ -281,7 +279,13 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
 
     /// Re-checks the slot against the rules, then writes it (the store
     /// re-checks overlaps inside its transaction).
-    async fn book(&self, client: super::ClientDetails, service_id: i64, slot: Slot, now: Timestamp) -> Result<(Appointment, crate::booking::Client), WriteFailure> {
+    async fn book(
+        &self,
+        client: super::ClientDetails,
+        service_id: i64,
+        slot: Slot,
+        now: Timestamp,
+    ) -> Result<(Appointment, crate::booking::Client), WriteFailure> {
         self.check(service_id, slot, now, None).await?;
         let phone = client.phone.clone().ok_or(WriteFailure::NotBookable)?;
         let name = client.name.clone().unwrap_or_else(|| "Cliente".to_string());
@@ -301,10 +305,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
     async fn reschedule(&self, id: i64, slot: Slot, now: Timestamp) -> Result<Appointment, WriteFailure> {
         let current = self.repo.appointment(id).await.map_err(|_| WriteFailure::Unavailable)?.ok_or(WriteFailure::NotFound)?;
         self.check(current.service_id, slot, now, Some(id)).await?;
-        self.repo
-            .reschedule(id, slot.operator_id, slot.start, slot.end, self.info.business.rules.buffer_min)
-            .await
-            .map_err(failure)
+        self.repo.reschedule(id, slot.operator_id, slot.start, slot.end, self.info.business.rules.buffer_min).await.map_err(failure)
     }
 
     async fn check(&self, service_id: i64, slot: Slot, now: Timestamp, ignore: Option<i64>) -> Result<(), WriteFailure> {

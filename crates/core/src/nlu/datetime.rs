@@ -135,11 +135,7 @@ impl PartOfDay {
     /// The range of this part of day on `date`.
     fn range_on(self, date: Date) -> Option<(DateTime, DateTime)> {
         let (start, end) = self.hours();
-        let end_date = if end <= start {
-            date.tomorrow().ok()?
-        } else {
-            date
-        };
+        let end_date = if end <= start { date.tomorrow().ok()? } else { date };
         Some((at(date, start, 0)?, at(end_date, end, 0)?))
     }
 
@@ -260,17 +256,12 @@ fn word<'a>(words: &[&'a str], i: usize) -> &'a str {
 
 /// True if the words starting at `i` are exactly `seq`.
 fn starts_with(words: &[&str], i: usize, seq: &[&str]) -> bool {
-    seq.iter()
-        .enumerate()
-        .all(|(k, s)| word(words, i + k) == *s)
+    seq.iter().enumerate().all(|(k, s)| word(words, i + k) == *s)
 }
 
 /// The longest of `seqs` found at `i`, as its length.
 fn longest(words: &[&str], i: usize, seqs: &[&[&str]]) -> Option<usize> {
-    seqs.iter()
-        .filter(|s| starts_with(words, i, s))
-        .map(|s| s.len())
-        .max()
+    seqs.iter().filter(|s| starts_with(words, i, s)).map(|s| s.len()).max()
 }
 
 fn one(part: Part, used: usize) -> Option<(Vec<Part>, usize)> {
@@ -287,18 +278,10 @@ fn match_offset(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, usi
     }
     let j = i + 1;
     // "mezz'ora", "mezzora", "mezz ora".
-    if let Some(n) = longest(
-        words,
-        j,
-        &[&["mezz", "ora"], &["mezza", "ora"], &["mezzora"]],
-    ) {
+    if let Some(n) = longest(words, j, &[&["mezz", "ora"], &["mezza", "ora"], &["mezzora"]]) {
         return one(Part::Offset(30), 1 + n);
     }
-    if let Some(n) = longest(
-        words,
-        j,
-        &[&["un", "quarto", "d", "ora"], &["un", "quarto", "ora"]],
-    ) {
+    if let Some(n) = longest(words, j, &[&["un", "quarto", "d", "ora"], &["un", "quarto", "ora"]]) {
         return one(Part::Offset(15), 1 + n);
     }
     let (count, used) = match word(words, j) {
@@ -314,13 +297,8 @@ fn match_offset(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, usi
         "anno" | "anni" => Span::new().try_years(count).ok(),
         "ora" | "ore" => {
             let half = longest(words, k + 1, &[&["e", "mezza"], &["e", "mezzo"]]);
-            let minutes = count
-                .checked_mul(60)
-                .map(|m| m + if half.is_some() { 30 } else { 0 });
-            return one(
-                minutes.map_or(Part::Invalid, Part::Offset),
-                2 + used + half.unwrap_or(0),
-            );
+            let minutes = count.checked_mul(60).map(|m| m + if half.is_some() { 30 } else { 0 });
+            return one(minutes.map_or(Part::Invalid, Part::Offset), 2 + used + half.unwrap_or(0));
         }
         "minuto" | "minuti" | "min" => return one(Part::Offset(count), 2 + used),
         _ => return None,
@@ -395,14 +373,8 @@ fn match_clock(words: &[&str], i: usize, _today: Date) -> Option<(Vec<Part>, usi
             None => one(Part::Invalid, 1),
         };
     }
-    if let Some(digits) = w
-        .strip_prefix('h')
-        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return one(
-            clock_from_digits(digits).map_or(Part::Invalid, Part::Clock),
-            1,
-        );
+    if let Some(digits) = w.strip_prefix('h').filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) {
+        return one(clock_from_digits(digits).map_or(Part::Invalid, Part::Clock), 1);
     }
     if matches!(w, "mezzogiorno" | "mezzanotte") {
         let (clock, used) = parse_clock(words, i)?;
@@ -420,9 +392,7 @@ fn match_clock(words: &[&str], i: usize, _today: Date) -> Option<(Vec<Part>, usi
     match parse_clock(words, j) {
         Some((clock, used)) => one(Part::Clock(clock), cue + used),
         // A cue followed by digits that are not a valid time ("alle 25").
-        None if !next.is_empty() && next.bytes().all(|b| b.is_ascii_digit()) => {
-            one(Part::Invalid, cue + 1)
-        }
+        None if !next.is_empty() && next.bytes().all(|b| b.is_ascii_digit()) => one(Part::Invalid, cue + 1),
         None => None,
     }
 }
@@ -430,30 +400,13 @@ fn match_clock(words: &[&str], i: usize, _today: Date) -> Option<(Vec<Part>, usi
 /// "tra le 15 e le 17", "fra le 3 e le 5", "dalle 15 alle 17",
 /// "dalle 9 fino alle 11".
 fn match_clock_range(words: &[&str], i: usize, _today: Date) -> Option<(Vec<Part>, usize)> {
-    let opener = longest(
-        words,
-        i,
-        &[
-            &["tra", "le"],
-            &["fra", "le"],
-            &["dalle"],
-            &["dalle", "ore"],
-            &["dall"],
-        ],
-    )?;
+    let opener = longest(words, i, &[&["tra", "le"], &["fra", "le"], &["dalle"], &["dalle", "ore"], &["dall"]])?;
     let j = i + opener;
     let is_between = matches!(word(words, i), "tra" | "fra");
     let connectors: &[&[&str]] = if is_between {
         &[&["e", "le"], &["e", "l"], &["e"]]
     } else {
-        &[
-            &["alle"],
-            &["all"],
-            &["fino", "alle"],
-            &["fino", "all"],
-            &["a"],
-            &["alle", "ore"],
-        ]
+        &[&["alle"], &["all"], &["fino", "alle"], &["fino", "all"], &["a"], &["alle", "ore"]]
     };
     // Try the full start first ("dalle 9 e mezza alle 11"), then a bare hour
     // so that "tra le 15 e 17" is a range, not 15:17.
@@ -464,10 +417,7 @@ fn match_clock_range(words: &[&str], i: usize, _today: Date) -> Option<(Vec<Part
             continue;
         };
         if let Some((end, used_end)) = parse_clock(words, k + conn) {
-            return one(
-                Part::ClockRange(start, end),
-                opener + used + conn + used_end,
-            );
+            return one(Part::ClockRange(start, end), opener + used + conn + used_end);
         }
     }
     None
@@ -505,11 +455,7 @@ fn parse_clock(words: &[&str], i: usize) -> Option<(Clock, usize)> {
         (&["meno", "un", "quarto"], -15),
         (&["meno", "quarto"], -15),
     ];
-    if let Some(&(seq, offset)) = suffixes
-        .iter()
-        .filter(|(s, _)| starts_with(words, k, s))
-        .max_by_key(|(s, _)| s.len())
-    {
+    if let Some(&(seq, offset)) = suffixes.iter().filter(|(s, _)| starts_with(words, k, s)).max_by_key(|(s, _)| s.len()) {
         clock.offset = offset;
         return Some((clock, used + seq.len()));
     }
@@ -544,25 +490,13 @@ fn parse_clock(words: &[&str], i: usize) -> Option<(Clock, usize)> {
 fn parse_bare_hour(words: &[&str], i: usize) -> Option<(Clock, usize)> {
     let w = word(words, i);
     let clock = match w {
-        "mezzogiorno" => Clock {
-            hour: 12,
-            offset: 0,
-            literal: true,
-        },
-        "mezzanotte" => Clock {
-            hour: 0,
-            offset: 0,
-            literal: true,
-        },
+        "mezzogiorno" => Clock { hour: 12, offset: 0, literal: true },
+        "mezzanotte" => Clock { hour: 0, offset: 0, literal: true },
         "un" | "uno" => return None,
         _ if w.bytes().all(|b| b.is_ascii_digit()) => clock_from_digits(w)?,
         _ => {
             let h = i8::try_from(parse_number(w)?).ok().filter(|h| *h <= 24)?;
-            Clock {
-                hour: h,
-                offset: 0,
-                literal: h == 0,
-            }
+            Clock { hour: h, offset: 0, literal: h == 0 }
         }
     };
     Some((clock, 1))
@@ -575,11 +509,7 @@ fn clock_from_digits(d: &str) -> Option<Clock> {
         return None;
     }
     let hour: i8 = d.parse().ok().filter(|h| *h <= 24)?;
-    Some(Clock {
-        hour,
-        offset: 0,
-        literal: d.len() == 2 && d.starts_with('0') || hour == 0,
-    })
+    Some(Clock { hour, offset: 0, literal: d.len() == 2 && d.starts_with('0') || hour == 0 })
 }
 
 // ---------------------------------------------------------------------------
@@ -634,11 +564,7 @@ const DATE_LEADS: &[&str] = &[
 /// or an ordinal ("primo").
 fn day_number(w: &str) -> Option<i64> {
     if w.bytes().all(|b| b.is_ascii_digit()) {
-        return if (1..=2).contains(&w.len()) {
-            w.parse().ok()
-        } else {
-            None
-        };
+        return if (1..=2).contains(&w.len()) { w.parse().ok() } else { None };
     }
     // "un"/"una"/"uno" are articles ("uno set", "una mar…"); the 1st is
     // "primo".
@@ -670,23 +596,14 @@ fn date_part(y: i64, m: i64, d: i64) -> Part {
 }
 
 fn ymd(y: i64, m: i64, d: i64) -> Option<Date> {
-    Date::new(
-        i16::try_from(y).ok()?,
-        i8::try_from(m).ok()?,
-        i8::try_from(d).ok()?,
-    )
-    .ok()
+    Date::new(i16::try_from(y).ok()?, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
 }
 
 /// The next valid occurrence of day/month at or after today, this year or
 /// next.
 fn next_day_month(today: Date, m: i64, d: i64) -> Part {
     let y = i64::from(today.year());
-    match [y, y + 1]
-        .into_iter()
-        .filter_map(|y| ymd(y, m, d))
-        .find(|date| *date >= today)
-    {
+    match [y, y + 1].into_iter().filter_map(|y| ymd(y, m, d)).find(|date| *date >= today) {
         Some(date) => Part::Date(DatePart::Day(date)),
         None => Part::Invalid,
     }
@@ -706,15 +623,9 @@ fn match_numeric_date(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part
         let lead = i.checked_sub(1).map(|p| word(words, p)).unwrap_or("");
         return match fields[..] {
             [y, m, d] if y.len() == 4 => one(date_part(year_number(y)?, num(m)?, num(d)?), 1),
-            [d, m, y] if d.len() <= 2 && m.len() <= 2 => {
-                one(date_part(year_number(y)?, num(m)?, num(d)?), 1)
-            }
+            [d, m, y] if d.len() <= 2 && m.len() <= 2 => one(date_part(year_number(y)?, num(m)?, num(d)?), 1),
             [d, m] if d.len() <= 2 && m.len() <= 2 => {
-                let ok_lead = if w.contains('/') {
-                    DATE_LEADS.contains(&lead)
-                } else {
-                    matches!(lead, "il" | "l" | "giorno")
-                };
+                let ok_lead = if w.contains('/') { DATE_LEADS.contains(&lead) } else { matches!(lead, "il" | "l" | "giorno") };
                 if !ok_lead {
                     return None;
                 }
@@ -764,51 +675,22 @@ fn match_day_month(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, 
 /// "il giorno 15", "sabato 20" (the date wins over the weekday).
 fn match_day_of_month(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, usize)> {
     // An article, "giorno", or a weekday ("sabato 20") may lead.
-    let article = longest(
-        words,
-        i,
-        &[&["il"], &["l"], &["lo"], &["il", "giorno"], &["giorno"]],
-    )
-    .or_else(|| weekday(word(words, i)).map(|_| 1))
-    .unwrap_or(0);
+    let article = longest(words, i, &[&["il"], &["l"], &["lo"], &["il", "giorno"], &["giorno"]])
+        .or_else(|| weekday(word(words, i)).map(|_| 1))
+        .unwrap_or(0);
     let j = i + article;
     let w = word(words, j);
     let d = day_number(w)?;
     let k = j + 1;
     // A following month is the day-month matcher's job.
-    if month(word(words, k)).is_some()
-        || (matches!(word(words, k), "di" | "del") && month(word(words, k + 1)).is_some())
-    {
+    if month(word(words, k)).is_some() || (matches!(word(words, k), "di" | "del") && month(word(words, k + 1)).is_some()) {
         return None;
     }
-    let next_month = longest(
-        words,
-        k,
-        &[
-            &["del", "mese", "prossimo"],
-            &["del", "prossimo", "mese"],
-            &["del", "mese", "che", "viene"],
-        ],
-    );
-    let this_month = longest(
-        words,
-        k,
-        &[
-            &["del", "mese"],
-            &["di", "questo", "mese"],
-            &["del", "corrente", "mese"],
-        ],
-    );
+    let next_month = longest(words, k, &[&["del", "mese", "prossimo"], &["del", "prossimo", "mese"], &["del", "mese", "che", "viene"]]);
+    let this_month = longest(words, k, &[&["del", "mese"], &["di", "questo", "mese"], &["del", "corrente", "mese"]]);
     let first_month = today.first_of_month();
     let (candidates, used): (Vec<Date>, usize) = if let Some(n) = next_month {
-        (
-            first_month
-                .checked_add(Span::new().months(1))
-                .ok()
-                .into_iter()
-                .collect(),
-            n,
-        )
+        (first_month.checked_add(Span::new().months(1)).ok().into_iter().collect(), n)
     } else {
         if article == 0 && this_month.is_none() {
             return None;
@@ -856,9 +738,7 @@ fn match_day_of_month(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part
         if (is_digits && QUANTITY_NOUNS.contains(&next)) || (!is_digits && !harmless) {
             return None;
         }
-        let months = (0..3)
-            .filter_map(|n| first_month.checked_add(Span::new().months(n)).ok())
-            .collect();
+        let months = (0..3).filter_map(|n| first_month.checked_add(Span::new().months(n)).ok()).collect();
         (months, this_month.unwrap_or(0))
     };
     let used = article + 1 + used;
@@ -869,10 +749,7 @@ fn match_day_of_month(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part
         .into_iter()
         .filter_map(|first| ymd(i64::from(first.year()), i64::from(first.month()), d))
         .find(|date| *date >= today || next_month.is_some());
-    one(
-        found.map_or(Part::Invalid, |d| Part::Date(DatePart::Day(d))),
-        used,
-    )
+    one(found.map_or(Part::Invalid, |d| Part::Date(DatePart::Day(d))), used)
 }
 
 // ---------------------------------------------------------------------------
@@ -884,58 +761,27 @@ fn match_day_of_month(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part
 fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, usize)> {
     let plus = |n: i64| today.checked_add(Span::new().days(n)).ok();
     let day = |d: Option<Date>| d.map_or(Part::Invalid, |d| Part::Date(DatePart::Day(d)));
-    let with_pod =
-        |d: Option<Date>, pod: PartOfDay, used: usize| Some((vec![day(d), Part::Pod(pod)], used));
+    let with_pod = |d: Option<Date>, pod: PartOfDay, used: usize| Some((vec![day(d), Part::Pod(pod)], used));
 
     if let Some(n) = longest(words, i, &[&["dopo", "domani"], &["dopodomani"]]) {
         return one(day(plus(2)), n);
     }
-    if let Some(n) = longest(
-        words,
-        i,
-        &[&["l", "altro", "ieri"], &["altro", "ieri"], &["altroieri"]],
-    ) {
+    if let Some(n) = longest(words, i, &[&["l", "altro", "ieri"], &["altro", "ieri"], &["altroieri"]]) {
         return one(day(plus(-2)), n);
     }
-    if let Some(n) = longest(
-        words,
-        i,
-        &[
-            &["fine", "mese"],
-            &["fine", "del", "mese"],
-            &["fine", "di", "questo", "mese"],
-            &["fine", "di", "mese"],
-        ],
-    ) {
+    if let Some(n) =
+        longest(words, i, &[&["fine", "mese"], &["fine", "del", "mese"], &["fine", "di", "questo", "mese"], &["fine", "di", "mese"]])
+    {
         return one(Part::Date(DatePart::Day(today.last_of_month())), n);
     }
-    if let Some(n) = longest(
-        words,
-        i,
-        &[
-            &["fine", "settimana"],
-            &["weekend"],
-            &["week", "end"],
-            &["fine", "settimana", "prossimo"],
-        ],
-    ) {
-        let to_saturday = (Weekday::Saturday.to_monday_zero_offset()
-            - today.weekday().to_monday_zero_offset())
-        .rem_euclid(7);
+    if let Some(n) = longest(words, i, &[&["fine", "settimana"], &["weekend"], &["week", "end"], &["fine", "settimana", "prossimo"]]) {
+        let to_saturday = (Weekday::Saturday.to_monday_zero_offset() - today.weekday().to_monday_zero_offset()).rem_euclid(7);
         return one(day(plus(i64::from(to_saturday))), n);
     }
-    if let Some(n) = longest(
-        words,
-        i,
-        &[&["settimana", "prossima"], &["prossima", "settimana"]],
-    ) {
+    if let Some(n) = longest(words, i, &[&["settimana", "prossima"], &["prossima", "settimana"]]) {
         return one(Part::Date(DatePart::NextWeek), n);
     }
-    if let Some(n) = longest(
-        words,
-        i,
-        &[&["questa", "settimana"], &["settimana", "corrente"]],
-    ) {
+    if let Some(n) = longest(words, i, &[&["questa", "settimana"], &["settimana", "corrente"]]) {
         return one(Part::Date(DatePart::ThisWeek), n);
     }
     if let Some(n) = longest(words, i, &[&["mese", "prossimo"], &["prossimo", "mese"]]) {
@@ -954,9 +800,7 @@ fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, u
         "oggi" => one(day(Some(today)), 1),
         "domani" => one(day(plus(1)), 1),
         "ieri" => one(day(plus(-1)), 1),
-        "stamattina" | "stamani" | "stamane" | "stamattinata" => {
-            with_pod(Some(today), PartOfDay::Morning, 1)
-        }
+        "stamattina" | "stamani" | "stamane" | "stamattinata" => with_pod(Some(today), PartOfDay::Morning, 1),
         "stasera" => with_pod(Some(today), PartOfDay::Evening, 1),
         "stanotte" => with_pod(Some(today), PartOfDay::Night, 1),
         "stamezzogiorno" => with_pod(Some(today), PartOfDay::Lunch, 1),
@@ -1035,38 +879,18 @@ fn combine(parts: &[Part], now: DateTime) -> Option<Resolved> {
     if parts.contains(&Part::Invalid) {
         return None;
     }
-    if let Some(minutes) = parts.iter().find_map(|p| {
-        if let Part::Offset(m) = p {
-            Some(*m)
-        } else {
-            None
-        }
-    }) {
+    if let Some(minutes) = parts.iter().find_map(|p| if let Part::Offset(m) = p { Some(*m) } else { None }) {
         let base = now.with().second(0).subsec_nanosecond(0).build().ok()?;
-        let value = base
-            .checked_add(Span::new().try_minutes(minutes).ok()?)
-            .ok()?;
+        let value = base.checked_add(Span::new().try_minutes(minutes).ok()?).ok()?;
         return Some(Resolved {
-            slot: DateTimeSlot::Instant {
-                value,
-                grain: clock_grain(value.minute()),
-            },
+            slot: DateTimeSlot::Instant { value, grain: clock_grain(value.minute()) },
             date_given: true,
             time_given: true,
         });
     }
     let next_week = parts.contains(&Part::Date(DatePart::NextWeek));
     let this_week = parts.contains(&Part::Date(DatePart::ThisWeek));
-    let dates: Vec<DatePart> = parts
-        .iter()
-        .filter_map(|p| {
-            if let Part::Date(d) = p {
-                Some(*d)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let dates: Vec<DatePart> = parts.iter().filter_map(|p| if let Part::Date(d) = p { Some(*d) } else { None }).collect();
     // Explicit days beat weekdays ("giovedì 15 marzo"), weekdays beat the
     // bare "settimana prossima"/"questa settimana" (which then only qualify
     // them).
@@ -1076,9 +900,7 @@ fn combine(parts: &[Part], now: DateTime) -> Option<Resolved> {
         .or_else(|| dates.iter().find(|d| matches!(d, DatePart::Weekday(..))))
         .or_else(|| dates.first())
         .copied();
-    let pod = parts
-        .iter()
-        .find_map(|p| if let Part::Pod(p) = p { Some(*p) } else { None });
+    let pod = parts.iter().find_map(|p| if let Part::Pod(p) = p { Some(*p) } else { None });
     let clock = parts.iter().find_map(|p| match p {
         Part::Clock(c) => Some((*c, None)),
         Part::ClockRange(a, b) => Some((*a, Some(*b))),
@@ -1106,40 +928,22 @@ fn combine(parts: &[Part], now: DateTime) -> Option<Resolved> {
     let slot = match (days, clock, pod) {
         (None, None, None) => return None,
         // Spans of days ignore times: "la settimana prossima".
-        (Some((start, Some(end))), _, _) => DateTimeSlot::Range {
-            start: midnight(start),
-            end: midnight(end),
-            grain: Grain::Day,
-        },
-        (Some((day, None)), None, None) => DateTimeSlot::Instant {
-            value: midnight(day),
-            grain: Grain::Day,
-        },
+        (Some((start, Some(end))), _, _) => DateTimeSlot::Range { start: midnight(start), end: midnight(end), grain: Grain::Day },
+        (Some((day, None)), None, None) => DateTimeSlot::Instant { value: midnight(day), grain: Grain::Day },
         (day, Some((start, end)), pod) => {
             let (sh, sm) = start.resolve(pod);
             let end = end.map(|e| e.resolve(pod));
             let on = |d: Date| -> Option<DateTimeSlot> {
                 let s = at(d, sh, sm)?;
                 Some(match end {
-                    None => DateTimeSlot::Instant {
-                        value: s,
-                        grain: clock_grain(s.minute()),
-                    },
+                    None => DateTimeSlot::Instant { value: s, grain: clock_grain(s.minute()) },
                     Some((eh, em)) => {
                         let mut e = at(d, eh, em)?;
                         if e <= s {
                             e = e.checked_add(Span::new().days(1)).ok()?;
                         }
-                        let grain = if sm == 0 && em == 0 {
-                            Grain::Hour
-                        } else {
-                            Grain::Minute
-                        };
-                        DateTimeSlot::Range {
-                            start: s,
-                            end: e,
-                            grain,
-                        }
+                        let grain = if sm == 0 && em == 0 { Grain::Hour } else { Grain::Minute };
+                        DateTimeSlot::Range { start: s, end: e, grain }
                     }
                 })
             };
@@ -1168,18 +972,10 @@ fn combine(parts: &[Part], now: DateTime) -> Option<Resolved> {
                 }
             };
             let (start, end) = pod.range_on(d)?;
-            DateTimeSlot::Range {
-                start,
-                end,
-                grain: Grain::Hour,
-            }
+            DateTimeSlot::Range { start, end, grain: Grain::Hour }
         }
     };
-    Some(Resolved {
-        slot,
-        date_given,
-        time_given,
-    })
+    Some(Resolved { slot, date_given, time_given })
 }
 
 /// The date a weekday expression means (see the module docs).
@@ -1265,22 +1061,13 @@ mod tests {
     }
 
     fn day(y: i16, m: i8, d: i8) -> DateTimeSlot {
-        DateTimeSlot::Instant {
-            value: date(y, m, d).at(0, 0, 0, 0),
-            grain: Grain::Day,
-        }
+        DateTimeSlot::Instant { value: date(y, m, d).at(0, 0, 0, 0), grain: Grain::Day }
     }
     fn hour(y: i16, m: i8, d: i8, h: i8) -> DateTimeSlot {
-        DateTimeSlot::Instant {
-            value: date(y, m, d).at(h, 0, 0, 0),
-            grain: Grain::Hour,
-        }
+        DateTimeSlot::Instant { value: date(y, m, d).at(h, 0, 0, 0), grain: Grain::Hour }
     }
     fn minute(y: i16, m: i8, d: i8, h: i8, mi: i8) -> DateTimeSlot {
-        DateTimeSlot::Instant {
-            value: date(y, m, d).at(h, mi, 0, 0),
-            grain: Grain::Minute,
-        }
+        DateTimeSlot::Instant { value: date(y, m, d).at(h, mi, 0, 0), grain: Grain::Minute }
     }
     /// A range of hours on one day (or across midnight if `eh <= sh`).
     fn hours(y: i16, m: i8, d: i8, sh: i8, eh: i8) -> DateTimeSlot {
@@ -1289,18 +1076,10 @@ mod tests {
         if end <= start {
             end = end.checked_add(Span::new().days(1)).unwrap();
         }
-        DateTimeSlot::Range {
-            start,
-            end,
-            grain: Grain::Hour,
-        }
+        DateTimeSlot::Range { start, end, grain: Grain::Hour }
     }
     fn days(start: Date, end: Date) -> DateTimeSlot {
-        DateTimeSlot::Range {
-            start: start.at(0, 0, 0, 0),
-            end: end.at(0, 0, 0, 0),
-            grain: Grain::Day,
-        }
+        DateTimeSlot::Range { start: start.at(0, 0, 0, 0), end: end.at(0, 0, 0, 0), grain: Grain::Day }
     }
 
     /// One expectation: text, now, slot, optional (date_given, time_given).
@@ -1311,28 +1090,13 @@ mod tests {
         flags: Option<(bool, bool)>,
     }
     fn c(text: &'static str, want: DateTimeSlot) -> Case {
-        Case {
-            text,
-            now: now(),
-            want,
-            flags: None,
-        }
+        Case { text, now: now(), want, flags: None }
     }
     fn cf(text: &'static str, want: DateTimeSlot, date_given: bool, time_given: bool) -> Case {
-        Case {
-            text,
-            now: now(),
-            want,
-            flags: Some((date_given, time_given)),
-        }
+        Case { text, now: now(), want, flags: Some((date_given, time_given)) }
     }
     fn at_now(now: DateTime, text: &'static str, want: DateTimeSlot) -> Case {
-        Case {
-            text,
-            now,
-            want,
-            flags: None,
-        }
+        Case { text, now, want, flags: None }
     }
 
     fn table() -> Vec<Case> {
@@ -1358,10 +1122,7 @@ mod tests {
             c("domani in mattinata", hours(2027, 3, 11, 8, 12)),
             c("oggi pomeriggio", hours(2027, 3, 10, 14, 19)),
             c("avete posto domani pomeriggio?", hours(2027, 3, 11, 14, 19)),
-            c(
-                "Buongiorno, avete posto domani pomeriggio?",
-                hours(2027, 3, 11, 14, 19),
-            ),
+            c("Buongiorno, avete posto domani pomeriggio?", hours(2027, 3, 11, 14, 19)),
             // --- parts of day without a date -----------------------------
             cf("nel pomeriggio", hours(2027, 3, 10, 14, 19), false, true),
             cf("in serata", hours(2027, 3, 10, 18, 22), false, true),
@@ -1396,24 +1157,10 @@ mod tests {
             c("il prossimo lunedì", day(2027, 3, 15)),
             c("mercoledì prossimo", day(2027, 3, 17)),
             c("domenica prossima", day(2027, 3, 14)),
-            cf(
-                "la settimana prossima",
-                days(date(2027, 3, 15), date(2027, 3, 22)),
-                true,
-                false,
-            ),
-            c(
-                "settimana prossima",
-                days(date(2027, 3, 15), date(2027, 3, 22)),
-            ),
-            c(
-                "la prossima settimana",
-                days(date(2027, 3, 15), date(2027, 3, 22)),
-            ),
-            c(
-                "questa settimana",
-                days(date(2027, 3, 10), date(2027, 3, 15)),
-            ),
+            cf("la settimana prossima", days(date(2027, 3, 15), date(2027, 3, 22)), true, false),
+            c("settimana prossima", days(date(2027, 3, 15), date(2027, 3, 22))),
+            c("la prossima settimana", days(date(2027, 3, 15), date(2027, 3, 22))),
+            c("questa settimana", days(date(2027, 3, 10), date(2027, 3, 15))),
             c("lunedì della settimana prossima", day(2027, 3, 15)),
             c("venerdì della settimana prossima", day(2027, 3, 19)),
             c("giovedì della prossima settimana", day(2027, 3, 18)),
@@ -1431,11 +1178,7 @@ mod tests {
             at_now(sunday(), "questo sabato", day(2027, 3, 20)),
             at_now(sunday(), "questa domenica", day(2027, 3, 14)),
             at_now(sunday(), "il weekend", day(2027, 3, 20)),
-            at_now(
-                sunday(),
-                "la settimana prossima",
-                days(date(2027, 3, 15), date(2027, 3, 22)),
-            ),
+            at_now(sunday(), "la settimana prossima", days(date(2027, 3, 15), date(2027, 3, 22))),
             at_now(sunday(), "domani", day(2027, 3, 15)),
             // --- relative offsets ----------------------------------------
             cf("tra due giorni", day(2027, 3, 12), true, false),
@@ -1529,11 +1272,7 @@ mod tests {
             at_now(dec30(), "tra una settimana", day(2028, 1, 6)),
             at_now(dec30(), "lunedì", day(2028, 1, 3)),
             at_now(dec30(), "venerdì", day(2027, 12, 31)),
-            at_now(
-                dec30(),
-                "la settimana prossima",
-                days(date(2028, 1, 3), date(2028, 1, 10)),
-            ),
+            at_now(dec30(), "la settimana prossima", days(date(2028, 1, 3), date(2028, 1, 10))),
             at_now(dec30(), "il 31 dicembre alle 18", hour(2027, 12, 31, 18)),
             // --- clock times (now 10:00) ---------------------------------
             cf("alle 15", hour(2027, 3, 10, 15), false, true),
@@ -1597,12 +1336,7 @@ mod tests {
             c("domani alle 9", hour(2027, 3, 11, 9)),
             c("giovedì alle 15", hour(2027, 3, 11, 15)),
             c("giovedì,alle 15", hour(2027, 3, 11, 15)),
-            cf(
-                "vorrei prenotare un taglio per giovedì alle 15, sono Mario Rossi",
-                hour(2027, 3, 11, 15),
-                true,
-                true,
-            ),
+            cf("vorrei prenotare un taglio per giovedì alle 15, sono Mario Rossi", hour(2027, 3, 11, 15), true, true),
             c("venerdì alle 10 e mezza", minute(2027, 3, 12, 10, 30)),
             c("il 15 marzo alle 9:30", minute(2027, 3, 15, 9, 30)),
             c("15/03/2027 ore 16", hour(2027, 3, 15, 16)),
@@ -1613,19 +1347,10 @@ mod tests {
             c("sabato alle 10 del mattino", hour(2027, 3, 13, 10)),
             c("dopodomani verso le 4", hour(2027, 3, 12, 16)),
             c("il primo aprile all'una", hour(2027, 4, 1, 13)),
-            c(
-                "Ciao! Vorrei spostare l'appuntamento a lunedì prossimo alle 10.",
-                hour(2027, 3, 15, 10),
-            ),
-            c(
-                "Si può fare venerdì 12 marzo alle 17:30?",
-                minute(2027, 3, 12, 17, 30),
-            ),
+            c("Ciao! Vorrei spostare l'appuntamento a lunedì prossimo alle 10.", hour(2027, 3, 15, 10)),
+            c("Si può fare venerdì 12 marzo alle 17:30?", minute(2027, 3, 12, 17, 30)),
             c("vorrei disdire l'appuntamento di domani", day(2027, 3, 11)),
-            c(
-                "Sono Mario Rossi, il mio numero è 333 1234567, vorrei venire domani alle 11",
-                hour(2027, 3, 11, 11),
-            ),
+            c("Sono Mario Rossi, il mio numero è 333 1234567, vorrei venire domani alle 11", hour(2027, 3, 11, 11)),
             c("Perfetto, allora ci vediamo giovedì!", day(2027, 3, 11)),
             c("Il 3/4 alle 15 si può?", hour(2027, 4, 3, 15)),
             // --- clock ranges --------------------------------------------
@@ -1655,34 +1380,17 @@ mod tests {
         for case in &table {
             let got = resolve(case.text, case.now);
             let ok = match got {
-                Some(r) => {
-                    r.slot == case.want
-                        && case
-                            .flags
-                            .filter(|f| *f != (r.date_given, r.time_given))
-                            .is_none()
-                }
+                Some(r) => r.slot == case.want && case.flags.filter(|f| *f != (r.date_given, r.time_given)).is_none(),
                 None => false,
             };
             if !ok {
-                failures.push(format!(
-                    "{:?} @ {}: want {:?} {:?}, got {:?}",
-                    case.text, case.now, case.want, case.flags, got
-                ));
+                failures.push(format!("{:?} @ {}: want {:?} {:?}, got {:?}", case.text, case.now, case.want, case.flags, got));
             }
         }
         let passed = table.len() - failures.len();
-        eprintln!(
-            "datetime table: {passed}/{} expressions passed",
-            table.len()
-        );
+        eprintln!("datetime table: {passed}/{} expressions passed", table.len());
         assert!(table.len() >= 170, "table too small: {}", table.len());
-        assert!(
-            failures.is_empty(),
-            "{} failures:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     }
 
     #[test]
@@ -1734,28 +1442,13 @@ mod tests {
                 failures.push(format!("{text:?} gave {r:?}"));
             }
         }
-        eprintln!(
-            "negative table: {}/{} sentences gave None",
-            table.len() - failures.len(),
-            table.len()
-        );
+        eprintln!("negative table: {}/{} sentences gave None", table.len() - failures.len(), table.len());
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]
     fn hour_disambiguation() {
-        for (h, want) in [
-            (1, 13),
-            (3, 15),
-            (7, 19),
-            (8, 8),
-            (11, 11),
-            (12, 12),
-            (13, 13),
-            (23, 23),
-            (0, 0),
-            (24, 0),
-        ] {
+        for (h, want) in [(1, 13), (3, 15), (7, 19), (8, 8), (11, 11), (12, 12), (13, 13), (23, 23), (0, 0), (24, 0)] {
             let r = resolve(&format!("domani alle {h}"), now()).unwrap();
             assert_eq!(r.slot, hour(2027, 3, 11, want), "alle {h}");
         }
@@ -1763,8 +1456,7 @@ mod tests {
 
     /// Any civil date-time in a sane range.
     fn any_now() -> impl Strategy<Value = DateTime> {
-        (1950i16..2150, 1i8..=12, 1i8..=28, 0i8..24, 0i8..60)
-            .prop_map(|(y, m, d, h, mi)| date(y, m, d).at(h, mi, 0, 0))
+        (1950i16..2150, 1i8..=12, 1i8..=28, 0i8..24, 0i8..60).prop_map(|(y, m, d, h, mi)| date(y, m, d).at(h, mi, 0, 0))
     }
 
     /// Words that exercise the matchers, for random sentences.

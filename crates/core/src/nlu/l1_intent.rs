@@ -221,10 +221,7 @@ impl Classifier {
         let mut probs = [0.0f32; CLASSES];
         self.scores(&feats, v, &mut probs);
         softmax(&mut probs);
-        let (best, p) = probs
-            .iter()
-            .enumerate()
-            .fold((CLASSES - 1, f32::MIN), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
+        let (best, p) = probs.iter().enumerate().fold((CLASSES - 1, f32::MIN), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
         (Intent::ALL[best], p)
     }
 }
@@ -283,8 +280,7 @@ pub fn cross_validate(examples: &[Example], k: usize, cfg: TrainConfig, with_l0:
     }
     let mut cv = CrossValidation { folds: k, total: 0, correct: 0, errors: Vec::new() };
     for fold in 0..k {
-        let train: Vec<Example> =
-            examples.iter().zip(&fold_of).filter(|(_, f)| **f != fold).map(|(e, _)| e.clone()).collect();
+        let train: Vec<Example> = examples.iter().zip(&fold_of).filter(|(_, f)| **f != fold).map(|(e, _)| e.clone()).collect();
         let model = Classifier::train(&train, cfg);
         for (e, _) in examples.iter().zip(&fold_of).filter(|(_, f)| **f == fold) {
             let norm = normalize(&e.text);

@@ -101,7 +101,13 @@ fn match_phrase(ws: &[&str], v: &[String]) -> Option<f64> {
         let mut total = 0.0;
         let mut ok = true;
         for (w, t) in ws[start..start + v.len()].iter().zip(v) {
-            let sim = if *w == t { 1.0 } else if t.len() >= 5 { similarity(w, t) } else { 0.0 };
+            let sim = if *w == t {
+                1.0
+            } else if t.len() >= 5 {
+                similarity(w, t)
+            } else {
+                0.0
+            };
             if sim < FUZZY {
                 ok = false;
                 break;
@@ -119,10 +125,49 @@ fn match_phrase(ws: &[&str], v: &[String]) -> Option<f64> {
 /// Words that show a service belongs to another vertical than the business's
 /// ("vorrei fare il tagliando" to a hair salon).
 const VERTICAL_WORDS: [(Vertical, &[&str]); 4] = [
-    (Vertical::Salone, &["taglio", "piega", "tinta", "colore", "meches", "balayage", "shampoo", "barba", "permanente", "capelli", "parrucchiere"]),
-    (Vertical::Wellness, &["massaggio", "massaggi", "sauna", "spa", "manicure", "pedicure", "ceretta", "epilazione", "trattamento viso", "idromassaggio"]),
-    (Vertical::Medical, &["visita", "ecografia", "analisi", "prelievo", "dentista", "otturazione", "elettrocardiogramma", "ecg", "medico", "dottore", "ricetta"]),
-    (Vertical::Auto, &["tagliando", "gomme", "pneumatici", "revisione", "freni", "carrozzeria", "olio motore", "cambio olio", "meccanico", "frizione", "batteria", "marmitta", "macchina", "auto"]),
+    (
+        Vertical::Salone,
+        &["taglio", "piega", "tinta", "colore", "meches", "balayage", "shampoo", "barba", "permanente", "capelli", "parrucchiere"],
+    ),
+    (
+        Vertical::Wellness,
+        &["massaggio", "massaggi", "sauna", "spa", "manicure", "pedicure", "ceretta", "epilazione", "trattamento viso", "idromassaggio"],
+    ),
+    (
+        Vertical::Medical,
+        &[
+            "visita",
+            "ecografia",
+            "analisi",
+            "prelievo",
+            "dentista",
+            "otturazione",
+            "elettrocardiogramma",
+            "ecg",
+            "medico",
+            "dottore",
+            "ricetta",
+        ],
+    ),
+    (
+        Vertical::Auto,
+        &[
+            "tagliando",
+            "gomme",
+            "pneumatici",
+            "revisione",
+            "freni",
+            "carrozzeria",
+            "olio motore",
+            "cambio olio",
+            "meccanico",
+            "frizione",
+            "batteria",
+            "marmitta",
+            "macchina",
+            "auto",
+        ],
+    ),
 ];
 
 /// The other vertical a request clearly belongs to, if any: a word of another
@@ -142,28 +187,180 @@ pub fn foreign_vertical(normalized: &str, own: Vertical) -> Option<Vertical> {
 
 /// Words that follow "sono" but are not a name ("sono disponibile").
 const NOT_NAMES: &[&str] = &[
-    "io", "qui", "qua", "la", "il", "lo", "un", "una", "uno", "di", "da", "a", "al", "in", "e", "ed", "che", "non", "gia", "ancora",
-    "stato", "stata", "stati", "disponibile", "libero", "libera", "liberi", "interessato", "interessata", "cliente", "nuovo", "nuova",
-    "sicuro", "sicura", "d", "accordo", "daccordo", "occupato", "occupata", "arrivato", "arrivata", "in", "ritardo", "appena", "sempre",
-    "solo", "sola", "proprio", "molto", "tanto", "contento", "contenta", "felice", "pronto", "pronta", "bene", "le", "li", "ci", "mi",
-    "ti", "si", "lei", "lui", "noi", "voi", "loro", "quello", "quella", "per", "con", "su", "tra", "fra", "gli", "del", "della", "ore",
-    "alle", "venuto", "venuta", "passato", "passata", "chiamato", "chiamata", "vorrei", "volevo", "voglio", "devo", "dovrei", "posso",
-    "potrei", "prenotare", "disdire", "cancellare", "spostare", "signore", "signora", "signor", "dottore", "dottoressa", "sig", "dott",
-    "grazie", "ok", "si", "no", "buongiorno", "buonasera", "ciao", "salve", "anche", "tutto", "tutti", "domani", "oggi",
+    "io",
+    "qui",
+    "qua",
+    "la",
+    "il",
+    "lo",
+    "un",
+    "una",
+    "uno",
+    "di",
+    "da",
+    "a",
+    "al",
+    "in",
+    "e",
+    "ed",
+    "che",
+    "non",
+    "gia",
+    "ancora",
+    "stato",
+    "stata",
+    "stati",
+    "disponibile",
+    "libero",
+    "libera",
+    "liberi",
+    "interessato",
+    "interessata",
+    "cliente",
+    "nuovo",
+    "nuova",
+    "sicuro",
+    "sicura",
+    "d",
+    "accordo",
+    "daccordo",
+    "occupato",
+    "occupata",
+    "arrivato",
+    "arrivata",
+    "in",
+    "ritardo",
+    "appena",
+    "sempre",
+    "solo",
+    "sola",
+    "proprio",
+    "molto",
+    "tanto",
+    "contento",
+    "contenta",
+    "felice",
+    "pronto",
+    "pronta",
+    "bene",
+    "le",
+    "li",
+    "ci",
+    "mi",
+    "ti",
+    "si",
+    "lei",
+    "lui",
+    "noi",
+    "voi",
+    "loro",
+    "quello",
+    "quella",
+    "per",
+    "con",
+    "su",
+    "tra",
+    "fra",
+    "gli",
+    "del",
+    "della",
+    "ore",
+    "alle",
+    "venuto",
+    "venuta",
+    "passato",
+    "passata",
+    "chiamato",
+    "chiamata",
+    "vorrei",
+    "volevo",
+    "voglio",
+    "devo",
+    "dovrei",
+    "posso",
+    "potrei",
+    "prenotare",
+    "disdire",
+    "cancellare",
+    "spostare",
+    "signore",
+    "signora",
+    "signor",
+    "dottore",
+    "dottoressa",
+    "sig",
+    "dott",
+    "grazie",
+    "ok",
+    "si",
+    "no",
+    "buongiorno",
+    "buonasera",
+    "ciao",
+    "salve",
+    "anche",
+    "tutto",
+    "tutti",
+    "domani",
+    "oggi",
 ];
 
 /// Honorifics dropped before a name ("sono la signora Bianchi" → "Bianchi").
 const HONORIFICS: &[&str] = &["il", "la", "signor", "signore", "signora", "sig", "dott", "dottor", "dottore", "dottoressa", "ing", "avv"];
 
-
 /// Words that end a name ("mi chiamo Mario Rossi e vorrei…").
 fn ends_name(w: &str) -> bool {
     matches!(
         w,
-        "e" | "ed" | "vorrei" | "volevo" | "voglio" | "per" | "devo" | "ho" | "il" | "la" | "mio" | "mia" | "numero" | "telefono"
-            | "cellulare" | "chiamo" | "sono" | "a" | "di" | "da" | "con" | "che" | "al" | "alle" | "del" | "della" | "domani"
-            | "oggi" | "grazie" | "prenotare" | "non" | "mi" | "ti" | "si" | "cosa" | "quando" | "come" | "perche" | "ma" | "pero"
-            | "anche" | "tel" | "email" | "mail" | "cell" | "in" | "su" | "tra" | "fra" | "ok"
+        "e" | "ed"
+            | "vorrei"
+            | "volevo"
+            | "voglio"
+            | "per"
+            | "devo"
+            | "ho"
+            | "il"
+            | "la"
+            | "mio"
+            | "mia"
+            | "numero"
+            | "telefono"
+            | "cellulare"
+            | "chiamo"
+            | "sono"
+            | "a"
+            | "di"
+            | "da"
+            | "con"
+            | "che"
+            | "al"
+            | "alle"
+            | "del"
+            | "della"
+            | "domani"
+            | "oggi"
+            | "grazie"
+            | "prenotare"
+            | "non"
+            | "mi"
+            | "ti"
+            | "si"
+            | "cosa"
+            | "quando"
+            | "come"
+            | "perche"
+            | "ma"
+            | "pero"
+            | "anche"
+            | "tel"
+            | "email"
+            | "mail"
+            | "cell"
+            | "in"
+            | "su"
+            | "tra"
+            | "fra"
+            | "ok"
     ) || w.chars().any(|c| c.is_ascii_digit())
 }
 

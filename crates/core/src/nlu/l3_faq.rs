@@ -137,25 +137,18 @@ impl FaqIndex {
         let clauses: Vec<(Occur, Box<dyn Query>)> = query_terms
             .iter()
             .map(|t| {
-                let q: Box<dyn Query> =
-                    Box::new(TermQuery::new(Term::from_field_text(self.field, t), IndexRecordOption::WithFreqs));
+                let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.field, t), IndexRecordOption::WithFreqs));
                 (Occur::Should, q)
             })
             .collect();
         let searcher = self.reader.searcher();
         let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(CANDIDATES)).ok()?;
-        let weight = |terms: &mut dyn Iterator<Item = &String>| -> f32 {
-            terms.map(|t| self.idf.get(t).copied().unwrap_or(self.max_idf())).sum()
-        };
+        let weight =
+            |terms: &mut dyn Iterator<Item = &String>| -> f32 { terms.map(|t| self.idf.get(t).copied().unwrap_or(self.max_idf())).sum() };
         let query_weight = weight(&mut query_terms.iter());
         let mut best: Option<(f32, usize)> = None;
         for (_, addr) in top {
-            let Some(doc) = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .u64("doc")
-                .ok()
-                .and_then(|c| c.first(addr.doc_id))
+            let Some(doc) = searcher.segment_reader(addr.segment_ord).fast_fields().u64("doc").ok().and_then(|c| c.first(addr.doc_id))
             else {
                 continue;
             };

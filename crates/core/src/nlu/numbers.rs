@@ -109,18 +109,12 @@ pub fn parse_ordinal(word: &str) -> Option<u32> {
 
 /// Removes the final gender/number vowel of an ordinal ("primo" → "prim").
 fn strip_gender(word: &str) -> Option<&str> {
-    ["o", "a", "i", "e"]
-        .iter()
-        .find_map(|s| word.strip_suffix(s))
-        .filter(|s| !s.is_empty())
+    ["o", "a", "i", "e"].iter().find_map(|s| word.strip_suffix(s)).filter(|s| !s.is_empty())
 }
 
 /// 0..=19.
 fn unit(s: &str) -> Option<u32> {
-    UNITS
-        .iter()
-        .position(|u| *u == s)
-        .and_then(|i| u32::try_from(i).ok())
+    UNITS.iter().position(|u| *u == s).and_then(|i| u32::try_from(i).ok())
 }
 
 /// 0..=99 written as one word.
@@ -156,11 +150,7 @@ fn below_1000(s: &str) -> Option<u32> {
         return below_100(s);
     };
     let (head, tail) = (&s[..idx], &s[idx + "cento".len()..]);
-    let hundreds = if head.is_empty() {
-        1
-    } else {
-        unit(head).filter(|h| (2..=9).contains(h))?
-    };
+    let hundreds = if head.is_empty() { 1 } else { unit(head).filter(|h| (2..=9).contains(h))? };
     let rest = if tail.is_empty() {
         0
     } else {
@@ -176,18 +166,11 @@ fn below_10000(s: &str) -> Option<u32> {
         (1, tail)
     } else if let Some(idx) = s.find("mila") {
         let head = &s[..idx];
-        (
-            unit(head).filter(|h| (2..=9).contains(h))?,
-            &s[idx + "mila".len()..],
-        )
+        (unit(head).filter(|h| (2..=9).contains(h))?, &s[idx + "mila".len()..])
     } else {
         return below_1000(s);
     };
-    let rest = if tail.is_empty() {
-        0
-    } else {
-        below_1000(tail)?
-    };
+    let rest = if tail.is_empty() { 0 } else { below_1000(tail)? };
     Some(thousands * 1000 + rest)
 }
 
@@ -298,19 +281,7 @@ mod tests {
 
     #[test]
     fn rejects_non_numbers() {
-        for w in [
-            "",
-            "mezzo",
-            "mezza",
-            "taglio",
-            "ventitreno",
-            "cent",
-            "centomila1",
-            "9:30",
-            "3a",
-            "venti tre",
-            "tremila0",
-        ] {
+        for w in ["", "mezzo", "mezza", "taglio", "ventitreno", "cent", "centomila1", "9:30", "3a", "venti tre", "tremila0"] {
             assert_eq!(parse_number(w), None, "{w}");
         }
     }

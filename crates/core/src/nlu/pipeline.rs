@@ -236,8 +236,7 @@ impl Pipeline {
         timings.l2_us = t.elapsed().as_micros() as u64;
 
         let mut faq = None;
-        let ask_faq = layer != Layer::L0
-            && (matches!(intent, Intent::Faq | Intent::Other) || confidence < self.config.intent_threshold);
+        let ask_faq = layer != Layer::L0 && (matches!(intent, Intent::Faq | Intent::Other) || confidence < self.config.intent_threshold);
         if ask_faq && !self.faqs.is_empty() {
             let t = Instant::now();
             faq = self.faqs.search(raw);

@@ -43,8 +43,5 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 
 /// `GET /metrics` → Prometheus text format.
 pub async fn metrics() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::observability::metrics_handle().render(),
-    )
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::observability::metrics_handle().render())
 }

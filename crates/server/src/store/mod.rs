@@ -4,9 +4,9 @@
 
 pub mod sqlite;
 
+use fluxion_core::booking::StoreError;
 use jiff::civil::{Date, Time};
 use jiff::Timestamp;
-use fluxion_core::booking::StoreError;
 
 pub use sqlite::SqliteStore;
 

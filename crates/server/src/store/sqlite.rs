@@ -213,11 +213,13 @@ impl SqliteStore {
     }
 
     async fn closures_of(&self, table: &str, key: &str, id: Id) -> Result<Vec<Closure>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT from_date, to_date, start_time, end_time, reason FROM {table} WHERE {key} = $1 ORDER BY from_date"))
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let rows = sqlx::query(&format!(
+            "SELECT from_date, to_date, start_time, end_time, reason FROM {table} WHERE {key} = $1 ORDER BY from_date"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
         rows.iter()
             .map(|r| {
                 Ok(Closure {
@@ -231,7 +233,13 @@ impl SqliteStore {
     }
 
     /// Writes weekly hours rows (seeding).
-    pub async fn insert_hours(tx: &mut sqlx::SqliteConnection, table: &str, key: &str, id: Id, hours: &[WeeklyHours]) -> Result<(), StoreError> {
+    pub async fn insert_hours(
+        tx: &mut sqlx::SqliteConnection,
+        table: &str,
+        key: &str,
+        id: Id,
+        hours: &[WeeklyHours],
+    ) -> Result<(), StoreError> {
         for h in hours {
             sqlx::query(&format!("INSERT INTO {table} ({key}, weekday, start_time, end_time) VALUES ($1, $2, $3, $4)"))
                 .bind(id)
@@ -246,18 +254,26 @@ impl SqliteStore {
     }
 
     /// Writes closure/absence rows (seeding).
-    pub async fn insert_closures(tx: &mut sqlx::SqliteConnection, table: &str, key: &str, id: Id, closures: &[Closure]) -> Result<(), StoreError> {
+    pub async fn insert_closures(
+        tx: &mut sqlx::SqliteConnection,
+        table: &str,
+        key: &str,
+        id: Id,
+        closures: &[Closure],
+    ) -> Result<(), StoreError> {
         for c in closures {
-            sqlx::query(&format!("INSERT INTO {table} ({key}, from_date, to_date, start_time, end_time, reason) VALUES ($1, $2, $3, $4, $5, $6)"))
-                .bind(id)
-                .bind(c.from.to_string())
-                .bind(c.to.to_string())
-                .bind(c.range.map(|r| time_text(r.start)))
-                .bind(c.range.map(|r| time_text(r.end)))
-                .bind(&c.reason)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
+            sqlx::query(&format!(
+                "INSERT INTO {table} ({key}, from_date, to_date, start_time, end_time, reason) VALUES ($1, $2, $3, $4, $5, $6)"
+            ))
+            .bind(id)
+            .bind(c.from.to_string())
+            .bind(c.to.to_string())
+            .bind(c.range.map(|r| time_text(r.start)))
+            .bind(c.range.map(|r| time_text(r.end)))
+            .bind(&c.reason)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         }
         Ok(())
     }
@@ -311,18 +327,17 @@ impl Repository for SqliteStore {
     }
 
     async fn operators(&self) -> Result<Vec<Operator>, StoreError> {
-        let rows = sqlx::query("SELECT id, name FROM operators WHERE active = 1 ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let rows =
+            sqlx::query("SELECT id, name FROM operators WHERE active = 1 ORDER BY id").fetch_all(&self.pool).await.map_err(store_error)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: Id = r.get("id");
-            let service_ids: Vec<Id> = sqlx::query_scalar("SELECT service_id FROM operator_services WHERE operator_id = $1 ORDER BY service_id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(store_error)?;
+            let service_ids: Vec<Id> =
+                sqlx::query_scalar("SELECT service_id FROM operator_services WHERE operator_id = $1 ORDER BY service_id")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(store_error)?;
             out.push(Operator {
                 id,
                 name: r.get("name"),
@@ -487,8 +502,11 @@ impl Repository for SqliteStore {
         .await
         .map_err(store_error)?;
         let Some(row) = row else {
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM appointments WHERE id = $1").bind(id).fetch_optional(&mut *tx).await.map_err(store_error)?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM appointments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
             return Err(if exists.is_some() { BookingError::NotActive(id) } else { BookingError::NotFound(format!("appointment {id}")) });
         };
         let a = appointment_from(&row)?;
@@ -496,14 +514,24 @@ impl Repository for SqliteStore {
         Ok(a)
     }
 
-    async fn reschedule(&self, id: Id, operator_id: Id, start: Timestamp, end: Timestamp, buffer_min: u32) -> Result<Appointment, BookingError> {
+    async fn reschedule(
+        &self,
+        id: Id,
+        operator_id: Id,
+        start: Timestamp,
+        end: Timestamp,
+        buffer_min: u32,
+    ) -> Result<Appointment, BookingError> {
         if end <= start {
             return Err(BookingError::NotBookable("end before start".into()));
         }
         let local_date = self.local_date(start).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(store_error)?;
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM appointments WHERE id = $1").bind(id).fetch_optional(&mut *tx).await.map_err(store_error)?;
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM appointments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_error)?;
         match status.as_deref() {
             None => return Err(BookingError::NotFound(format!("appointment {id}"))),
             Some("booked") => {}

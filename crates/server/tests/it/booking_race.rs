@@ -60,7 +60,13 @@ async fn concurrent_conversations_for_one_slot_book_it_once() {
     // Twelve callers ask for the same time with Giulia and reach the read-back.
     let n = 12;
     for i in 0..n {
-        let v = app.say(&format!("race-{i}"), Some(&format!("+3934700000{i:02}")), "vorrei un taglio donna con Giulia domani alle 15, sono Ada Neri").await;
+        let v = app
+            .say(
+                &format!("race-{i}"),
+                Some(&format!("+3934700000{i:02}")),
+                "vorrei un taglio donna con Giulia domani alle 15, sono Ada Neri",
+            )
+            .await;
         assert!(v["reply"].as_str().unwrap_or_default().contains("Ricapitolo"), "{}", v["reply"]);
     }
     // All confirm at once.

@@ -26,12 +26,11 @@ async fn books_an_appointment_for_a_new_caller() {
     assert_eq!(v["booking"]["start"], "2027-03-11T15:00:00");
     assert_eq!(v["booking"]["service"], "Taglio donna");
 
-    let (phone, start, status): (String, String, String) = sqlx::query_as(
-        "SELECT c.phone, a.start_utc, a.status FROM appointments a JOIN clients c ON c.id = a.client_id",
-    )
-    .fetch_one(app.store.pool())
-    .await
-    .expect("one appointment");
+    let (phone, start, status): (String, String, String) =
+        sqlx::query_as("SELECT c.phone, a.start_utc, a.status FROM appointments a JOIN clients c ON c.id = a.client_id")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("one appointment");
     assert_eq!((phone.as_str(), start.as_str(), status.as_str()), ("+393471112233", "2027-03-11T14:00:00Z", "booked"));
     assert_eq!(app.count("SELECT COUNT(*) FROM clients WHERE name = 'Paolo Verdi'").await, 1);
     assert!(app.count("SELECT COUNT(*) FROM chat_history WHERE session_id = 'book-1' AND layer IS NOT NULL").await >= 5);
