@@ -20,6 +20,9 @@ use crate::booking::{Appointment, Business, Client, Id, Operator, Service, Slot,
 use crate::nlu::{DateTimeSlot, Intent, Layer, NluResult, Topic};
 use crate::text::{capitalize, normalize, words};
 
+/// Lowest L3 score of an FAQ answer given when the fallback has none.
+const CACHED_FAQ_MIN_SCORE: f32 = 0.45;
+
 /// Static facts about the business a dialogue needs, loaded once.
 #[derive(Debug, Clone)]
 pub struct BusinessInfo {
@@ -296,6 +299,9 @@ pub struct Dialogue {
     last_booking: Option<Appointment>,
     now: Timestamp,
     pending_text: String,
+    /// The best FAQ answer of the last turn, said when L4 cannot answer
+    /// (seed 000: "return cached FAQ").
+    cached_faq: Option<String>,
 }
 
 impl Dialogue {
@@ -319,6 +325,7 @@ impl Dialogue {
             last_booking: None,
             now: Timestamp::UNIX_EPOCH,
             pending_text: String::new(),
+            cached_faq: None,
         }
     }
 
@@ -386,6 +393,7 @@ impl Dialogue {
         self.last_intent = Some(nlu.intent);
         self.last_layer = Some(nlu.layer);
         self.pending_text = text.to_string();
+        self.cached_faq = nlu.faq.as_ref().filter(|h| h.score >= CACHED_FAQ_MIN_SCORE).map(|h| h.answer.clone());
         let norm = normalize(text);
 
         if nlu.urgent && self.info.business.vertical == Vertical::Medical {
@@ -734,7 +742,7 @@ impl Dialogue {
         if self.draft.chosen.is_none() {
             if !self.has_when() {
                 self.expect = Expect::When;
-                let s = format!("{} A quando vuole spostarlo?", capitalize(&self.describe(&target)));
+                let s = format!("Ho trovato {}. A quando vuole spostarlo?", self.describe(&target));
                 self.say(out, s);
                 return;
             }
@@ -1103,7 +1111,15 @@ impl Dialogue {
                     self.misunderstood = 0;
                     self.say(out, r);
                 }
-                None => self.not_understood(out),
+                None => match self.cached_faq.take() {
+                    Some(answer) => {
+                        self.last_layer = Some(Layer::L3);
+                        self.last_intent = Some(Intent::Faq);
+                        self.misunderstood = 0;
+                        self.say(out, answer);
+                    }
+                    None => self.not_understood(out),
+                },
             },
         }
     }

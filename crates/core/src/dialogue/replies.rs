@@ -118,7 +118,7 @@ pub fn address(info: &BusinessInfo) -> String {
 /// A price, or a short price list when no service was named.
 pub fn price(info: &BusinessInfo, service: Option<&Service>) -> String {
     match service {
-        Some(s) => format!("{} costa {} e dura {}.", s.name, speak::price(s.price_cents), speak::duration(s.duration_min)),
+        Some(s) => format!("{}: il prezzo è {} e dura {}.", s.name, speak::price(s.price_cents), speak::duration(s.duration_min)),
         None => {
             let items: Vec<String> =
                 info.services.iter().take(4).map(|s| format!("{} {}", s.name.to_lowercase(), speak::price(s.price_cents))).collect();

@@ -16,6 +16,12 @@ use crate::booking::{Operator, Service, Vertical};
 use crate::faq::Faq;
 use crate::text::normalize;
 
+/// L1 probability above which an FAQ intent is trusted enough to lower the
+/// L3 threshold to [`CONFIDENT_FAQ_THRESHOLD`].
+const CONFIDENT_FAQ: f32 = 0.8;
+/// L3 threshold used when L1 is confident the turn is an FAQ question.
+const CONFIDENT_FAQ_THRESHOLD: f32 = 0.5;
+
 /// Thresholds of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PipelineConfig {
@@ -241,7 +247,14 @@ impl Pipeline {
             let t = Instant::now();
             faq = self.faqs.search(raw);
             timings.l3_us = t.elapsed().as_micros() as u64;
-            if let Some(hit) = faq.as_ref().filter(|h| h.score >= self.config.faq_threshold) {
+            // When L1 is sure the turn is an FAQ question, a somewhat weaker
+            // retrieval match is still the right answer.
+            let threshold = if intent == Intent::Faq && confidence >= CONFIDENT_FAQ {
+                self.config.faq_threshold.min(CONFIDENT_FAQ_THRESHOLD)
+            } else {
+                self.config.faq_threshold
+            };
+            if let Some(hit) = faq.as_ref().filter(|h| h.score >= threshold) {
                 intent = Intent::Faq;
                 confidence = hit.score;
                 layer = Layer::L3;
