@@ -4,28 +4,8 @@
 
 use jiff::civil::{Date, Time, Weekday};
 
-const UNITS: [&str; 20] = [
-    "zero",
-    "uno",
-    "due",
-    "tre",
-    "quattro",
-    "cinque",
-    "sei",
-    "sette",
-    "otto",
-    "nove",
-    "dieci",
-    "undici",
-    "dodici",
-    "tredici",
-    "quattordici",
-    "quindici",
-    "sedici",
-    "diciassette",
-    "diciotto",
-    "diciannove",
-];
+use crate::nlu::numbers::UNITS;
+
 const TENS: [&str; 10] = ["", "", "venti", "trenta", "quaranta", "cinquanta", "sessanta", "settanta", "ottanta", "novanta"];
 
 /// An integer in Italian words (`21` → "ventuno", `23` → "ventitré",

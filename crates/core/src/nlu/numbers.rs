@@ -17,7 +17,7 @@
 //! - "mezzo"/"mezza" is not a number (it is a half; callers handle it).
 
 /// 0..=19 as words, index = value.
-const UNITS: [&str; 20] = [
+pub(crate) const UNITS: [&str; 20] = [
     "zero",
     "uno",
     "due",

@@ -103,6 +103,12 @@ fn client_from(r: &SqliteRow) -> Client {
     }
 }
 
+/// Reads a JSON text column ("synonyms", "questions") into a value.
+fn json_column<T: serde::de::DeserializeOwned>(r: &SqliteRow, column: &str) -> Result<T, StoreError> {
+    let text: String = r.get(column);
+    serde_json::from_str(&text).map_err(|e| StoreError::fatal(format!("bad JSON in column {column}: {e}")))
+}
+
 const APPOINTMENT_COLS: &str = "id, client_id, operator_id, service_id, start_utc, end_utc, status, channel";
 const CLIENT_COLS: &str = "id, name, phone, email, consent_marketing, consent_recording, loyalty_points";
 
@@ -314,11 +320,10 @@ impl Repository for SqliteStore {
             .map_err(store_error)?;
         rows.iter()
             .map(|r| {
-                let syn: String = r.get("synonyms");
                 Ok(Service {
                     id: r.get("id"),
                     name: r.get("name"),
-                    synonyms: serde_json::from_str(&syn).map_err(|e| StoreError::fatal(format!("bad synonyms: {e}")))?,
+                    synonyms: json_column(r, "synonyms")?,
                     duration_min: r.get::<i64, _>("duration_min").clamp(0, 24 * 60) as u32,
                     price_cents: r.get("price_cents"),
                 })
@@ -568,13 +573,7 @@ impl Repository for SqliteStore {
             .map_err(store_error)?;
         rows.iter()
             .map(|r| {
-                let q: String = r.get("questions");
-                Ok(Faq {
-                    id: r.get("id"),
-                    category: r.get("category"),
-                    questions: serde_json::from_str(&q).map_err(|e| StoreError::fatal(format!("bad FAQ questions: {e}")))?,
-                    answer: r.get("answer"),
-                })
+                Ok(Faq { id: r.get("id"), category: r.get("category"), questions: json_column(r, "questions")?, answer: r.get("answer") })
             })
             .collect()
     }
