@@ -138,6 +138,8 @@ CREATE TABLE chat_history (
     intent TEXT,
     layer TEXT,
     latency_us INTEGER NOT NULL DEFAULT 0,
+    -- Per-layer processing time of a user turn, JSON {"l0_us", "l1_us", "l2_us", "l3_us"}.
+    layer_timings TEXT,
     channel TEXT NOT NULL,
     created_at TEXT NOT NULL
 );

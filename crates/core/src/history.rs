@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::booking::{Channel, Id};
-use crate::nlu::{Intent, Layer};
+use crate::nlu::{Intent, Layer, LayerTimings};
 
 /// Who spoke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +44,8 @@ pub struct ChatTurn {
     pub layer: Option<Layer>,
     /// Processing time of the turn in µs.
     pub latency_us: u64,
+    /// Time spent in each NLU layer (user turns).
+    pub timings: Option<LayerTimings>,
     /// When it was said.
     pub at: Timestamp,
     /// Channel of the conversation.

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use jiff::tz::TimeZone;
 
-use fluxion_core::booking::{Channel, Vertical};
+use fluxion_core::booking::{Channel, Repository, Vertical};
 use fluxion_core::nlu::l1_intent::{cross_validate, parse_examples, TrainConfig, TRAINING_DATA};
 use fluxion_core::nlu::{Pipeline, PipelineConfig};
 
@@ -96,6 +96,10 @@ pub enum NluCommand {
     /// Print one JSON object {intent, confidence, layer, slots} per sentence
     /// (TEXT, or one sentence per line of standard input).
     Parse {
+        /// Use the services, operators, FAQs and time zone of the business in
+        /// this database instead of the demo data of `--vertical`.
+        #[command(flatten)]
+        db: DbArgs,
         /// Reference "now" (RFC 3339; without offset it is local time in
         /// Europe/Rome) [default: the system clock].
         #[arg(long)]
@@ -185,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Chat { db, phone, vertical, now } => chat(db, phone, vertical, now).await,
-        Command::Nlu { command: NluCommand::Parse { now, vertical, text } } => nlu_parse(now, vertical, text),
+        Command::Nlu { command: NluCommand::Parse { db, now, vertical, text } } => nlu_parse(db, now, vertical, text).await,
         Command::Nlu { command: NluCommand::Eval { folds } } => {
             let ex = parse_examples(TRAINING_DATA)?;
             let l1 = cross_validate(&ex, folds, TrainConfig::default(), false);
@@ -229,11 +233,32 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-fn nlu_parse(now: Option<String>, vertical: Vertical, text: Vec<String>) -> anyhow::Result<()> {
-    let seed = SeedData::demo(vertical)?;
-    let pipeline = Pipeline::new(vertical, &seed.services(), &seed.operators(), &seed.faqs(), PipelineConfig::default())?;
-    let tz = TimeZone::get("Europe/Rome")?;
-    let now = clock(now.as_deref())?.now().to_zoned(tz).datetime();
+async fn nlu_parse(db: DbArgs, now: Option<String>, vertical: Vertical, text: Vec<String>) -> anyhow::Result<()> {
+    let (pipeline, tz) = match &db.db {
+        Some(path) => {
+            let store = SqliteStore::open(path).await.with_context(|| format!("opening {}", path.display()))?;
+            let b = store.business().await?;
+            let p = Pipeline::new(
+                b.vertical,
+                &store.services().await?,
+                &store.operators().await?,
+                &store.faqs().await?,
+                PipelineConfig::default(),
+            )?;
+            (p, TimeZone::get(&b.timezone)?)
+        }
+        None => {
+            let seed = SeedData::demo(vertical)?;
+            let p = Pipeline::new(vertical, &seed.services(), &seed.operators(), &seed.faqs(), PipelineConfig::default())?;
+            (p, TimeZone::get("Europe/Rome")?)
+        }
+    };
+    let now = match now.as_deref() {
+        Some(s) => parse_now(s, &tz).map_err(anyhow::Error::msg)?,
+        None => jiff::Timestamp::now(),
+    }
+    .to_zoned(tz)
+    .datetime();
     let print = |line: &str, out: &mut dyn Write| -> anyhow::Result<()> {
         let r = pipeline.parse(line, now);
         let json = serde_json::json!({

@@ -477,6 +477,12 @@ impl Dialogue {
                 self.merge_when(nlu);
                 self.advance_change(out);
             }
+            // "No, grazie" to "Posso aiutarla in qualcos'altro?" ends the conversation.
+            Intent::Deny if self.flow == Flow::Idle && nlu.slots.is_empty() => {
+                self.ended = true;
+                self.say(out, replies::GOODBYE);
+                out.push(Action::Hangup);
+            }
             Intent::Confirm | Intent::Deny if self.flow == Flow::Idle => {
                 self.say(out, replies::HOW_CAN_I_HELP);
             }
@@ -805,7 +811,8 @@ impl Dialogue {
                 true
             }
             Expect::Name => {
-                let name = nlu.slots.name.clone().or_else(|| bare_name(norm, &self.pending_text));
+                let short_turn = nlu.layer == Layer::L0;
+                let name = nlu.slots.name.clone().or_else(|| if short_turn { None } else { bare_name(norm) });
                 match name {
                     Some(n) => {
                         self.client.name = Some(n);
@@ -1231,13 +1238,15 @@ fn pick_index(norm: &str, len: usize) -> Option<usize> {
 }
 
 /// A turn that is only a name ("Mario Rossi"), as an answer to "come si chiama?".
-fn bare_name(norm: &str, raw: &str) -> Option<String> {
+fn bare_name(norm: &str) -> Option<String> {
     let ws: Vec<&str> = words(norm).collect();
     let stop = ["mi", "chiamo", "sono", "il", "mio", "nome", "e", "io", "a", "di"];
     let name_ws: Vec<&str> = ws.iter().copied().filter(|w| !stop.contains(w)).collect();
     if name_ws.is_empty() || name_ws.len() > 3 || name_ws.iter().any(|w| w.chars().any(|c| !c.is_alphabetic())) {
         return None;
     }
-    let _ = raw;
     Some(name_ws.iter().map(|w| capitalize(w)).collect::<Vec<_>>().join(" "))
 }
+
+#[cfg(test)]
+mod tests;

@@ -137,10 +137,12 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
             intent: Some(report.intent),
             layer: Some(report.layer),
             latency_us,
+            timings: Some(report.nlu.timings),
             at: now,
             channel: self.channel,
         };
-        let assistant = ChatTurn { role: Role::Assistant, text: report.reply.clone(), intent: None, layer: None, ..user.clone() };
+        let assistant =
+            ChatTurn { role: Role::Assistant, text: report.reply.clone(), intent: None, layer: None, timings: None, ..user.clone() };
         self.repo.record_turn(&user).await?;
         self.repo.record_turn(&assistant).await?;
         Ok(report)

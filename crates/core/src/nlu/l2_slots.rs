@@ -72,8 +72,8 @@ impl Catalog {
         best.map(|(_, _, name)| name)
     }
 
-    /// The operator named in the normalised words, unless the name is the
-    /// caller's own ("sono Giulia").
+    /// The operator named in the normalised words (exact, accent-insensitive
+    /// match), unless the name is the caller's own ("sono Giulia").
     pub fn find_operator(&self, ws: &[&str]) -> Option<&str> {
         for (i, w) in ws.iter().enumerate() {
             let own = i > 0 && matches!(ws[i - 1], "sono" | "chiamo");
@@ -81,7 +81,9 @@ impl Catalog {
                 continue;
             }
             for (norm, name) in &self.operators {
-                if *w == norm || (w.len() >= 5 && similarity(w, norm) >= FUZZY) {
+                // Exact only: first names are short and close to each other
+                // ("Mario" ~ "Marco"), so fuzzy matching would misfire.
+                if *w == norm {
                     return Some(name);
                 }
             }

@@ -38,7 +38,7 @@ impl Default for PipelineConfig {
 }
 
 /// Time spent in each layer on one turn, in µs (0 when the layer did not run).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LayerTimings {
     /// L0 patterns.
     pub l0_us: u64,

@@ -580,8 +580,8 @@ impl Repository for SqliteStore {
 
     async fn record_turn(&self, turn: &ChatTurn) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO chat_history (session_id, client_id, role, text, intent, layer, latency_us, channel, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO chat_history (session_id, client_id, role, text, intent, layer, latency_us, layer_timings, channel, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&turn.session_id)
         .bind(turn.client_id)
@@ -590,6 +590,7 @@ impl Repository for SqliteStore {
         .bind(turn.intent.map(|i| i.as_str()))
         .bind(turn.layer.map(|l| l.as_str()))
         .bind(i64::try_from(turn.latency_us).unwrap_or(i64::MAX))
+        .bind(turn.timings.and_then(|t| serde_json::to_string(&t).ok()))
         .bind(turn.channel.as_str())
         .bind(ts_text(turn.at))
         .execute(&self.pool)

@@ -33,7 +33,8 @@ async fn books_an_appointment_for_a_new_caller() {
             .expect("one appointment");
     assert_eq!((phone.as_str(), start.as_str(), status.as_str()), ("+393471112233", "2027-03-11T14:00:00Z", "booked"));
     assert_eq!(app.count("SELECT COUNT(*) FROM clients WHERE name = 'Paolo Verdi'").await, 1);
-    assert!(app.count("SELECT COUNT(*) FROM chat_history WHERE session_id = 'book-1' AND layer IS NOT NULL").await >= 5);
+    assert!(app.count("SELECT COUNT(*) FROM chat_history WHERE session_id = 'book-1' AND layer IS NOT NULL AND json_extract(layer_timings, '$.l2_us') IS NOT NULL").await >= 5);
+    assert_eq!(app.count("SELECT COUNT(*) FROM chat_history WHERE session_id = 'book-1' AND role = 'assistant'").await, 5);
 }
 
 #[tokio::test]

@@ -1,0 +1,193 @@
+//! Table-style tests of the pure state machine: inputs in, actions out, no
+//! fakes, no runtime.
+
+use std::sync::Arc;
+
+use jiff::civil::{datetime, time, Weekday};
+use jiff::Timestamp;
+
+use super::*;
+use crate::booking::{BookingRules, Business, Client, Operator, Service, TimeRange, Vertical, WeeklyHours};
+use crate::nlu::{Pipeline, PipelineConfig};
+
+struct Harness {
+    pipeline: Pipeline,
+    info: Arc<BusinessInfo>,
+    dialogue: Dialogue,
+    now: Timestamp,
+}
+
+fn hours(days: &[Weekday]) -> Vec<WeeklyHours> {
+    days.iter()
+        .flat_map(|d| {
+            [(9, 13), (14, 19)]
+                .map(|(a, b)| WeeklyHours { weekday: *d, range: TimeRange { start: time(a, 0, 0, 0), end: time(b, 0, 0, 0) } })
+        })
+        .collect()
+}
+
+fn harness() -> Harness {
+    use Weekday::*;
+    let business = Business {
+        id: 1,
+        name: "Salone Prova".into(),
+        vertical: Vertical::Salone,
+        timezone: "Europe/Rome".into(),
+        address: "Via Roma 1, Milano".into(),
+        phone: "+39021234567".into(),
+        hours: hours(&[Tuesday, Wednesday, Thursday, Friday, Saturday]),
+        closures: vec![],
+        rules: BookingRules::default(),
+    };
+    let services = vec![
+        Service { id: 1, name: "Taglio".into(), synonyms: vec!["taglio capelli".into()], duration_min: 45, price_cents: 3000 },
+        Service { id: 2, name: "Piega".into(), synonyms: vec!["messa in piega".into()], duration_min: 30, price_cents: 2000 },
+    ];
+    let operators = vec![
+        Operator { id: 1, name: "Giulia".into(), service_ids: vec![1, 2], hours: vec![], absences: vec![] },
+        Operator { id: 2, name: "Marco".into(), service_ids: vec![1], hours: vec![], absences: vec![] },
+    ];
+    let pipeline = Pipeline::new(Vertical::Salone, &services, &operators, &[], PipelineConfig::default()).expect("pipeline");
+    let info = Arc::new(BusinessInfo::new(business, services, operators).expect("info"));
+    let now = info.tz.to_timestamp(datetime(2027, 3, 10, 10, 0, 0, 0)).expect("now");
+    Harness { pipeline, dialogue: Dialogue::new(info.clone()), info, now }
+}
+
+impl Harness {
+    fn say(&mut self, text: &str) -> Vec<Action> {
+        let nlu = self.pipeline.parse(text, self.info.local(self.now));
+        self.dialogue.handle(Input::Turn { text: text.into(), nlu: Box::new(nlu) }, self.now)
+    }
+    fn feed(&mut self, o: Outcome) -> Vec<Action> {
+        self.dialogue.handle(Input::Outcome(o), self.now)
+    }
+    fn slot(&self, local: jiff::civil::DateTime, operator_id: Id, minutes: i64) -> Slot {
+        let start = self.info.tz.to_timestamp(local).expect("ts");
+        Slot { operator_id, start, end: start + jiff::SignedDuration::from_mins(minutes) }
+    }
+}
+
+fn said(actions: &[Action]) -> String {
+    actions.iter().filter_map(|a| if let Action::Say(s) = a { Some(s.to_lowercase()) } else { None }).collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn booking_flow_asks_for_what_is_missing_then_books() {
+    let mut h = harness();
+    let a = h.say("vorrei un taglio domani alle 15");
+    assert_eq!(
+        a,
+        vec![Action::FindSlots { service_id: 1, operator_id: None, wanted: Wanted::At(datetime(2027, 3, 11, 15, 0, 0, 0)), limit: 3 }]
+    );
+    let slot = h.slot(datetime(2027, 3, 11, 15, 0, 0, 0), 1, 45);
+    let a = h.feed(Outcome::Slots { slots: vec![slot], exact: true, reason: None });
+    assert!(said(&a).contains("nome"), "{a:?}");
+    let a = h.say("Mario Rossi");
+    assert!(said(&a).contains("telefono"), "{a:?}");
+    let a = h.say("333 123 4567");
+    assert!(said(&a).contains("ricapitolo: taglio domani alle quindici con giulia, a nome di mario rossi"), "{a:?}");
+    let a = h.say("sì");
+    let client = ClientDetails { id: None, name: Some("Mario Rossi".into()), phone: Some("+393331234567".into()), email: None };
+    assert_eq!(a, vec![Action::Book { client, service_id: 1, slot }]);
+}
+
+#[test]
+fn a_taken_slot_at_confirmation_searches_again() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("una piega venerdì alle 10");
+    let slot = h.slot(datetime(2027, 3, 12, 10, 0, 0, 0), 1, 30);
+    let a = h.feed(Outcome::Slots { slots: vec![slot], exact: true, reason: None });
+    assert!(said(&a).contains("confermo"), "{a:?}");
+    let a = h.say("sì");
+    assert!(matches!(a.as_slice(), [Action::Book { .. }]), "{a:?}");
+    let a = h.feed(Outcome::Booked(Err(WriteFailure::SlotTaken)));
+    assert!(said(&a).contains("occupato"), "{a:?}");
+    assert!(a.iter().any(|x| matches!(x, Action::FindSlots { service_id: 2, .. })), "{a:?}");
+}
+
+fn client() -> Client {
+    Client {
+        id: 7,
+        name: "Mario Rossi".into(),
+        phone: "+393331234567".into(),
+        email: None,
+        consent_marketing: false,
+        consent_recording: false,
+        loyalty_points: 3,
+    }
+}
+
+#[test]
+fn nothing_free_offers_the_waitlist() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("vorrei un taglio sabato");
+    let a = h.feed(Outcome::Slots { slots: vec![], exact: false, reason: None });
+    assert!(said(&a).contains("lista d'attesa"), "{a:?}");
+    let a = h.say("sì grazie");
+    assert!(
+        a.iter().any(|x| matches!(x, Action::Waitlist { client_id: Some(7), service_id: 1, preference, .. } if preference == "2027-03-13")),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn il_solito_repeats_the_last_service_and_operator() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    let a = h.say("vorrei il solito domani alle 10");
+    assert_eq!(a.last(), Some(&Action::ListHistory { client_id: 7 }));
+    let past = Appointment {
+        id: 1,
+        client_id: 7,
+        operator_id: 2,
+        service_id: 1,
+        start: h.now - jiff::SignedDuration::from_hours(24 * 30),
+        end: h.now - jiff::SignedDuration::from_hours(24 * 30 - 1),
+        status: crate::booking::AppointmentStatus::Completed,
+        channel: crate::booking::Channel::Voice,
+    };
+    let a = h.feed(Outcome::History(vec![past]));
+    assert!(said(&a).contains("il solito: taglio con marco"), "{a:?}");
+    assert!(
+        a.contains(&Action::FindSlots {
+            service_id: 1,
+            operator_id: Some(2),
+            wanted: Wanted::At(datetime(2027, 3, 11, 10, 0, 0, 0)),
+            limit: 3
+        }),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn offered_slots_are_picked_by_ordinal_or_time() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("un taglio giovedì");
+    let slots: Vec<Slot> = [9, 12, 17].iter().map(|hr| h.slot(datetime(2027, 3, 11, *hr, 0, 0, 0), 1, 45)).collect();
+    let a = h.feed(Outcome::Slots { slots: slots.clone(), exact: false, reason: None });
+    assert!(said(&a).contains("giovedì") || said(&a).contains("domani"), "{a:?}");
+    let a = h.say("la seconda");
+    assert!(said(&a).contains("alle dodici") || said(&a).contains("a mezzogiorno"), "{a:?}");
+    let a = h.say("no, meglio alle 17");
+    assert!(a.iter().any(|x| matches!(x, Action::FindSlots { wanted: Wanted::At(dt), .. } if dt.hour() == 17)), "{a:?}");
+}
+
+#[test]
+fn no_thanks_when_idle_ends_the_conversation() {
+    let mut h = harness();
+    let a = h.say("no grazie");
+    assert!(a.contains(&Action::Hangup), "{a:?}");
+    assert!(h.dialogue.ended());
+}
+
+#[test]
+fn a_human_request_is_recorded_as_a_callback() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    let a = h.say("vorrei parlare con una persona");
+    assert!(a.iter().any(|x| matches!(x, Action::RequestCallback { client_id: Some(7), .. })), "{a:?}");
+    assert!(a.contains(&Action::Transfer));
+}
