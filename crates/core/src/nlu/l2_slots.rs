@@ -6,47 +6,64 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use strsim::normalized_damerau_levenshtein as similarity;
+use std::collections::HashSet;
 
-use super::{datetime, numbers, Slots};
+use strsim::normalized_damerau_levenshtein as similarity;
+use tantivy::tokenizer::TextAnalyzer;
+
+use super::{analyzer, datetime, numbers, Slots};
 use crate::booking::{Operator, Service, Vertical};
 use crate::text::{capitalize, fold, normalize, words};
 
-/// The business's vocabulary, normalised once.
-#[derive(Debug, Clone, Default)]
+/// The business's vocabulary, analysed once.
+#[derive(Clone)]
 pub struct Catalog {
     services: Vec<ServiceTerms>,
     operators: Vec<(String, String)>,
+    analyzer: TextAnalyzer,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").field("services", &self.services.len()).field("operators", &self.operators.len()).finish()
+    }
 }
 
 #[derive(Debug, Clone)]
 struct ServiceTerms {
     name: String,
-    /// Normalised variants (name and synonyms), each split in words.
+    /// Stems of each variant (name and synonyms), in order.
     variants: Vec<Vec<String>>,
+    /// Every stem of every variant, to break ties between services.
+    bag: HashSet<String>,
 }
 
-/// Minimum normalised Damerau-Levenshtein similarity for a word to match a
-/// catalogue word it is not equal to (typos, STT slips: "tagio" ~ "taglio",
-/// but not "tagliando").
+/// Minimum normalised Damerau-Levenshtein similarity for a stem to match a
+/// catalogue stem it is not equal to (typos, STT slips: "massagio" ~
+/// "massaggio", but not "tagliando" ~ "taglio").
 const FUZZY: f64 = 0.8;
+/// Catalogue stems shorter than this only match exactly ("press", from
+/// "presso", must not match "prest" from "presto").
+const FUZZY_MIN_LEN: usize = 6;
 
 impl Catalog {
     /// Builds the catalogue from the business's services and operators.
     pub fn new(services: &[Service], operators: &[Operator]) -> Self {
+        let mut analyzer = analyzer::italian_words();
         let services = services
             .iter()
-            .map(|s| ServiceTerms {
-                name: s.name.clone(),
-                variants: std::iter::once(&s.name)
+            .map(|s| {
+                let variants: Vec<Vec<String>> = std::iter::once(&s.name)
                     .chain(s.synonyms.iter())
-                    .map(|v| words(&normalize(v)).map(str::to_string).collect::<Vec<_>>())
+                    .map(|v| light_stems(&mut analyzer, v))
                     .filter(|v| !v.is_empty())
-                    .collect(),
+                    .collect();
+                let bag = variants.iter().flatten().cloned().collect();
+                ServiceTerms { name: s.name.clone(), variants, bag }
             })
             .collect();
         let operators = operators.iter().map(|o| (normalize(&o.name), o.name.clone())).collect();
-        Catalog { services, operators }
+        Catalog { services, operators, analyzer }
     }
 
     /// Service names, in catalogue order.
@@ -54,47 +71,70 @@ impl Catalog {
         self.services.iter().map(|s| s.name.as_str())
     }
 
-    /// The best service mentioned in the normalised words: the variant with the
-    /// most matched words wins (exact matches beat fuzzy ones). `None` when
-    /// nothing matches.
-    pub fn find_service(&self, ws: &[&str]) -> Option<&str> {
-        let mut best: Option<(usize, f64, &str)> = None;
+    /// The service mentioned in a turn: the variant matching the most
+    /// consecutive stems wins (articles and prepositions are stop words, so
+    /// "ricarica del clima" matches "ricarica clima"); ties go to the service
+    /// sharing more stems with the turn ("piega con la piastra" → "Piega con
+    /// ferro"), then to exact over fuzzy matches. `None` when nothing matches.
+    pub fn find_service(&self, text: &str) -> Option<&str> {
+        let turn = light_stems(&mut self.analyzer.clone(), text);
+        if turn.is_empty() {
+            return None;
+        }
+        let mut best: Option<((usize, usize, u32), &str)> = None;
         for s in &self.services {
-            for v in &s.variants {
-                if let Some(score) = match_phrase(ws, v) {
-                    let key = (v.len(), score);
-                    if best.is_none_or(|(n, sc, _)| key.0 > n || (key.0 == n && key.1 > sc)) {
-                        best = Some((key.0, key.1, &s.name));
-                    }
-                }
+            let matched = s
+                .variants
+                .iter()
+                .filter_map(|v| match_phrase(&turn, v).map(|sim| (v.len(), sim)))
+                .max_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            let Some((len, sim)) = matched else { continue };
+            let overlap = turn.iter().filter(|t| s.bag.contains(*t)).collect::<HashSet<_>>().len();
+            let key = (len, overlap, (sim * 1000.0) as u32);
+            if best.as_ref().is_none_or(|(k, _)| key > *k) {
+                best = Some((key, &s.name));
             }
         }
-        best.map(|(_, _, name)| name)
+        best.map(|(_, name)| name)
     }
 
     /// The operator named in the normalised words (exact, accent-insensitive
     /// match), unless the name is the caller's own ("sono Giulia").
     pub fn find_operator(&self, ws: &[&str]) -> Option<&str> {
         for (i, w) in ws.iter().enumerate() {
-            let own = i > 0 && matches!(ws[i - 1], "sono" | "chiamo");
+            let own = i > 0 && matches!(ws[i - 1], "sono" | "chiamo" | "chiama");
             if own {
                 continue;
             }
-            for (norm, name) in &self.operators {
-                // Exact only: first names are short and close to each other
-                // ("Mario" ~ "Marco"), so fuzzy matching would misfire.
-                if *w == norm {
-                    return Some(name);
-                }
+            // Exact only: first names are short and close to each other
+            // ("Mario" ~ "Marco"), so fuzzy matching would misfire.
+            if let Some((_, name)) = self.operators.iter().find(|(norm, _)| w == norm) {
+                return Some(name);
             }
         }
         None
     }
 }
 
-/// Finds the phrase `v` as consecutive words in `ws`; returns the mean
+/// Stop-word-free, lightly stemmed words of a text.
+fn light_stems(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    analyzer::stems(a, text).iter().map(|w| analyzer::light_stem(w).to_string()).collect()
+}
+
+/// Similarity of a turn stem to a catalogue stem, 0 when it cannot reach
+/// [`FUZZY`]: the catalogue stem must be long enough, the first letter must
+/// agree and the lengths may differ by at most 2 (this also keeps the
+/// edit-distance work off the hot path for almost every pair).
+fn fuzzy_similarity(w: &str, t: &str) -> f64 {
+    if t.len() < FUZZY_MIN_LEN || w.len().abs_diff(t.len()) > 2 || w.as_bytes().first() != t.as_bytes().first() {
+        return 0.0;
+    }
+    similarity(w, t)
+}
+
+/// Finds the phrase `v` as consecutive items of `ws`; returns the mean
 /// similarity (1.0 for exact).
-fn match_phrase(ws: &[&str], v: &[String]) -> Option<f64> {
+fn match_phrase<S: AsRef<str>>(ws: &[S], v: &[String]) -> Option<f64> {
     if v.is_empty() || ws.len() < v.len() {
         return None;
     }
@@ -103,13 +143,8 @@ fn match_phrase(ws: &[&str], v: &[String]) -> Option<f64> {
         let mut total = 0.0;
         let mut ok = true;
         for (w, t) in ws[start..start + v.len()].iter().zip(v) {
-            let sim = if *w == t {
-                1.0
-            } else if t.len() >= 5 {
-                similarity(w, t)
-            } else {
-                0.0
-            };
+            let w = w.as_ref();
+            let sim = if w == t { 1.0 } else { fuzzy_similarity(w, t) };
             if sim < FUZZY {
                 ok = false;
                 break;
@@ -366,36 +401,59 @@ fn ends_name(w: &str) -> bool {
     ) || w.chars().any(|c| c.is_ascii_digit())
 }
 
-/// The caller's own name, from "mi chiamo …", "il mio nome è …", "a nome
-/// (di) …", "sono …". After "sono", a word is accepted only when it was
-/// capitalised in the raw text or is not a common word (so "sono
-/// disponibile" is not a name). Returns up to three capitalised words.
+/// Common Italian first names (folded), from `data/first_names.txt`.
+fn first_names() -> &'static HashSet<&'static str> {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        include_str!("../../data/first_names.txt").lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect()
+    })
+}
+
+/// Words before "sono" that make it "there are"/"they are", not "I am"
+/// ("ci sono posti?", "quando sono pronti?").
+const NOT_FIRST_PERSON: &[&str] = &[
+    "ci", "quando", "se", "non", "che", "dove", "come", "cosa", "ne", "li", "vi", "gli", "le", "ce", "quali", "quanti", "quante", "chi",
+    "mi", "ti", "si",
+];
+
+/// The caller's own name, from "mi chiamo …", "si chiama …", "il mio nome
+/// è …", "a nome (di) …", "sono …". After "sono" (and not "ci sono"), the
+/// first word must be a known Italian first name or capitalised in the raw
+/// text and not a common word, so "sono stanca" is not a name. Returns up to
+/// three capitalised words.
 pub fn find_name(raw: &str) -> Option<String> {
     let raw_words: Vec<&str> = raw.split(|c: char| c.is_whitespace() || ",.;!?:\"()".contains(c)).filter(|w| !w.is_empty()).collect();
     let norm: Vec<String> = raw_words.iter().map(|w| normalize(w)).collect();
     let at = |i: usize| norm.get(i).map(String::as_str).unwrap_or("");
     for i in 0..norm.len() {
+        let prev = if i > 0 { at(i - 1) } else { "" };
         let (start, strict) = match at(i) {
-            "chiamo" if i > 0 && at(i - 1) == "mi" => (i + 1, false),
-            "nome" if i > 0 && matches!(at(i - 1), "mio" | "il") && at(i + 1) == "e" => (i + 2, false),
-            "nome" if i > 0 && at(i - 1) == "a" => (if at(i + 1) == "di" { i + 2 } else { i + 1 }, false),
-            "sono" => (i + 1, true),
+            "chiamo" | "chiama" if matches!(prev, "mi" | "si") => (i + 1, false),
+            "nome" if matches!(prev, "mio" | "il") && at(i + 1) == "e" => (i + 2, false),
+            "nome" if prev == "a" => (if at(i + 1) == "di" { i + 2 } else { i + 1 }, false),
+            "sono" if !NOT_FIRST_PERSON.contains(&prev) => (i + 1, true),
             _ => continue,
         };
         let mut j = start;
         while j < norm.len() && HONORIFICS.contains(&at(j)) {
             j += 1;
         }
-        let mut parts = Vec::new();
+        let honorific = j > start;
+        let mut parts: Vec<&str> = Vec::new();
         while j < norm.len() && parts.len() < 3 {
             let w = at(j);
             if w.is_empty() || ends_name(w) || w.contains(' ') {
                 break;
             }
             let capitalised = raw_words[j].chars().next().is_some_and(char::is_uppercase);
-            // After "sono" a common word is not a name unless capitalised.
-            let common = NOT_NAMES.contains(&w) || ends_name(w);
-            if common && (strict || !parts.is_empty()) && !capitalised {
+            let known = first_names().contains(w);
+            let common = NOT_NAMES.contains(&w);
+            let accept = if parts.is_empty() && strict {
+                known || (capitalised && !common) || (honorific && !common)
+            } else {
+                known || capitalised || !common
+            };
+            if !accept {
                 break;
             }
             parts.push(raw_words[j]);
@@ -403,6 +461,23 @@ pub fn find_name(raw: &str) -> Option<String> {
         }
         if !parts.is_empty() {
             return Some(parts.iter().map(|p| capitalize(&p.to_lowercase())).collect::<Vec<_>>().join(" "));
+        }
+    }
+    signed_name(&raw_words, &norm)
+}
+
+/// A written message's signature: "… Cordiali saluti, Anna Verdi", "…
+/// Grazie, Luigi Colombo". The last two or three words, capitalised, after a
+/// sign-off word, starting with a known first name.
+fn signed_name(raw_words: &[&str], norm: &[String]) -> Option<String> {
+    const SIGN_OFFS: &[&str] = &["saluti", "cordialmente", "grazie", "distinti", "saluto", "giornata", "serata", "firmato"];
+    for len in [2, 3] {
+        let start = norm.len().checked_sub(len)?;
+        let before = start.checked_sub(1).map(|i| norm[i].as_str())?;
+        let words = &raw_words[start..];
+        let all_caps = words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase));
+        if SIGN_OFFS.contains(&before) && all_caps && first_names().contains(norm[start].as_str()) {
+            return Some(words.iter().map(|w| capitalize(&w.to_lowercase())).collect::<Vec<_>>().join(" "));
         }
     }
     None
@@ -510,7 +585,7 @@ pub fn extract(raw: &str, normalized: &str, catalog: &Catalog, now: jiff::civil:
         datetime: resolved.map(|r| r.slot),
         date_given: resolved.is_some_and(|r| r.date_given),
         time_given: resolved.is_some_and(|r| r.time_given),
-        service: catalog.find_service(&ws).map(str::to_string),
+        service: catalog.find_service(normalized).map(str::to_string),
         operator: catalog.find_operator(&ws).map(str::to_string),
         name: find_name(raw),
         phone,
@@ -532,7 +607,13 @@ mod tests {
         };
         let op = |id, name: &str| Operator { id, name: name.into(), service_ids: vec![1, 2], hours: vec![], absences: vec![] };
         Catalog::new(
-            &[svc(1, "Taglio donna", &["taglio", "taglio capelli"]), svc(2, "Piega", &["messa in piega"]), svc(3, "Colore", &["tinta"])],
+            &[
+                svc(1, "Taglio donna", &["taglio", "taglio capelli"]),
+                svc(2, "Piega", &["messa in piega"]),
+                svc(3, "Colore", &["tinta", "colorazione"]),
+                svc(4, "Piega con ferro", &["piastra"]),
+                svc(5, "Pressoterapia", &["presso"]),
+            ],
             &[op(1, "Giulia"), op(2, "Marco")],
         )
     }
@@ -540,12 +621,14 @@ mod tests {
     #[test]
     fn services_exact_synonym_and_fuzzy() {
         let c = catalog();
-        let find = |s: &str| c.find_service(&words(&normalize(s)).collect::<Vec<_>>()).map(str::to_string);
+        let find = |s: &str| c.find_service(&normalize(s)).map(str::to_string);
         assert_eq!(find("vorrei un taglio domani").as_deref(), Some("Taglio donna"));
         assert_eq!(find("una messa in piega").as_deref(), Some("Piega"));
         assert_eq!(find("vorrei fare la tinta").as_deref(), Some("Colore"));
-        assert_eq!(find("vorrei un tagglio").as_deref(), Some("Taglio donna"));
         assert_eq!(find("vorrei il tagliando"), None);
+        assert_eq!(find("una piega con la piastra").as_deref(), Some("Piega con ferro"));
+        assert_eq!(find("vorrei fare una colorazzione").as_deref(), Some("Colore"));
+        assert_eq!(find("ci vediamo presto"), None);
     }
 
     #[test]
@@ -561,6 +644,19 @@ mod tests {
         assert_eq!(find_name("a nome di Anna Verdi").as_deref(), Some("Anna Verdi"));
         assert_eq!(find_name("domani alle 15, sono Mario Rossi").as_deref(), Some("Mario Rossi"));
         assert_eq!(find_name("sono la signora Bianchi").as_deref(), Some("Bianchi"));
+        assert_eq!(find_name("si chiama Franco Marino").as_deref(), Some("Franco Marino"));
+        assert_eq!(find_name("Vorrei una visita giovedì. Cordiali saluti, Anna Verdi").as_deref(), Some("Anna Verdi"));
+        assert_eq!(find_name("Buongiorno, una piega per sabato. Grazie, Luigi Colombo").as_deref(), Some("Luigi Colombo"));
+        assert_eq!(find_name("Grazie, Buona Giornata"), None);
+        for not_a_name in [
+            "ci sono posti liberi domani?",
+            "quando sono pronti i referti",
+            "i ricambi sono originali?",
+            "sono stanca",
+            "se sono incinta posso venire?",
+        ] {
+            assert_eq!(find_name(not_a_name), None, "{not_a_name}");
+        }
     }
 
     #[test]

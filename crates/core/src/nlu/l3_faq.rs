@@ -13,9 +13,7 @@ use std::collections::{HashMap, HashSet};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexReader, Term};
 
 use crate::faq::Faq;
@@ -60,18 +58,6 @@ pub struct FaqIndex {
     entries: Vec<(i64, String)>,
 }
 
-fn italian_analyzer() -> TextAnalyzer {
-    let mut builder = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .dynamic();
-    if let Some(stop) = StopWordFilter::new(Language::Italian) {
-        builder = builder.filter_dynamic(stop);
-    }
-    builder.filter_dynamic(Stemmer::new(Language::Italian)).build()
-}
-
 impl FaqIndex {
     /// Indexes every question variant of `faqs`.
     ///
@@ -83,7 +69,7 @@ impl FaqIndex {
         let field = schema.add_text_field("question", TextOptions::default().set_indexing_options(indexing));
         let doc_field = schema.add_u64_field("doc", FAST);
         let index = Index::create_in_ram(schema.build());
-        let mut analyzer = italian_analyzer();
+        let mut analyzer = super::analyzer::italian();
         index.tokenizers().register("it", analyzer.clone());
         let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
         let mut doc_terms = Vec::new();
@@ -173,12 +159,7 @@ impl FaqIndex {
 }
 
 fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(tok) = stream.next() {
-        out.insert(tok.text.clone());
-    }
-    out
+    super::analyzer::stems(analyzer, text).into_iter().collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Each layer is a file of its own; [`Pipeline::parse`] runs them in order on
 //! one user turn and records which layer decided and how long each took.
 
+pub mod analyzer;
 pub mod datetime;
 pub mod l0_patterns;
 pub mod l1_intent;

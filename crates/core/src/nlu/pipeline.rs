@@ -238,6 +238,11 @@ impl Pipeline {
         }
         if layer == Layer::L1 && confidence < self.config.intent_threshold && !slots.is_empty() {
             layer = Layer::L2;
+            // A telegraphic request ("permanente con Francesca martedì alle
+            // dieci") is a booking: a service plus when or with whom.
+            if slots.service.is_some() && (slots.datetime.is_some() || slots.operator.is_some()) && intent != Intent::Cancel {
+                intent = Intent::Book;
+            }
         }
         timings.l2_us = t.elapsed().as_micros() as u64;
 

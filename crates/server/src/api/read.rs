@@ -84,10 +84,7 @@ pub async fn slots(State(state): State<Arc<AppState>>, q: Result<Query<SlotsPara
         .services
         .iter()
         .find(|s| s.id.to_string() == wanted || fold(&s.name) == folded || s.synonyms.iter().any(|x| fold(x) == folded))
-        .or_else(|| {
-            let words: Vec<&str> = folded.split_whitespace().collect();
-            state.engine.pipeline().catalog().find_service(&words).and_then(|n| info.services.iter().find(|s| s.name == n))
-        })
+        .or_else(|| state.engine.pipeline().catalog().find_service(&folded).and_then(|n| info.services.iter().find(|s| s.name == n)))
         .ok_or_else(|| ApiError::bad(format!("service: unknown service '{wanted}'")))?;
     let operator = match q.operator.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
