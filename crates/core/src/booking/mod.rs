@@ -8,6 +8,7 @@
 //! durations in minutes.
 
 pub mod availability;
+pub mod desk;
 pub mod holidays;
 mod repository;
 

@@ -13,81 +13,15 @@ pub mod session;
 use std::sync::Arc;
 
 use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::booking::{Appointment, Business, Client, Id, Operator, Service, Slot, Vertical};
+pub use crate::booking::desk::{BusinessInfo, ClientDetails, Wanted, WriteFailure};
+use crate::booking::{Appointment, Client, Id, Slot, Vertical};
 use crate::nlu::{DateTimeSlot, Intent, Layer, NluResult, Topic};
 use crate::text::{capitalize, normalize, words};
 
 /// Lowest L3 score of an FAQ answer given when the fallback has none.
 const CACHED_FAQ_MIN_SCORE: f32 = 0.45;
-
-/// Static facts about the business a dialogue needs, loaded once.
-#[derive(Debug, Clone)]
-pub struct BusinessInfo {
-    /// The business.
-    pub business: Business,
-    /// Its services.
-    pub services: Vec<Service>,
-    /// Its operators.
-    pub operators: Vec<Operator>,
-    /// Its time zone (from `business.timezone`).
-    pub tz: TimeZone,
-}
-
-impl BusinessInfo {
-    /// Bundles the facts; an unknown time zone is an error (fail closed).
-    ///
-    /// # Errors
-    /// `business.timezone` is not a known IANA zone.
-    pub fn new(business: Business, services: Vec<Service>, operators: Vec<Operator>) -> Result<Self, jiff::Error> {
-        let tz = TimeZone::get(&business.timezone)?;
-        Ok(BusinessInfo { business, services, operators, tz })
-    }
-    fn service(&self, id: Id) -> Option<&Service> {
-        self.services.iter().find(|s| s.id == id)
-    }
-    fn service_named(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name == name)
-    }
-    fn operator(&self, id: Id) -> Option<&Operator> {
-        self.operators.iter().find(|o| o.id == id)
-    }
-    fn operator_named(&self, name: &str) -> Option<&Operator> {
-        self.operators.iter().find(|o| o.name == name)
-    }
-    /// Local wall-clock time of an instant in the business's zone.
-    pub fn local(&self, t: Timestamp) -> DateTime {
-        t.to_zoned(self.tz.clone()).datetime()
-    }
-}
-
-/// What the caller wants in time, as the booking engine should search it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wanted {
-    /// "la prima disponibile".
-    Earliest,
-    /// Any time on a local day.
-    Day(Date),
-    /// Within a local range `[start, end)` ("giovedì pomeriggio").
-    Range(DateTime, DateTime),
-    /// Exactly at a local time, else the nearest alternatives.
-    At(DateTime),
-}
-
-/// The caller's details for a booking.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ClientDetails {
-    /// Known client id.
-    pub id: Option<Id>,
-    /// Full name.
-    pub name: Option<String>,
-    /// E.164 phone.
-    pub phone: Option<String>,
-    /// Email.
-    pub email: Option<String>,
-}
 
 /// Something the session must do.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,19 +104,6 @@ pub enum Action {
     Transfer,
     /// End the conversation.
     Hangup,
-}
-
-/// Why a booking write failed, as the dialogue speaks about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteFailure {
-    /// Somebody else took the slot.
-    SlotTaken,
-    /// Against the rules (closed, too soon…).
-    NotBookable,
-    /// The appointment is gone or already cancelled.
-    NotFound,
-    /// The database failed.
-    Unavailable,
 }
 
 /// The result of an action, fed back as input.

@@ -6,12 +6,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use jiff::civil::DateTime;
-use jiff::{Timestamp, ToSpan};
+use jiff::Timestamp;
 
-use super::{Action, BusinessInfo, Dialogue, Input, Outcome, Wanted, WriteFailure};
-use crate::booking::availability::{self, Query, Unavailable};
-use crate::booking::{Appointment, BookingError, Channel, NewAppointment, Repository, Slot, StoreError};
+use super::{Action, BusinessInfo, Dialogue, Input, Outcome};
+use crate::booking::desk::FrontDesk;
+use crate::booking::{Appointment, Channel, Repository, StoreError};
 use crate::history::{CallbackRequest, ChatTurn, Role, WaitlistEntry};
 use crate::nlu::{Fallback, Intent, Layer, NluResult, Pipeline, Slots};
 
@@ -46,7 +45,7 @@ pub struct TurnReport {
 
 /// Shared, per-business machinery for running conversations.
 pub struct Engine<R, F> {
-    repo: R,
+    desk: FrontDesk<R>,
     fallback: F,
     pipeline: Arc<Pipeline>,
     info: Arc<BusinessInfo>,
@@ -57,7 +56,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
     /// An engine over a repository, a fallback (L4 seam) and the pipeline
     /// built for the business.
     pub fn new(repo: R, fallback: F, pipeline: Arc<Pipeline>, info: Arc<BusinessInfo>, channel: Channel) -> Self {
-        Engine { repo, fallback, pipeline, info, channel }
+        Engine { desk: FrontDesk::new(repo, info.clone(), channel), fallback, pipeline, info, channel }
     }
 
     /// The business facts.
@@ -67,7 +66,12 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
 
     /// The repository.
     pub fn repo(&self) -> &R {
-        &self.repo
+        self.desk.repo()
+    }
+
+    /// The booking operations.
+    pub fn desk(&self) -> &FrontDesk<R> {
+        &self.desk
     }
 
     /// The pipeline.
@@ -85,7 +89,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
     pub async fn dialogue_for(&self, phone: Option<&str>) -> Dialogue {
         let mut d = self.dialogue();
         if let Some(p) = phone {
-            let client = self.repo.client_by_phone(p).await.ok().flatten();
+            let client = self.desk.repo().client_by_phone(p).await.ok().flatten();
             d.set_caller(p.to_string(), client);
         }
         d
@@ -143,8 +147,8 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         };
         let assistant =
             ChatTurn { role: Role::Assistant, text: report.reply.clone(), intent: None, layer: None, timings: None, ..user.clone() };
-        self.repo.record_turn(&user).await?;
-        self.repo.record_turn(&assistant).await?;
+        self.desk.repo().record_turn(&user).await?;
+        self.desk.repo().record_turn(&assistant).await?;
         Ok(report)
     }
 
@@ -182,29 +186,32 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
 
     async fn execute(&self, action: Action, session_id: &str, now: Timestamp, said: &[String]) -> Option<Outcome> {
         match action {
-            Action::LookupClient { phone } => Some(Outcome::Client(self.repo.client_by_phone(&phone).await.ok().flatten())),
+            Action::LookupClient { phone } => Some(Outcome::Client(self.desk.repo().client_by_phone(&phone).await.ok().flatten())),
             Action::FindSlots { service_id, operator_id, wanted, limit } => {
-                Some(self.find_slots(service_id, operator_id, wanted, limit, now).await)
+                let found = self.desk.find_slots(service_id, operator_id, wanted, limit, now).await;
+                Some(Outcome::Slots { slots: found.slots, exact: found.exact, reason: found.reason })
             }
-            Action::Book { client, service_id, slot } => Some(Outcome::Booked(self.book(client, service_id, slot, now).await)),
+            Action::Book { client, service_id, slot } => Some(Outcome::Booked(self.desk.book(client, service_id, slot, now).await)),
             Action::ListUpcoming { client_id } => {
-                Some(Outcome::Upcoming(self.repo.upcoming_for_client(client_id, now).await.unwrap_or_default()))
+                Some(Outcome::Upcoming(self.desk.repo().upcoming_for_client(client_id, now).await.unwrap_or_default()))
             }
             Action::ListHistory { client_id } => {
-                let mut past = self.repo.history_for_client(client_id, 5).await.unwrap_or_default();
+                let mut past = self.desk.repo().history_for_client(client_id, 5).await.unwrap_or_default();
                 past.retain(|a| a.start < now);
                 Some(Outcome::History(past))
             }
-            Action::Cancel { appointment_id } => Some(Outcome::Cancelled(self.repo.cancel(appointment_id).await.map_err(failure))),
-            Action::Reschedule { appointment_id, slot } => Some(Outcome::Rescheduled(self.reschedule(appointment_id, slot, now).await)),
+            Action::Cancel { appointment_id } => Some(Outcome::Cancelled(self.desk.cancel(appointment_id).await)),
+            Action::Reschedule { appointment_id, slot } => {
+                Some(Outcome::Rescheduled(self.desk.reschedule(appointment_id, slot, now).await))
+            }
             Action::Waitlist { client_id, service_id, operator_id, preference } => {
                 let entry = WaitlistEntry { client_id, service_id, operator_id, preference, created_at: now };
-                let _ = self.repo.add_waitlist(&entry).await;
+                let _ = self.desk.repo().add_waitlist(&entry).await;
                 None
             }
             Action::RequestCallback { client_id, phone, reason } => {
                 let req = CallbackRequest { client_id, phone, session_id: session_id.to_string(), reason, created_at: now };
-                let _ = self.repo.add_callback_request(&req).await;
+                let _ = self.desk.repo().add_callback_request(&req).await;
                 None
             }
             Action::Fallback { text } => {
@@ -214,143 +221,4 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
             Action::Say(_) | Action::Transfer | Action::Hangup => None,
         }
     }
-
-    /// Loads the booked appointments of the window the search may look at.
-    async fn booked_around(&self, from: DateTime, to: DateTime) -> Result<Vec<Appointment>, StoreError> {
-        let tz = &self.info.tz;
-        let start = tz.to_timestamp(from).unwrap_or(Timestamp::MIN);
-        let end = tz.to_timestamp(to).unwrap_or(Timestamp::MAX);
-        self.repo.booked_between(start, end).await
-    }
-
-    async fn find_slots(&self, service_id: i64, operator_id: Option<i64>, wanted: Wanted, limit: usize, now: Timestamp) -> Outcome {
-        let empty = Outcome::Slots { slots: Vec::new(), exact: false, reason: None };
-        let Some(service) = self.info.service(service_id).cloned() else { return empty };
-        let (b, ops) = (&self.info.business, &self.info.operators);
-        let today = self.info.local(now).date();
-        let horizon = today.checked_add((b.rules.horizon_days as i64 + 1).days()).unwrap_or(today);
-        let window = match wanted {
-            Wanted::Earliest => (today, horizon),
-            Wanted::Day(d) => (d, d),
-            Wanted::Range(s, e) => (s.date(), e.date()),
-            Wanted::At(dt) => (dt.date(), dt.date()),
-        };
-        // Alternatives may lie anywhere in the horizon: load all of it.
-        let (from, to) = (today, horizon);
-        let booked = match self.booked_around(from.to_datetime(jiff::civil::Time::MIN), to.to_datetime(jiff::civil::Time::MAX)).await {
-            Ok(b) => b,
-            // Fail closed: without the bookings nothing is offered.
-            Err(_) => return empty,
-        };
-        let nearest = |at: DateTime| availability::nearest_free(b, ops, &booked, &service, operator_id, at, now, limit).unwrap_or_default();
-        match wanted {
-            Wanted::At(dt) => {
-                let start = self.info.tz.to_timestamp(dt).ok();
-                let checked = start.map(|s| availability::check_slot(b, ops, &booked, &service, operator_id, s, now));
-                match checked {
-                    Some(Ok(slot)) => Outcome::Slots { slots: vec![slot], exact: true, reason: None },
-                    Some(Err(e)) => Outcome::Slots { slots: nearest(dt), exact: false, reason: spoken_reason(&e) },
-                    None => Outcome::Slots { slots: nearest(dt), exact: false, reason: None },
-                }
-            }
-            Wanted::Earliest => {
-                let first = availability::first_free(b, ops, &booked, &service, operator_id, now).ok().flatten();
-                Outcome::Slots { slots: first.into_iter().collect(), exact: false, reason: None }
-            }
-            Wanted::Day(_) | Wanted::Range(..) => {
-                let q = Query { service: &service, operator: operator_id, from: window.0, to: window.1, now };
-                let all = availability::free_slots(b, ops, &booked, &q).unwrap_or_default();
-                let mut starts = availability::distinct_starts(&all);
-                if let Wanted::Range(s, e) = wanted {
-                    starts.retain(|sl| {
-                        let l = self.info.local(sl.start);
-                        l >= s && l < e
-                    });
-                }
-                if starts.is_empty() {
-                    let anchor = match wanted {
-                        Wanted::Range(s, _) => s,
-                        _ => window.0.to_datetime(jiff::civil::time(12, 0, 0, 0)),
-                    };
-                    return Outcome::Slots { slots: nearest(anchor), exact: false, reason: None };
-                }
-                Outcome::Slots { slots: spread(&starts, limit), exact: false, reason: None }
-            }
-        }
-    }
-
-    /// Re-checks the slot against the rules, then writes it (the store
-    /// re-checks overlaps inside its transaction).
-    async fn book(
-        &self,
-        client: super::ClientDetails,
-        service_id: i64,
-        slot: Slot,
-        now: Timestamp,
-    ) -> Result<(Appointment, crate::booking::Client), WriteFailure> {
-        self.check(service_id, slot, now, None).await?;
-        let phone = client.phone.clone().ok_or(WriteFailure::NotBookable)?;
-        let name = client.name.clone().unwrap_or_else(|| "Cliente".to_string());
-        let c = self.repo.upsert_client(&name, &phone, client.email.as_deref()).await.map_err(|_| WriteFailure::Unavailable)?;
-        let new = NewAppointment {
-            client_id: c.id,
-            operator_id: slot.operator_id,
-            service_id,
-            start: slot.start,
-            end: slot.end,
-            channel: self.channel,
-        };
-        let a = self.repo.book(new, self.info.business.rules.buffer_min).await.map_err(failure)?;
-        Ok((a, c))
-    }
-
-    async fn reschedule(&self, id: i64, slot: Slot, now: Timestamp) -> Result<Appointment, WriteFailure> {
-        let current = self.repo.appointment(id).await.map_err(|_| WriteFailure::Unavailable)?.ok_or(WriteFailure::NotFound)?;
-        self.check(current.service_id, slot, now, Some(id)).await?;
-        self.repo.reschedule(id, slot.operator_id, slot.start, slot.end, self.info.business.rules.buffer_min).await.map_err(failure)
-    }
-
-    async fn check(&self, service_id: i64, slot: Slot, now: Timestamp, ignore: Option<i64>) -> Result<(), WriteFailure> {
-        let service = self.info.service(service_id).ok_or(WriteFailure::NotBookable)?;
-        let day_start = slot.start.checked_sub(24.hours()).unwrap_or(slot.start);
-        let day_end = slot.end.checked_add(24.hours()).unwrap_or(slot.end);
-        let mut booked = self.repo.booked_between(day_start, day_end).await.map_err(|_| WriteFailure::Unavailable)?;
-        booked.retain(|a| Some(a.id) != ignore);
-        availability::check_slot(&self.info.business, &self.info.operators, &booked, service, Some(slot.operator_id), slot.start, now)
-            .map(|_| ())
-            .map_err(|e| if e == Unavailable::Taken { WriteFailure::SlotTaken } else { WriteFailure::NotBookable })
-    }
-}
-
-fn failure(e: BookingError) -> WriteFailure {
-    match e {
-        BookingError::SlotTaken => WriteFailure::SlotTaken,
-        BookingError::NotBookable(_) => WriteFailure::NotBookable,
-        BookingError::NotFound(_) | BookingError::NotActive(_) => WriteFailure::NotFound,
-        BookingError::Store(_) => WriteFailure::Unavailable,
-    }
-}
-
-/// Why a wanted time is impossible, in words the caller understands.
-fn spoken_reason(e: &Unavailable) -> Option<String> {
-    match e {
-        Unavailable::PublicHoliday(h) => Some(format!("è {h}, siamo chiusi")),
-        Unavailable::Closed(r) => Some(format!("siamo chiusi: {}", r.to_lowercase())),
-        Unavailable::OutsideHours => Some("siamo chiusi a quell'ora".to_string()),
-        Unavailable::TooSoon(_) => Some("è troppo presto per prenotare".to_string()),
-        Unavailable::TooFar(_) => Some("è troppo avanti nel calendario".to_string()),
-        Unavailable::Taken => Some("è già occupato".to_string()),
-        _ => None,
-    }
-}
-
-/// Up to `limit` slots spread across the day (first, middle, last…).
-fn spread(starts: &[Slot], limit: usize) -> Vec<Slot> {
-    if starts.len() <= limit || limit < 2 {
-        return starts.iter().take(limit.max(1)).copied().collect();
-    }
-    let n = starts.len() - 1;
-    let mut out: Vec<Slot> = (0..limit).map(|i| starts[i * n / (limit - 1)]).collect();
-    out.dedup();
-    out
 }
