@@ -15,3 +15,4 @@ pub mod history;
 pub mod nlu;
 pub mod speak;
 pub mod text;
+pub mod tools;

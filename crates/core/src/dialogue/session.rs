@@ -74,6 +74,11 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         &self.desk
     }
 
+    /// The tool registry (L4 and MCP) over this engine's desk and pipeline.
+    pub fn tools(&self) -> crate::tools::Tools<'_, R> {
+        crate::tools::Tools::new(&self.desk, &self.pipeline)
+    }
+
     /// The pipeline.
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline

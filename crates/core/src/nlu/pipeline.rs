@@ -190,6 +190,11 @@ impl Pipeline {
         })
     }
 
+    /// The FAQ index (L3).
+    pub fn faqs(&self) -> &FaqIndex {
+        &self.faqs
+    }
+
     /// The business's vocabulary.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
