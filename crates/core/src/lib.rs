@@ -10,6 +10,7 @@
 
 pub mod booking;
 pub mod dialogue;
+pub mod fallback;
 pub mod faq;
 pub mod history;
 pub mod nlu;

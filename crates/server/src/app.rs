@@ -13,7 +13,8 @@ use tokio::net::TcpListener;
 use fluxion_core::booking::{Channel, Repository, StoreError};
 use fluxion_core::dialogue::session::Engine;
 use fluxion_core::dialogue::{BusinessInfo, Dialogue};
-use fluxion_core::nlu::{NoFallback, Pipeline, PipelineConfig};
+use fluxion_core::fallback::NoFallback;
+use fluxion_core::nlu::{Pipeline, PipelineConfig};
 
 use crate::api;
 use crate::clock::Clock;

@@ -132,7 +132,7 @@ pub enum Outcome {
     /// Result of [`Action::Reschedule`].
     Rescheduled(Result<Appointment, WriteFailure>),
     /// Result of [`Action::Fallback`]: the model's reply, if any.
-    Fallback(Option<String>),
+    Fallback(Option<crate::fallback::FallbackReply>),
 }
 
 /// One input to the state machine.
@@ -223,7 +223,15 @@ pub struct Dialogue {
     /// The best FAQ answer of the last turn, said when L4 cannot answer
     /// (seed 000: "return cached FAQ").
     cached_faq: Option<String>,
+    /// The model answered the last turn: short replies ("sì", "no") go back
+    /// to it, since it asked the question.
+    l4_active: bool,
+    /// The conversation so far, for the model (last [`HISTORY_TURNS`] lines).
+    history: Vec<(crate::history::Role, String)>,
 }
+
+/// Lines of conversation kept for the model.
+const HISTORY_TURNS: usize = 12;
 
 impl Dialogue {
     /// A new conversation for the business.
@@ -247,6 +255,8 @@ impl Dialogue {
             now: Timestamp::UNIX_EPOCH,
             pending_text: String::new(),
             cached_faq: None,
+            l4_active: false,
+            history: Vec::new(),
         }
     }
 
@@ -258,6 +268,25 @@ impl Dialogue {
             self.client.id = Some(c.id);
             self.client.name = Some(c.name.clone());
             self.known = Some(c);
+        }
+    }
+
+    /// The caller's phone (E.164), when known.
+    pub fn caller_phone(&self) -> Option<&str> {
+        self.client.phone.as_deref()
+    }
+
+    /// The conversation so far (oldest first).
+    pub fn history(&self) -> &[(crate::history::Role, String)] {
+        &self.history
+    }
+
+    /// Appends a line to the conversation kept for the model.
+    pub fn remember(&mut self, role: crate::history::Role, text: &str) {
+        self.history.push((role, text.to_string()));
+        if self.history.len() > HISTORY_TURNS {
+            let extra = self.history.len() - HISTORY_TURNS;
+            self.history.drain(..extra);
         }
     }
 
@@ -327,6 +356,13 @@ impl Dialogue {
                 let s = format!("Buongiorno {}!", first_name(&c.name));
                 self.say(out, s);
             }
+        }
+
+        // The model asked the last question: short answers go back to it.
+        let l4_active = std::mem::take(&mut self.l4_active);
+        if l4_active && self.expect == Expect::Nothing && matches!(nlu.intent, Intent::Confirm | Intent::Deny | Intent::Other) {
+            out.push(Action::Fallback { text: text.to_string() });
+            return;
         }
 
         // Answers to the question just asked come first.
@@ -1035,9 +1071,16 @@ impl Dialogue {
             },
             Outcome::Fallback(reply) => match reply {
                 Some(r) => {
-                    self.last_layer = Some(Layer::L4);
+                    self.last_layer = Some(if r.from_model { Layer::L4 } else { Layer::L3 });
                     self.misunderstood = 0;
-                    self.say(out, r);
+                    self.l4_active = r.from_model;
+                    if let Some(a) = r.booking {
+                        self.last_booking = Some(a);
+                    }
+                    if r.transfer {
+                        out.push(Action::Transfer);
+                    }
+                    self.say(out, r.text);
                 }
                 None => match self.cached_faq.take() {
                     Some(answer) => {

@@ -12,11 +12,19 @@ use super::{Action, BusinessInfo, Dialogue, Input, Outcome};
 use crate::booking::desk::FrontDesk;
 use crate::booking::{Appointment, Channel, Repository, StoreError};
 use crate::history::{CallbackRequest, ChatTurn, Role, WaitlistEntry};
-use crate::nlu::{Fallback, Intent, Layer, NluResult, Pipeline, Slots};
+use crate::fallback::{Fallback, FallbackRequest};
+use crate::nlu::{Intent, Layer, NluResult, Pipeline, Slots};
 
 /// Upper bound of action/outcome rounds per turn, so a dialogue bug can
 /// never loop forever.
 const MAX_ROUNDS: usize = 16;
+
+/// What the actions of one turn may need to know.
+struct TurnContext<'a> {
+    history: &'a [(Role, String)],
+    caller_phone: Option<String>,
+    nlu: Option<&'a NluResult>,
+}
 
 /// What one user turn produced.
 #[derive(Debug, Clone)]
@@ -105,7 +113,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
     pub async fn start(&self, dialogue: &mut Dialogue, session_id: &str, phone: Option<String>, now: Timestamp) -> String {
         let mut said = Vec::new();
         let mut transfer = false;
-        self.run(dialogue, Input::Start { phone }, session_id, now, &mut said, &mut transfer).await;
+        self.run(dialogue, Input::Start { phone }, session_id, now, None, &mut said, &mut transfer).await;
         said.join(" ")
     }
 
@@ -121,7 +129,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         let mut said = Vec::new();
         let mut transfer = false;
         let input = Input::Turn { text: text.to_string(), nlu: Box::new(nlu.clone()) };
-        self.run(dialogue, input, session_id, now, &mut said, &mut transfer).await;
+        self.run(dialogue, input, session_id, now, Some(&nlu), &mut said, &mut transfer).await;
         let (intent, layer) = dialogue.last_understanding();
         let latency_us = started.elapsed().as_micros() as u64;
         let reply = said.join(" ");
@@ -137,6 +145,8 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
             nlu,
             latency_us,
         };
+        dialogue.remember(Role::User, text);
+        dialogue.remember(Role::Assistant, &report.reply);
         let client_id = dialogue.client().map(|c| c.id);
         let user = ChatTurn {
             session_id: session_id.to_string(),
@@ -157,15 +167,19 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         Ok(report)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         dialogue: &mut Dialogue,
         first: Input,
         session_id: &str,
         now: Timestamp,
+        nlu: Option<&NluResult>,
         said: &mut Vec<String>,
         transfer: &mut bool,
     ) {
+        let history = dialogue.history().to_vec();
+        let ctx = TurnContext { history: &history, caller_phone: dialogue.caller_phone().map(str::to_string), nlu };
         let mut pending = vec![first];
         let mut rounds = 0;
         while let Some(input) = pending.pop() {
@@ -180,7 +194,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
                     Action::Transfer => *transfer = true,
                     Action::Hangup => {}
                     other => {
-                        if let Some(o) = self.execute(other, session_id, now, said).await {
+                        if let Some(o) = self.execute(other, session_id, now, &ctx).await {
                             pending.push(Input::Outcome(o));
                         }
                     }
@@ -189,7 +203,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         }
     }
 
-    async fn execute(&self, action: Action, session_id: &str, now: Timestamp, said: &[String]) -> Option<Outcome> {
+    async fn execute(&self, action: Action, session_id: &str, now: Timestamp, ctx: &TurnContext<'_>) -> Option<Outcome> {
         match action {
             Action::LookupClient { phone } => Some(Outcome::Client(self.desk.repo().client_by_phone(&phone).await.ok().flatten())),
             Action::FindSlots { service_id, operator_id, wanted, limit } => {
@@ -220,8 +234,16 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
                 None
             }
             Action::Fallback { text } => {
-                let history: Vec<(String, String)> = said.iter().map(|s| ("assistant".to_string(), s.clone())).collect();
-                Some(Outcome::Fallback(self.fallback.answer(&text, &history).await))
+                let request = FallbackRequest {
+                    text: &text,
+                    history: ctx.history,
+                    session_id,
+                    caller_phone: ctx.caller_phone.as_deref(),
+                    confirmed: ctx.nlu.is_some_and(|n| n.intent == Intent::Confirm),
+                    faq_hint: ctx.nlu.and_then(|n| n.faq.as_ref()).map(|h| h.answer.as_str()),
+                    now,
+                };
+                Some(Outcome::Fallback(self.fallback.answer(request).await))
             }
             Action::Say(_) | Action::Transfer | Action::Hangup => None,
         }

@@ -13,7 +13,7 @@ pub mod l3_faq;
 pub mod numbers;
 mod pipeline;
 
-pub use pipeline::{Fallback, LayerTimings, NluResult, NoFallback, Pipeline, PipelineConfig, PipelineError};
+pub use pipeline::{LayerTimings, NluResult, Pipeline, PipelineConfig, PipelineError};
 
 use serde::{Deserialize, Serialize};
 

@@ -96,25 +96,6 @@ impl NluResult {
     }
 }
 
-/// The seam for L4: answers a turn the first layers could not. Implemented
-/// by the language-model client in the server crate; [`NoFallback`] when no
-/// model is configured.
-pub trait Fallback: Send + Sync {
-    /// A reply to `text` given the conversation so far, or `None` when the
-    /// model cannot answer (not configured, timed out, failed).
-    fn answer(&self, text: &str, history: &[(String, String)]) -> impl std::future::Future<Output = Option<String>> + Send;
-}
-
-/// No language model configured: always `None`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoFallback;
-
-impl Fallback for NoFallback {
-    async fn answer(&self, _text: &str, _history: &[(String, String)]) -> Option<String> {
-        None
-    }
-}
-
 /// L0–L3 for one business, built once and shared by every session.
 pub struct Pipeline {
     patterns: Patterns,
