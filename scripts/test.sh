@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. Needs only the Rust toolchain (SQLite is
 # compiled in); points FLUXION_MODELS_DIR at ../shared/models when present.
+# With python3 (and PyPI reachable once) the MCP server is also tested with
+# the official Python MCP client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${FLUXION_MODELS_DIR:-}" ] && [ -d ../shared/models ]; then
   export FLUXION_MODELS_DIR="$(cd ../shared/models && pwd)"
+fi
+# The official Python MCP SDK drives `fluxion mcp` in a test; it is installed
+# into target/mcp-venv when python3 is available (the test skips otherwise).
+if [ -z "${FLUXION_TEST_PYTHON:-}" ] && command -v python3 >/dev/null 2>&1; then
+  venv=target/mcp-venv
+  if { [ -x "$venv/bin/python" ] || python3 -m venv "$venv"; } &&
+     { "$venv/bin/python" -c 'import mcp' 2>/dev/null || "$venv/bin/pip" install --quiet 'mcp>=1.2'; }; then
+    export FLUXION_TEST_PYTHON="$(pwd)/$venv/bin/python"
+  else
+    echo "warning: could not install the Python mcp package; the MCP client test will skip" >&2
+  fi
 fi
 cargo test --workspace --locked "$@"

@@ -140,6 +140,10 @@ CREATE TABLE chat_history (
     latency_us INTEGER NOT NULL DEFAULT 0,
     -- Per-layer processing time of a user turn, JSON {"l0_us", "l1_us", "l2_us", "l3_us"}.
     layer_timings TEXT,
+    -- L4 turns: model name, tokens used, tools called (JSON array of names).
+    model TEXT,
+    tokens INTEGER,
+    tool_calls TEXT,
     channel TEXT NOT NULL,
     created_at TEXT NOT NULL
 );

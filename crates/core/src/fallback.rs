@@ -10,6 +10,10 @@ use jiff::Timestamp;
 use crate::booking::Appointment;
 use crate::history::Role;
 
+/// Lowest L3 score of an FAQ answer used as a stand-in when the model
+/// cannot answer (seed 000: "return cached FAQ").
+pub const FAQ_HINT_MIN_SCORE: f32 = 0.45;
+
 /// What the fallback gets to answer one turn.
 #[derive(Debug, Clone, Copy)]
 pub struct FallbackRequest<'a> {

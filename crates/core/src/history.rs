@@ -46,10 +46,23 @@ pub struct ChatTurn {
     pub latency_us: u64,
     /// Time spent in each NLU layer (user turns).
     pub timings: Option<LayerTimings>,
+    /// The language model that answered (L4 turns).
+    pub model_use: Option<ModelUse>,
     /// When it was said.
     pub at: Timestamp,
     /// Channel of the conversation.
     pub channel: Channel,
+}
+
+/// What an L4 turn used of the language model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelUse {
+    /// Model name.
+    pub model: String,
+    /// Tokens (prompt + completion), when reported.
+    pub tokens: Option<u32>,
+    /// Tools called, in order.
+    pub tool_calls: Vec<String>,
 }
 
 /// Somebody wanted a slot and none fitted.

@@ -339,10 +339,13 @@ impl<'a, R: Repository> Tools<'a, R> {
     /// Resolves a `quando` argument: ISO local date/date-time, or Italian
     /// text through L2's resolver.
     fn when(&self, text: &str, ctx: &ToolContext) -> Result<Wanted, ToolError> {
-        if let Ok(dt) = text.parse::<DateTime>() {
-            return Ok(Wanted::At(dt));
-        }
-        if let Ok(d) = text.parse::<Date>() {
+        // jiff reads a bare date as a DateTime at midnight (and a date-time as
+        // its Date), so the shape of the text decides which one it is.
+        if text.contains(['T', 't', ' ']) {
+            if let Ok(dt) = text.parse::<DateTime>() {
+                return Ok(Wanted::At(dt));
+            }
+        } else if let Ok(d) = text.parse::<Date>() {
             return Ok(Wanted::Day(d));
         }
         if ["prima disponibil", "primo disponibil", "prima possibil", "appena possibile"].iter().any(|p| normalize(text).contains(p)) {
@@ -434,7 +437,8 @@ impl<'a, R: Repository> Tools<'a, R> {
         let service = self.service(required(args, "servizio")?)?;
         let operator = self.operator(args)?;
         let slot = self.exact_slot(service, operator, required(args, "quando")?, ctx).await?;
-        let given_phone = arg_str(args, "telefono").map(|p| l2_slots::normalize_phone(p).ok_or_else(|| ToolError::InvalidArguments(format!("telefono '{p}' non valido"))));
+        let given_phone = arg_str(args, "telefono")
+            .map(|p| l2_slots::normalize_phone(p).ok_or_else(|| ToolError::InvalidArguments(format!("telefono '{p}' non valido"))));
         let given_phone = given_phone.transpose()?;
         // A caller books for the number they call from, when known.
         let phone = match &ctx.scope {
@@ -446,7 +450,12 @@ impl<'a, R: Repository> Tools<'a, R> {
         let name = arg_str(args, "nome").map(str::to_string).or_else(|| known.as_ref().map(|c| c.name.clone()));
         let name = name.ok_or_else(|| ToolError::InvalidArguments("'nome' is required for a new client".into()))?;
         let when = self.slot_json(&slot, ctx);
-        let summary = format!("{} {} con {}, a nome di {name}", service.name, when["detto"].as_str().unwrap_or(""), when["operatore"].as_str().unwrap_or(""));
+        let summary = format!(
+            "{} {} con {}, a nome di {name}",
+            service.name,
+            when["detto"].as_str().unwrap_or(""),
+            when["operatore"].as_str().unwrap_or("")
+        );
         self.require_confirmation(args, ctx, summary)?;
         let client = ClientDetails { id: None, name: Some(name), phone: Some(phone), email: arg_str(args, "email").map(str::to_lowercase) };
         let (a, _) = self.desk.book(client, service.id, slot, ctx.now).await.map_err(store_failure)?;
@@ -474,7 +483,10 @@ impl<'a, R: Repository> Tools<'a, R> {
         let owner = self.owner(args, ctx).await?;
         let upcoming = self.desk.repo().upcoming_for_client(owner, ctx.now).await.map_err(|_| ToolError::Unavailable)?;
         if let Some(id) = args.get("id").and_then(Value::as_i64) {
-            return upcoming.into_iter().find(|a| a.id == id).ok_or_else(|| ToolError::NotAllowed(format!("l'appuntamento {id} non è tra quelli del cliente")));
+            return upcoming
+                .into_iter()
+                .find(|a| a.id == id)
+                .ok_or_else(|| ToolError::NotAllowed(format!("l'appuntamento {id} non è tra quelli del cliente")));
         }
         let day = match arg_str(args, day_key) {
             Some(q) => match self.when(q, ctx)? {

@@ -10,14 +10,16 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
+use fluxion_core::booking::desk::FrontDesk;
 use fluxion_core::booking::{Channel, Repository, StoreError};
 use fluxion_core::dialogue::session::Engine;
 use fluxion_core::dialogue::{BusinessInfo, Dialogue};
-use fluxion_core::fallback::NoFallback;
 use fluxion_core::nlu::{Pipeline, PipelineConfig};
 
 use crate::api;
+use crate::assistant::{Assistant, Prompts, DEFAULT_CACHE_TTL, L4};
 use crate::clock::Clock;
+use crate::llm::{LlmClient, LlmConfig};
 use crate::store::SqliteStore;
 
 /// Largest accepted request body, bytes.
@@ -28,7 +30,7 @@ pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 pub const MAX_SESSIONS: usize = 10_000;
 
 /// The engine type the server runs.
-pub type ServerEngine = Engine<SqliteStore, NoFallback>;
+pub type ServerEngine = Engine<SqliteStore, L4>;
 
 /// Live conversations by session id.
 #[derive(Default)]
@@ -84,19 +86,41 @@ pub struct AppState {
     pub clock: Clock,
 }
 
-/// Builds the engine for the business in `store`: loads the business,
-/// services, operators and FAQs and builds the NLU pipeline.
+/// Builds the engine for the business in `store` with L4 configured from the
+/// environment (`LLM_BASE_URL`, `LLM_API_KEY`, `LLM_MODEL`, `GROQ_API_KEY`,
+/// `OPENAI_API_KEY`; none set: no model, Fluxion answers without one).
 ///
 /// # Errors
-/// The database is not seeded or fails, or the time zone is unknown.
+/// The database is not seeded or fails, the time zone is unknown, or the
+/// model configuration is invalid.
 pub async fn build_engine(store: SqliteStore, channel: Channel) -> anyhow::Result<ServerEngine> {
+    build_engine_with(store, channel, LlmConfig::from_env(|k| std::env::var(k).ok())).await
+}
+
+/// [`build_engine`] with an explicit model configuration (`None`: no L4).
+///
+/// # Errors
+/// As [`build_engine`].
+pub async fn build_engine_with(store: SqliteStore, channel: Channel, llm: Option<LlmConfig>) -> anyhow::Result<ServerEngine> {
     let business = store.business().await?;
     let services = store.services().await?;
     let operators = store.operators().await?;
     let faqs = store.faqs().await?;
-    let pipeline = Pipeline::new(business.vertical, &services, &operators, &faqs, PipelineConfig::default())?;
-    let info = BusinessInfo::new(business, services, operators)?;
-    Ok(Engine::new(store, NoFallback, Arc::new(pipeline), Arc::new(info), channel))
+    let vertical = business.vertical;
+    let pipeline = Arc::new(Pipeline::new(vertical, &services, &operators, &faqs, PipelineConfig::default())?);
+    let info = Arc::new(BusinessInfo::new(business, services, operators)?);
+    let l4 = match llm {
+        None => L4::Off,
+        Some(cfg) => {
+            tracing::info!(model = %cfg.model, base_url = %cfg.base_url, "L4 language model configured");
+            let client = Arc::new(LlmClient::new(cfg)?);
+            let prompts_dir = std::env::var_os("FLUXION_PROMPTS_DIR").map(std::path::PathBuf::from);
+            let prompts = Prompts::load(vertical, prompts_dir.as_deref());
+            let desk = FrontDesk::new(store.clone(), info.clone(), channel);
+            L4::Model(Box::new(Assistant::new(client, desk, pipeline.clone(), prompts, DEFAULT_CACHE_TTL)))
+        }
+    };
+    Ok(Engine::new(store, l4, pipeline, info, channel))
 }
 
 impl AppState {
@@ -106,7 +130,12 @@ impl AppState {
     /// See [`build_engine`].
     pub async fn new(store: SqliteStore, clock: Clock) -> anyhow::Result<Arc<Self>> {
         let engine = build_engine(store.clone(), Channel::Chat).await?;
-        Ok(Arc::new(AppState { engine, store, sessions: Sessions::default(), clock }))
+        Ok(Self::from_engine(engine, store, clock))
+    }
+
+    /// State over an engine built elsewhere (tests, other channels).
+    pub fn from_engine(engine: ServerEngine, store: SqliteStore, clock: Clock) -> Arc<Self> {
+        Arc::new(AppState { engine, store, sessions: Sessions::default(), clock })
     }
 
     /// Whether the database answers.

@@ -1,4 +1,4 @@
-//! The `fluxion` command line: `serve`, `chat`, `nlu parse|eval`, `db
+//! The `fluxion` command line: `serve`, `chat`, `mcp`, `nlu parse|eval`, `db
 //! init|seed`.
 
 use std::io::{BufRead, Write};
@@ -61,6 +61,28 @@ pub enum Command {
         /// Log JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+        /// Address of the MCP HTTP server (`/mcp`); a non-loopback address
+        /// needs `MCP_TOKEN`.
+        #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1")]
+        mcp_host: IpAddr,
+        /// Port of the MCP HTTP server (seed 000: 5000).
+        #[arg(long, env = "MCP_PORT", default_value_t = crate::mcp::DEFAULT_PORT)]
+        mcp_port: u16,
+        /// Do not start the MCP HTTP server.
+        #[arg(long)]
+        no_mcp: bool,
+    },
+    /// Serve MCP (Model Context Protocol) over standard input/output for a
+    /// local MCP client (seeds a demo business into an empty database).
+    Mcp {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Vertical of the demo business seeded into an empty database.
+        #[arg(long, default_value = "salone")]
+        vertical: Vertical,
+        /// Fixed "now" (RFC 3339).
+        #[arg(long)]
+        now: Option<String>,
     },
     /// Talk to the receptionist in the terminal.
     Chat {
@@ -177,15 +199,66 @@ fn clock(now: Option<&str>) -> anyhow::Result<Clock> {
 /// Anything that stops the command; printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { db, host, port, vertical, now, log_json } => {
+        Command::Serve { db, host, port, vertical, now, log_json, mcp_host, mcp_port, no_mcp } => {
             crate::observability::init_tracing(log_json);
+            let mcp_token = std::env::var("MCP_TOKEN").ok().filter(|t| !t.is_empty());
+            if !no_mcp && !mcp_host.is_loopback() && mcp_token.is_none() {
+                bail!("--mcp-host {mcp_host} is not a loopback address: set MCP_TOKEN (clients send Authorization: Bearer <token>) or pass --no-mcp");
+            }
             let store = open_seeded(&db, vertical).await?;
-            let state = AppState::new(store, clock(now.as_deref())?).await?;
+            let clock = clock(now.as_deref())?;
+            let state = AppState::new(store.clone(), clock).await?;
             let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("binding {host}:{port}"))?;
             let addr = listener.local_addr()?;
+            let mcp = if no_mcp {
+                None
+            } else {
+                let l = tokio::net::TcpListener::bind((mcp_host, mcp_port))
+                    .await
+                    .with_context(|| format!("binding MCP {mcp_host}:{mcp_port}"))?;
+                Some((l, Arc::new(app::build_engine(store, Channel::Staff).await?)))
+            };
             tracing::info!(%addr, business = %state.engine.info().business.name, "Fluxion listening");
             println!("Fluxion listening on http://{addr} ({})", state.engine.info().business.name);
-            app::serve(listener, state, shutdown_signal()).await?;
+            let (stop, _) = tokio::sync::watch::channel(false);
+            let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            // Either server ending (signal or failure) stops the other.
+            let api = async {
+                let r = app::serve(listener, state, stopped(stop.subscribe())).await;
+                stop.send_replace(true);
+                r
+            };
+            let mcp = async {
+                let r = match mcp {
+                    Some((l, engine)) => {
+                        let mcp_addr = l.local_addr()?;
+                        tracing::info!(addr = %mcp_addr, auth = mcp_token.is_some(), "MCP listening");
+                        println!("MCP listening on http://{mcp_addr}{}", crate::mcp::HTTP_PATH);
+                        crate::mcp::serve_http(l, engine, clock, mcp_token, stopped(stop.subscribe())).await
+                    }
+                    None => return Ok(()),
+                };
+                stop.send_replace(true);
+                r
+            };
+            let signal = async {
+                tokio::select! {
+                    _ = shutdown_signal() => { stop.send_replace(true); }
+                    _ = stopped(stop.subscribe()) => {}
+                }
+            };
+            let (api, mcp, ()) = tokio::join!(api, mcp, signal);
+            api?;
+            mcp.context("MCP server")?;
+            Ok(())
+        }
+        Command::Mcp { db, vertical, now } => {
+            crate::observability::init_tracing(false);
+            let store = open_seeded(&db, vertical).await?;
+            let engine = Arc::new(app::build_engine(store, Channel::Staff).await?);
+            crate::mcp::serve_stdio(engine, clock(now.as_deref())?).await?;
             Ok(())
         }
         Command::Chat { db, phone, vertical, now } => chat(db, phone, vertical, now).await,

@@ -3,9 +3,12 @@
 
 pub mod api;
 pub mod app;
+pub mod assistant;
 pub mod bench_data;
 pub mod cli;
 pub mod clock;
+pub mod llm;
+pub mod mcp;
 pub mod observability;
 pub mod seed;
 pub mod store;

@@ -13,6 +13,12 @@ pub const TURN_SECONDS: &str = "fluxion_turn_duration_seconds";
 pub const LAYER_SECONDS: &str = "fluxion_layer_duration_seconds";
 /// Bookings created, moved, cancelled; labelled `action`.
 pub const BOOKINGS_TOTAL: &str = "fluxion_bookings_total";
+/// L4 model calls, labelled `outcome` (ok, cached, timeout, rate_limited, circuit_open, error).
+pub const LLM_REQUESTS_TOTAL: &str = "fluxion_llm_requests_total";
+/// L4 turn time including tool rounds, seconds.
+pub const LLM_SECONDS: &str = "fluxion_llm_duration_seconds";
+/// Tokens used by L4 (prompt + completion).
+pub const LLM_TOKENS_TOTAL: &str = "fluxion_llm_tokens_total";
 /// HTTP requests rejected as bad input; labelled `reason`.
 pub const REJECTED_TOTAL: &str = "fluxion_rejected_requests_total";
 

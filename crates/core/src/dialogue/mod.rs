@@ -8,6 +8,7 @@
 //! [`crate::booking::Repository`].
 
 mod replies;
+pub use replies::business_facts;
 pub mod session;
 
 use std::sync::Arc;
@@ -20,8 +21,7 @@ use crate::booking::{Appointment, Client, Id, Slot, Vertical};
 use crate::nlu::{DateTimeSlot, Intent, Layer, NluResult, Topic};
 use crate::text::{capitalize, normalize, words};
 
-/// Lowest L3 score of an FAQ answer given when the fallback has none.
-const CACHED_FAQ_MIN_SCORE: f32 = 0.45;
+use crate::fallback::FAQ_HINT_MIN_SCORE as CACHED_FAQ_MIN_SCORE;
 
 /// Something the session must do.
 #[derive(Debug, Clone, PartialEq)]

@@ -187,3 +187,18 @@ pub fn opening_hours(info: &BusinessInfo, day: Option<Date>, today: Date) -> Str
         .collect();
     format!("Siamo aperti {}.", parts.join("; "))
 }
+
+/// The business's facts as plain Italian text for a language model's system
+/// prompt: name, address, phone, opening hours, services (price, duration,
+/// who performs them).
+pub fn business_facts(info: &BusinessInfo, today: Date) -> String {
+    let b = &info.business;
+    let mut out = format!("Attività: {}. Indirizzo: {}. Telefono: {}.\n", b.name, b.address, b.phone);
+    out.push_str(&opening_hours(info, None, today));
+    out.push_str("\nServizi:\n");
+    for s in &info.services {
+        let ops: Vec<&str> = info.operators.iter().filter(|o| o.service_ids.contains(&s.id)).map(|o| o.name.as_str()).collect();
+        out.push_str(&format!("- {}: {} euro, {} minuti, con {}\n", s.name, s.price_cents as f64 / 100.0, s.duration_min, ops.join(", ")));
+    }
+    out
+}

@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use super::{Action, BusinessInfo, Dialogue, Input, Outcome};
 use crate::booking::desk::FrontDesk;
 use crate::booking::{Appointment, Channel, Repository, StoreError};
-use crate::history::{CallbackRequest, ChatTurn, Role, WaitlistEntry};
-use crate::fallback::{Fallback, FallbackRequest};
+use crate::fallback::{Fallback, FallbackRequest, FAQ_HINT_MIN_SCORE};
+use crate::history::{CallbackRequest, ChatTurn, ModelUse, Role, WaitlistEntry};
 use crate::nlu::{Intent, Layer, NluResult, Pipeline, Slots};
 
 /// Upper bound of action/outcome rounds per turn, so a dialogue bug can
@@ -24,6 +24,8 @@ struct TurnContext<'a> {
     history: &'a [(Role, String)],
     caller_phone: Option<String>,
     nlu: Option<&'a NluResult>,
+    /// Filled when the fallback's model answered.
+    model_use: std::sync::Mutex<Option<ModelUse>>,
 }
 
 /// What one user turn produced.
@@ -49,6 +51,8 @@ pub struct TurnReport {
     pub nlu: NluResult,
     /// Whole-turn processing time in µs.
     pub latency_us: u64,
+    /// The language model used, when L4 answered.
+    pub model_use: Option<ModelUse>,
 }
 
 /// Shared, per-business machinery for running conversations.
@@ -129,7 +133,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         let mut said = Vec::new();
         let mut transfer = false;
         let input = Input::Turn { text: text.to_string(), nlu: Box::new(nlu.clone()) };
-        self.run(dialogue, input, session_id, now, Some(&nlu), &mut said, &mut transfer).await;
+        let model_use = self.run(dialogue, input, session_id, now, Some(&nlu), &mut said, &mut transfer).await;
         let (intent, layer) = dialogue.last_understanding();
         let latency_us = started.elapsed().as_micros() as u64;
         let reply = said.join(" ");
@@ -144,6 +148,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
             transfer,
             nlu,
             latency_us,
+            model_use: model_use.clone(),
         };
         dialogue.remember(Role::User, text);
         dialogue.remember(Role::Assistant, &report.reply);
@@ -157,11 +162,19 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
             layer: Some(report.layer),
             latency_us,
             timings: Some(report.nlu.timings),
+            model_use: model_use.clone(),
             at: now,
             channel: self.channel,
         };
-        let assistant =
-            ChatTurn { role: Role::Assistant, text: report.reply.clone(), intent: None, layer: None, timings: None, ..user.clone() };
+        let assistant = ChatTurn {
+            role: Role::Assistant,
+            text: report.reply.clone(),
+            intent: None,
+            layer: None,
+            timings: None,
+            model_use: None,
+            ..user.clone()
+        };
         self.desk.repo().record_turn(&user).await?;
         self.desk.repo().record_turn(&assistant).await?;
         Ok(report)
@@ -177,9 +190,14 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         nlu: Option<&NluResult>,
         said: &mut Vec<String>,
         transfer: &mut bool,
-    ) {
+    ) -> Option<ModelUse> {
         let history = dialogue.history().to_vec();
-        let ctx = TurnContext { history: &history, caller_phone: dialogue.caller_phone().map(str::to_string), nlu };
+        let ctx = TurnContext {
+            history: &history,
+            caller_phone: dialogue.caller_phone().map(str::to_string),
+            nlu,
+            model_use: Default::default(),
+        };
         let mut pending = vec![first];
         let mut rounds = 0;
         while let Some(input) = pending.pop() {
@@ -201,6 +219,7 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
                 }
             }
         }
+        ctx.model_use.into_inner().ok().flatten()
     }
 
     async fn execute(&self, action: Action, session_id: &str, now: Timestamp, ctx: &TurnContext<'_>) -> Option<Outcome> {
@@ -240,10 +259,14 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
                     session_id,
                     caller_phone: ctx.caller_phone.as_deref(),
                     confirmed: ctx.nlu.is_some_and(|n| n.intent == Intent::Confirm),
-                    faq_hint: ctx.nlu.and_then(|n| n.faq.as_ref()).map(|h| h.answer.as_str()),
+                    faq_hint: ctx.nlu.and_then(|n| n.faq.as_ref()).filter(|h| h.score >= FAQ_HINT_MIN_SCORE).map(|h| h.answer.as_str()),
                     now,
                 };
-                Some(Outcome::Fallback(self.fallback.answer(request).await))
+                let reply = self.fallback.answer(request).await;
+                if let (Some(r), Ok(mut slot)) = (&reply, ctx.model_use.lock()) {
+                    *slot = r.model.clone().map(|model| ModelUse { model, tokens: r.tokens, tool_calls: r.tool_calls.clone() });
+                }
+                Some(Outcome::Fallback(reply))
             }
             Action::Say(_) | Action::Transfer | Action::Hangup => None,
         }

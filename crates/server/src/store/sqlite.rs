@@ -580,8 +580,8 @@ impl Repository for SqliteStore {
 
     async fn record_turn(&self, turn: &ChatTurn) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO chat_history (session_id, client_id, role, text, intent, layer, latency_us, layer_timings, channel, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO chat_history (session_id, client_id, role, text, intent, layer, latency_us, layer_timings, model, tokens, tool_calls, channel, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&turn.session_id)
         .bind(turn.client_id)
@@ -591,6 +591,9 @@ impl Repository for SqliteStore {
         .bind(turn.layer.map(|l| l.as_str()))
         .bind(i64::try_from(turn.latency_us).unwrap_or(i64::MAX))
         .bind(turn.timings.and_then(|t| serde_json::to_string(&t).ok()))
+        .bind(turn.model_use.as_ref().map(|m| m.model.clone()))
+        .bind(turn.model_use.as_ref().and_then(|m| m.tokens).map(i64::from))
+        .bind(turn.model_use.as_ref().and_then(|m| serde_json::to_string(&m.tool_calls).ok()))
         .bind(turn.channel.as_str())
         .bind(ts_text(turn.at))
         .execute(&self.pool)

@@ -3,6 +3,8 @@
 mod api;
 mod booking_race;
 mod conversations;
+mod l4;
+mod mcp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,12 +34,22 @@ impl TestApp {
     }
 
     pub async fn spawn_with(vertical: Vertical) -> Self {
+        Self::spawn_full(vertical, None).await
+    }
+
+    /// A server whose L4 is the given model configuration.
+    pub async fn spawn_with_llm(llm: fluxion::llm::LlmConfig) -> Self {
+        Self::spawn_full(Vertical::Salone, Some(llm)).await
+    }
+
+    async fn spawn_full(vertical: Vertical, llm: Option<fluxion::llm::LlmConfig>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("fluxion.db")).await.expect("open db");
         SeedData::demo(vertical).expect("seed").load(&store, false).await.expect("load seed");
         let tz = jiff::tz::TimeZone::get("Europe/Rome").expect("tz");
         let clock = Clock::Fixed(parse_now(NOW, &tz).expect("now"));
-        let state: Arc<AppState> = AppState::new(store.clone(), clock).await.expect("state");
+        let engine = app::build_engine_with(store.clone(), fluxion_core::booking::Channel::Chat, llm).await.expect("engine");
+        let state: Arc<AppState> = AppState::from_engine(engine, store.clone(), clock);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
