@@ -5,6 +5,7 @@ mod booking_race;
 mod conversations;
 mod l4;
 mod mcp;
+mod nlu_eval;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
