@@ -24,7 +24,6 @@ pub const MAX_SESSION_ID: usize = 128;
 
 /// Request body.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct QueryRequest {
     /// Conversation id chosen by the client; a new one is made when absent.
     #[serde(default)]
