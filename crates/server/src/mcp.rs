@@ -127,26 +127,7 @@ impl McpServer {
         let repo = self.engine.repo();
         Ok(Some(match uri {
             CLIENTI_URI => json!({ "clients": repo.clients().await? }),
-            SERVIZI_URI => {
-                let info = self.engine.info();
-                let services: Vec<Value> = info
-                    .services
-                    .iter()
-                    .map(|s| {
-                        let operators: Vec<&str> =
-                            info.operators.iter().filter(|o| o.service_ids.contains(&s.id)).map(|o| o.name.as_str()).collect();
-                        json!({
-                            "id": s.id,
-                            "name": s.name,
-                            "synonyms": s.synonyms,
-                            "duration_min": s.duration_min,
-                            "price_cents": s.price_cents,
-                            "operators": operators,
-                        })
-                    })
-                    .collect();
-                json!({ "services": services })
-            }
+            SERVIZI_URI => crate::api::read::services_json(self.engine.info()),
             FAQ_URI => {
                 let faq: Vec<Value> = repo
                     .faqs()

@@ -117,10 +117,10 @@ pub async fn slots(State(state): State<Arc<AppState>>, q: Result<Query<SlotsPara
     Ok(Json(json!({ "service": service.name, "date": date.to_string(), "slots": out })))
 }
 
-/// `GET /api/services`: id, name, synonyms, duration (min), price (euro
-/// cents) and the operators performing each.
-pub async fn services(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    let info = state.engine.info();
+/// The services as JSON: `{"services": [{id, name, synonyms, duration_min,
+/// price_cents (euro cents), operators}]}`; shared by `GET /api/services` and
+/// the MCP resource `fluxion://servizi`.
+pub fn services_json(info: &fluxion_core::dialogue::BusinessInfo) -> Value {
     let out: Vec<Value> = info
         .services
         .iter()
@@ -136,7 +136,12 @@ pub async fn services(State(state): State<Arc<AppState>>) -> Result<Json<Value>,
             })
         })
         .collect();
-    Ok(Json(json!({ "services": out })))
+    json!({ "services": out })
+}
+
+/// `GET /api/services`: see [`services_json`].
+pub async fn services(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(services_json(state.engine.info())))
 }
 
 /// `GET /api/clients`: every client (name, E.164 phone, email, consents,
