@@ -7,7 +7,9 @@
 //! - [`dialogue`]: the per-session state machine that turns understood turns
 //!   into actions and Italian replies.
 //! - [`speak`]: dates, times and prices as spoken Italian.
+//! - [`audio`]: G.711, resampling, WAV and framing for voice calls.
 
+pub mod audio;
 pub mod booking;
 pub mod dialogue;
 pub mod fallback;
