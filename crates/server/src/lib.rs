@@ -11,4 +11,5 @@ pub mod llm;
 pub mod mcp;
 pub mod observability;
 pub mod seed;
+pub mod speech;
 pub mod store;

@@ -6,10 +6,14 @@
 //! - [`resample`]: streaming conversion between 8000, 16000, 22050, 24000 and 48000 Hz.
 //! - [`wav`]: WAV files ⇄ mono PCM.
 //! - [`frame`]: cutting a stream of arbitrary chunks into fixed frames (20 ms by default).
+//! - [`vad`]: voice activity detection per frame (WebRTC by default).
+//! - [`endpoint`]: per-frame speech probabilities → caller turns.
 
+pub mod endpoint;
 pub mod frame;
 pub mod g711;
 pub mod resample;
+pub mod vad;
 pub mod wav;
 
 /// What can go wrong turning bytes and rates into PCM.

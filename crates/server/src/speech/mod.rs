@@ -1,0 +1,54 @@
+//! Speech engines that need files or native runtimes: adapters behind the
+//! core's audio contracts.
+//!
+//! - [`silero`]: Silero VAD v6 through tract-onnx (cargo feature `silero`).
+//! - [`vad_from_env`]: the detector named by `VAD_ENGINE`.
+
+#[cfg(feature = "silero")]
+pub mod silero;
+
+use std::path::PathBuf;
+
+use fluxion_core::audio::vad::{Aggressiveness, Vad, VadEngine, VadError, WebrtcVad};
+
+/// The environment variable naming the directory that holds model files.
+pub const MODELS_DIR_ENV: &str = "FLUXION_MODELS_DIR";
+
+/// The model directory from `FLUXION_MODELS_DIR`, or `models` (relative to
+/// the working directory) when unset.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os(MODELS_DIR_ENV).filter(|dir| !dir.is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("models"))
+}
+
+/// The detector `VAD_ENGINE` names (WebRTC when unset), for `sample_rate_hz`
+/// audio (8000 or 16000 Hz). WebRTC uses 20 ms frames at the default
+/// aggressiveness; Silero uses its native 32 ms frames.
+pub fn vad_from_env(sample_rate_hz: u32) -> Result<Box<dyn Vad>, VadError> {
+    vad_for(VadEngine::from_env()?, sample_rate_hz)
+}
+
+/// The detector for `engine` at `sample_rate_hz` (8000 or 16000 Hz).
+pub fn vad_for(engine: VadEngine, sample_rate_hz: u32) -> Result<Box<dyn Vad>, VadError> {
+    match engine {
+        VadEngine::Webrtc => Ok(Box::new(WebrtcVad::new(sample_rate_hz, 20, Aggressiveness::default())?)),
+        #[cfg(feature = "silero")]
+        VadEngine::Silero => Ok(Box::new(silero::SileroVad::from_dir(&models_dir(), sample_rate_hz)?)),
+        #[cfg(not(feature = "silero"))]
+        VadEngine::Silero => Err(VadError::Model("VAD_ENGINE=silero needs Fluxion built with the `silero` cargo feature".to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webrtc_is_built_for_both_telephone_rates() {
+        for rate in [8000, 16000] {
+            let vad = vad_for(VadEngine::Webrtc, rate).unwrap();
+            assert_eq!(vad.sample_rate_hz(), rate);
+            assert_eq!(vad.frame_len(), (rate / 50) as usize);
+        }
+        assert!(vad_for(VadEngine::Webrtc, 44_100).is_err());
+    }
+}
