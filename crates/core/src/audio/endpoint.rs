@@ -311,10 +311,15 @@ mod tests {
             .collect()
     }
 
+    /// Segments of `(ms, is_speech)`.
+    type Script = &'static [(u32, bool)];
+    /// Event summaries as given by `summary`.
+    type Expected = &'static [(&'static str, u64, u64)];
+
     #[test]
     fn table() {
         let default = EndpointConfig::default();
-        let cases: &[(&str, &[(u32, bool)], &[(&str, u64, u64)])] = &[
+        let cases: &[(&str, Script, Expected)] = &[
             ("silence only", &[(2000, false)], &[]),
             ("300 ms speech + 600 ms silence", &[(200, false), (300, true), (600, false)], &[("started", 200, 200), ("ended", 200, 500)]),
             ("100 ms blip", &[(200, false), (100, true), (1000, false)], &[]),
