@@ -19,4 +19,6 @@ if [ -z "${FLUXION_TEST_PYTHON:-}" ] && command -v python3 >/dev/null 2>&1; then
     echo "warning: could not install the Python mcp package; the MCP client test will skip" >&2
   fi
 fi
-cargo test --workspace --locked "$@"
+# `silero` builds the pure-Rust ONNX engine for Silero VAD (tests skip cleanly
+# when the models are absent).
+cargo test --workspace --locked --features fluxion/silero "$@"
