@@ -153,17 +153,21 @@ impl SqliteStore {
         Ok(n > 0)
     }
 
-    /// Booked appointments starting on a local date (seed 000's indexed
+    /// Appointments in any state starting on a local date (seed 000's indexed
     /// query), optionally for one operator.
     pub async fn appointments_on(&self, local_date: &str, operator_id: Option<Id>) -> Result<Vec<Appointment>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {APPOINTMENT_COLS} FROM appointments WHERE local_date = $1 AND ($2 IS NULL OR operator_id = $2) ORDER BY start_utc"
-        ))
-        .bind(local_date)
-        .bind(operator_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
+        );
+        self.fetch_appointments(sqlx::query(&sql).bind(local_date).bind(operator_id)).await
+    }
+
+    /// Runs a query selecting [`APPOINTMENT_COLS`] and maps the rows.
+    async fn fetch_appointments<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let rows = query.fetch_all(&self.pool).await.map_err(store_error)?;
         rows.iter().map(appointment_from).collect()
     }
 
@@ -355,15 +359,10 @@ impl Repository for SqliteStore {
     }
 
     async fn booked_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Appointment>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {APPOINTMENT_COLS} FROM appointments WHERE status = 'booked' AND start_utc < $1 AND end_utc > $2 ORDER BY start_utc"
-        ))
-        .bind(ts_text(to))
-        .bind(ts_text(from))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows.iter().map(appointment_from).collect()
+        );
+        self.fetch_appointments(sqlx::query(&sql).bind(ts_text(to)).bind(ts_text(from))).await
     }
 
     async fn appointment(&self, id: Id) -> Result<Option<Appointment>, StoreError> {
@@ -376,27 +375,17 @@ impl Repository for SqliteStore {
     }
 
     async fn upcoming_for_client(&self, client_id: Id, now: Timestamp) -> Result<Vec<Appointment>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {APPOINTMENT_COLS} FROM appointments WHERE client_id = $1 AND status = 'booked' AND start_utc >= $2 ORDER BY start_utc"
-        ))
-        .bind(client_id)
-        .bind(ts_text(now))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows.iter().map(appointment_from).collect()
+        );
+        self.fetch_appointments(sqlx::query(&sql).bind(client_id).bind(ts_text(now))).await
     }
 
     async fn history_for_client(&self, client_id: Id, limit: u32) -> Result<Vec<Appointment>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {APPOINTMENT_COLS} FROM appointments WHERE client_id = $1 AND status IN ('booked', 'completed') ORDER BY start_utc DESC LIMIT $2"
-        ))
-        .bind(client_id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows.iter().map(appointment_from).collect()
+        );
+        self.fetch_appointments(sqlx::query(&sql).bind(client_id).bind(i64::from(limit))).await
     }
 
     async fn client_by_phone(&self, phone: &str) -> Result<Option<Client>, StoreError> {
