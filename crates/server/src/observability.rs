@@ -35,7 +35,7 @@ pub fn mask_phone(phone: &str) -> String {
 /// Installs the global tracing subscriber (`RUST_LOG`, default `info`);
 /// JSON lines when `json` is set. Safe to call more than once.
 pub fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,rmcp=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,rmcp=warn,tantivy=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
