@@ -176,7 +176,7 @@ impl<R: Repository> FrontDesk<R> {
                 let checked = start.map(|s| availability::check_slot(b, ops, &booked, &service, operator_id, s, now));
                 match checked {
                     Some(Ok(slot)) => SlotSearch { slots: vec![slot], exact: true, reason: None },
-                    Some(Err(e)) => SlotSearch { slots: nearest(dt), exact: false, reason: spoken_reason(&e) },
+                    Some(Err(e)) => SlotSearch { slots: nearest(dt), exact: false, reason: spoken_reason(&e, b, dt.date()) },
                     None => SlotSearch { slots: nearest(dt), exact: false, reason: None },
                 }
             }
@@ -269,8 +269,13 @@ fn failure(e: BookingError) -> WriteFailure {
 }
 
 /// Why a wanted time is impossible, in words the caller understands.
-fn spoken_reason(e: &Unavailable) -> Option<String> {
+fn spoken_reason(e: &Unavailable, business: &Business, day: Date) -> Option<String> {
     match e {
+        // A weekday without any opening hours is a closed day, not a closed hour.
+        Unavailable::OutsideHours if !business.hours.iter().any(|h| h.weekday == day.weekday()) => {
+            let article = if day.weekday() == jiff::civil::Weekday::Sunday { "la" } else { "il" };
+            Some(format!("{article} {} siamo chiusi", crate::speak::weekday(day.weekday())))
+        }
         Unavailable::PublicHoliday(h) => Some(format!("è {h}, siamo chiusi")),
         Unavailable::Closed(r) => Some(format!("siamo chiusi: {}", r.to_lowercase())),
         Unavailable::OutsideHours => Some("siamo chiusi a quell'ora".to_string()),
