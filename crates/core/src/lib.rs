@@ -7,7 +7,9 @@
 //! - [`dialogue`]: the per-session state machine that turns understood turns
 //!   into actions and Italian replies.
 //! - [`speak`]: dates, times and prices as spoken Italian.
-//! - [`audio`]: G.711, resampling, WAV and framing for voice calls.
+//! - [`audio`]: G.711, resampling, WAV, framing, VAD and endpointing for voice calls.
+//! - [`speech`]: the speech-to-text and text-to-speech ports, and the text
+//!   work around them (sentences, spoken numbers, backchannels).
 
 pub mod audio;
 pub mod booking;
@@ -17,5 +19,6 @@ pub mod faq;
 pub mod history;
 pub mod nlu;
 pub mod speak;
+pub mod speech;
 pub mod text;
 pub mod tools;

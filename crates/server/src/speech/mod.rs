@@ -3,9 +3,22 @@
 //!
 //! - [`silero`]: Silero VAD v6 through tract-onnx (cargo feature `silero`).
 //! - [`vad_from_env`]: the detector named by `VAD_ENGINE`.
+//! - [`whisper`]: local speech-to-text through whisper.cpp (cargo feature `whisper`).
+//! - [`ggml`]: generated ggml Whisper models with real tensor shapes, for tests and benchmarks.
+//! - [`models`]: the catalogue of downloadable models (`fluxion models download`).
+//! - [`deepgram`]: Deepgram streaming speech-to-text and Aura text-to-speech.
+//! - [`openai`]: OpenAI-compatible transcription and speech (OpenAI, Groq).
+//! - [`elevenlabs`]: ElevenLabs streaming text-to-speech.
 
+pub mod deepgram;
+pub mod elevenlabs;
+pub mod ggml;
+pub mod models;
+pub mod openai;
 #[cfg(feature = "silero")]
 pub mod silero;
+#[cfg(feature = "whisper")]
+pub mod whisper;
 
 use std::path::PathBuf;
 
