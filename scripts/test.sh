@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Needs only the Rust toolchain (SQLite is
-# compiled in); points FLUXION_MODELS_DIR at ../shared/models when present.
-# With python3 (and PyPI reachable once) the MCP server is also tested with
-# the official Python MCP client.
+# Runs every test of the workspace. Needs the Rust toolchain plus two Debian
+# packages, installed here when missing: cmake (to build whisper.cpp) and
+# espeak-ng (the offline voice, which also speaks the callers in the voice
+# tests). Points FLUXION_MODELS_DIR at ../shared/models when present. With
+# python3 (and PyPI reachable once) the MCP server is also tested with the
+# official Python MCP client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing ${missing[*]} (Debian packages)" >&2
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+    { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+# The voice tests speak with espeak-ng; fail rather than skip when it is absent.
+export FLUXION_REQUIRE_ESPEAK=1
 if [ -z "${FLUXION_MODELS_DIR:-}" ] && [ -d ../shared/models ]; then
   export FLUXION_MODELS_DIR="$(cd ../shared/models && pwd)"
 fi

@@ -13,3 +13,4 @@ pub mod observability;
 pub mod seed;
 pub mod speech;
 pub mod store;
+pub mod voice;

@@ -29,11 +29,14 @@ pub struct EndpointConfig {
     /// Audio kept from before the first speech frame so the start of the
     /// first word is not cut, in ms (0 for none).
     pub pre_roll_ms: u32,
+    /// A turn longer than this ends even without silence (a caller who
+    /// never pauses, or steady noise taken for speech), in ms; 0 for no limit.
+    pub max_turn_ms: u32,
 }
 
 impl Default for EndpointConfig {
     fn default() -> Self {
-        EndpointConfig { threshold: 0.5, min_speech_ms: 200, end_silence_ms: 500, pre_roll_ms: 200 }
+        EndpointConfig { threshold: 0.5, min_speech_ms: 200, end_silence_ms: 500, pre_roll_ms: 200, max_turn_ms: 30_000 }
     }
 }
 
@@ -88,6 +91,7 @@ pub struct Endpointer {
     sample_rate_hz: u32,
     min_speech_samples: u64,
     end_silence_samples: u64,
+    max_turn_samples: u64,
     pre_roll_samples: usize,
     state: State,
     /// Samples pushed since the start (or the last reset).
@@ -126,6 +130,7 @@ impl Endpointer {
             sample_rate_hz,
             min_speech_samples: samples(config.min_speech_ms),
             end_silence_samples: samples(config.end_silence_ms),
+            max_turn_samples: samples(config.max_turn_ms),
             pre_roll_samples: samples(config.pre_roll_ms) as usize,
             state: State::Silence,
             now: 0,
@@ -154,6 +159,21 @@ impl Endpointer {
         self.state == State::Speaking
     }
 
+    /// Whether nothing is going on: no turn, not even an unconfirmed one.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Silence
+    }
+
+    /// The audio of the turn in progress so far (pre-roll included), in
+    /// samples; empty outside a turn.
+    pub fn utterance(&self) -> &[i16] {
+        if self.state == State::Silence {
+            &[]
+        } else {
+            &self.utterance
+        }
+    }
+
     /// Stream time so far, in ms.
     pub fn now_ms(&self) -> u64 {
         self.to_ms(self.now)
@@ -179,6 +199,12 @@ impl Endpointer {
                 self.speech_samples = 0;
                 self.state = State::Pending;
                 self.on_speech(len)
+            }
+            (State::Speaking, true) if self.max_turn_samples > 0 && self.now - self.speech_start >= self.max_turn_samples => {
+                self.utterance.extend_from_slice(frame);
+                self.speech_end = self.now;
+                self.utterance_len_at_end = self.utterance.len();
+                Some(self.end_turn())
             }
             (State::Pending | State::Speaking, true) => {
                 self.utterance.extend_from_slice(frame);
@@ -403,7 +429,7 @@ mod tests {
 
     #[test]
     fn threshold_and_durations_are_configurable() {
-        let config = EndpointConfig { threshold: 0.95, min_speech_ms: 50, end_silence_ms: 100, pre_roll_ms: 0 };
+        let config = EndpointConfig { threshold: 0.95, min_speech_ms: 50, end_silence_ms: 100, pre_roll_ms: 0, max_turn_ms: 0 };
         // Probabilities of 0.9 are below this threshold: nothing.
         assert!(run(config, &[(300, true), (600, false)]).is_empty());
 
@@ -419,6 +445,23 @@ mod tests {
         assert_eq!(Endpointer::new(EndpointConfig::default(), 0).unwrap_err(), EndpointError::SampleRate(0));
         let no_end = EndpointConfig { end_silence_ms: 0, ..EndpointConfig::default() };
         assert_eq!(Endpointer::new(no_end, 8000).unwrap_err(), EndpointError::EndSilence);
+    }
+
+    #[test]
+    fn a_turn_without_pauses_ends_at_the_maximum_length() {
+        let config = EndpointConfig { max_turn_ms: 1_000, pre_roll_ms: 0, ..EndpointConfig::default() };
+        let events = run(config, &[(2_500, true), (600, false)]);
+        assert_eq!(
+            summary(&events),
+            [
+                ("started", 0, 0),
+                ("ended", 0, 1_000),
+                ("started", 1_000, 1_000),
+                ("ended", 1_000, 2_000),
+                ("started", 2_000, 2_000),
+                ("ended", 2_000, 2_500)
+            ]
+        );
     }
 
     #[test]

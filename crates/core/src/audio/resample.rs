@@ -1,6 +1,6 @@
 //! Streaming sample-rate conversion between the rates a call meets: 8000 Hz
-//! telephony, 16000 Hz speech recognition, 22050/24000 Hz speech synthesis
-//! and 48000 Hz wideband audio.
+//! telephony, 16000 Hz speech recognition, 22050/24000 Hz speech synthesis,
+//! and 32000/44100/48000/96000 Hz recordings.
 //!
 //! Built on `rubato`'s synchronous FFT resampler: fixed blocks of 20 ms in,
 //! 20 ms out. The [`Resampler`] buffers arbitrary chunks up to a block, drops
@@ -14,7 +14,7 @@ use rubato::{Fft, FixedSync, Resampler as _};
 use super::AudioError;
 
 /// Sample rates the resampler converts between, in Hz.
-pub const SUPPORTED_RATES_HZ: [u32; 5] = [8_000, 16_000, 22_050, 24_000, 48_000];
+pub const SUPPORTED_RATES_HZ: [u32; 8] = [8_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 96_000];
 
 /// Block duration handed to the engine, in ms. Every supported rate holds a
 /// whole number of samples in it.
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn unsupported_rates_are_errors() {
-        assert!(matches!(Resampler::new(44_100, 16_000), Err(AudioError::UnsupportedRate { from_hz: 44_100, to_hz: 16_000 })));
+        assert!(matches!(Resampler::new(11_025, 16_000), Err(AudioError::UnsupportedRate { from_hz: 11_025, to_hz: 16_000 })));
         assert!(Resampler::new(16_000, 0).is_err());
         assert!(Resampler::new(0, 0).is_err());
     }
@@ -217,7 +217,9 @@ mod tests {
 
     #[test]
     fn sine_keeps_frequency_and_amplitude() {
-        for (from_hz, to_hz) in [(8_000, 16_000), (16_000, 8_000), (24_000, 8_000), (8_000, 48_000), (22_050, 16_000)] {
+        for (from_hz, to_hz) in
+            [(8_000, 16_000), (16_000, 8_000), (24_000, 8_000), (8_000, 48_000), (22_050, 16_000), (44_100, 8_000), (44_100, 16_000)]
+        {
             let input = sine(from_hz, 440.0, 10_000.0, from_hz as usize); // one second
             let out = resample_all(from_hz, to_hz, &input, 160);
             // Skip the edges, where the filter sees the start and end of the stream.

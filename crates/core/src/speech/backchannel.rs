@@ -7,7 +7,27 @@ use crate::text;
 const FILLERS: &[&str] = &["mhm", "mh", "mm", "mmm", "hm", "hmm", "uhm", "um", "ehm", "eh", "ah", "oh", "uh", "ahm", "mmh", "mhmh"];
 
 /// Short acknowledgements: not an interruption while the agent speaks.
-const ACKNOWLEDGEMENTS: &[&str] = &["ok", "okay", "okey", "oke", "si", "sì", "certo", "bene", "va", "vabbe", "vabbè", "capito", "giusto", "esatto", "perfetto", "ah", "ecco", "d'accordo", "daccordo"];
+const ACKNOWLEDGEMENTS: &[&str] = &[
+    "ok",
+    "okay",
+    "okey",
+    "oke",
+    "si",
+    "sì",
+    "certo",
+    "bene",
+    "va",
+    "vabbe",
+    "vabbè",
+    "capito",
+    "giusto",
+    "esatto",
+    "perfetto",
+    "ah",
+    "ecco",
+    "d'accordo",
+    "daccordo",
+];
 
 /// Whether `transcript` is only filler sounds ("ehm", "mhm mhm"), or empty:
 /// nothing the dialogue should answer.

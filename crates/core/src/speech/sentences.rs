@@ -4,8 +4,10 @@
 //! reply goes on; decimals ("25.50"), times ("9.30"), initials and common
 //! Italian abbreviations ("Dott.", "Sig.ra", "ecc.") do not end one.
 
-const ABBREVIATIONS: &[&str] =
-    &["dott", "dr", "sig", "sigg", "sig.ra", "ra", "prof", "avv", "ing", "geom", "rag", "ecc", "es", "tel", "n", "nr", "p", "pag", "c.a", "via", "v", "s", "st", "ca", "min"];
+const ABBREVIATIONS: &[&str] = &[
+    "dott", "dr", "sig", "sigg", "sig.ra", "ra", "prof", "avv", "ing", "geom", "rag", "ecc", "es", "tel", "n", "nr", "p", "pag", "c.a",
+    "via", "v", "s", "st", "ca", "min",
+];
 
 /// The sentences of `text`, trimmed, in order, none empty. Text without a
 /// sentence end is one sentence.
@@ -65,7 +67,10 @@ mod tests {
             ["Perfetto!", "Ho prenotato il taglio per giovedì alle quindici.", "Desidera altro?"]
         );
         assert_eq!(split("Il costo è 25.50 euro. Grazie"), ["Il costo è 25.50 euro.", "Grazie"]);
-        assert_eq!(split("La Dott. Bianchi riceve il lunedì... Vuole prenotare?"), ["La Dott. Bianchi riceve il lunedì...", "Vuole prenotare?"]);
+        assert_eq!(
+            split("La Dott. Bianchi riceve il lunedì... Vuole prenotare?"),
+            ["La Dott. Bianchi riceve il lunedì...", "Vuole prenotare?"]
+        );
         assert_eq!(split("Siamo in via Roma 3, ecc. ecc."), ["Siamo in via Roma 3, ecc. ecc."]);
         assert_eq!(split("  "), Vec::<String>::new());
         assert_eq!(split("Buongiorno"), ["Buongiorno"]);

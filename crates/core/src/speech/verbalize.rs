@@ -11,7 +11,8 @@ use regex::{Captures, Regex};
 
 use crate::speak;
 
-static PRICE_BEFORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:€|EUR)\s?(\d{1,6})(?:[.,](\d{1,2}))?(?:\b|$)").expect("static regex"));
+static PRICE_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:€|EUR)\s?(\d{1,6})(?:[.,](\d{1,2}))?(?:\b|$)").expect("static regex"));
 static PRICE_AFTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(\d{1,6})(?:[.,](\d{1,2}))?\s?(?:€|(?i:euro)\b|EUR\b)").expect("static regex"));
 static CLOCK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)\b").expect("static regex"));

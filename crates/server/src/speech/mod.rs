@@ -9,14 +9,24 @@
 //! - [`deepgram`]: Deepgram streaming speech-to-text and Aura text-to-speech.
 //! - [`openai`]: OpenAI-compatible transcription and speech (OpenAI, Groq).
 //! - [`elevenlabs`]: ElevenLabs streaming text-to-speech.
+//! - [`espeak`], [`piper`]: offline text-to-speech through local programs ([`process`]).
+//! - [`scripted`]: a scripted recogniser for tests without a Whisper model.
+//! - [`speaker`]: fallback, deadline, resampling and phrase cache around text-to-speech.
+//! - [`engines`]: engines chosen by `STT_ENGINE`, `TTS_ENGINE`, `TTS_FALLBACK`.
 
 pub mod deepgram;
 pub mod elevenlabs;
+pub mod engines;
+pub mod espeak;
 pub mod ggml;
 pub mod models;
 pub mod openai;
+pub mod piper;
+pub mod process;
+pub mod scripted;
 #[cfg(feature = "silero")]
 pub mod silero;
+pub mod speaker;
 #[cfg(feature = "whisper")]
 pub mod whisper;
 

@@ -6,6 +6,7 @@ mod conversations;
 mod l4;
 mod mcp;
 mod nlu_eval;
+mod voice;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub store: SqliteStore,
     pub client: reqwest::Client,
+    pub state: Arc<AppState>,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -54,10 +56,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app::serve(listener, state, async {
+        tokio::spawn(app::serve(listener, state.clone(), async {
             let _ = rx.await;
         }));
-        TestApp { addr, store, client: reqwest::Client::new(), _dir: dir, shutdown: Some(tx) }
+        TestApp { addr, store, client: reqwest::Client::new(), state, _dir: dir, shutdown: Some(tx) }
     }
 
     pub fn url(&self, path: &str) -> String {

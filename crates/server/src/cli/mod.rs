@@ -1,5 +1,8 @@
 //! The `fluxion` command line: `serve`, `chat`, `mcp`, `nlu parse|eval`, `db
-//! init|seed`.
+//! init|seed`, and the voice commands in [`voice`]: `stt`, `tts`, `call`,
+//! `doctor`.
+
+pub mod voice;
 
 use std::io::{BufRead, Write};
 use std::net::IpAddr;
@@ -109,6 +112,71 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: DbCommand,
+    },
+    /// Transcribe a WAV file with the configured speech-to-text engine
+    /// (`STT_ENGINE`, default local Whisper).
+    Stt {
+        /// The recording (WAV, mono or stereo, 8–96 kHz).
+        file: PathBuf,
+        /// Print JSON {engine, text, confidence, audio_ms, elapsed_ms}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Speak Italian text into a WAV file with the configured voice
+    /// (`TTS_ENGINE`, `TTS_FALLBACK`).
+    Tts {
+        /// The text.
+        text: String,
+        /// Output WAV file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Output rate in Hz [default: the engine's own].
+        #[arg(long)]
+        rate: Option<u32>,
+    },
+    /// Run a whole simulated phone call from a recording of the caller:
+    /// prints each turn with its timings and writes the agent's side.
+    Call {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The caller's side (WAV of any supported rate).
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Where to write the agent's side (WAV at the call rate).
+        #[arg(long = "out")]
+        output: PathBuf,
+        /// Caller ID (E.164); a known client is greeted by name.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Play the recording in real time (talking over the agent is a
+        /// barge-in) instead of waiting for the agent at each turn.
+        #[arg(long)]
+        realtime: bool,
+        /// Call audio rate in Hz: 8000 (phone) or 16000.
+        #[arg(long, default_value_t = 8000)]
+        rate: u32,
+        /// Do not recognise speech: give each detected turn the next line of
+        /// this file (the scripted recogniser, for trying without a model).
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Vertical of the demo business seeded into an empty database.
+        #[arg(long, default_value = "salone")]
+        vertical: Vertical,
+        /// Fixed "now" (RFC 3339).
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Check every configured component (database, VAD, speech-to-text,
+    /// text-to-speech, cloud keys) and print a health report.
+    Doctor {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -278,6 +346,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database ready: {}", path.display());
             Ok(())
         }
+        Command::Stt { file, json } => voice::stt(&file, json).await,
+        Command::Tts { text, out, rate } => voice::tts(&text, &out, rate).await,
+        Command::Call { db, input, output, phone, json, realtime, rate, script, vertical, now } => {
+            voice::call(voice::CallArgs { input, output, phone, json, realtime, rate_hz: rate, script, db, vertical, now }).await
+        }
+        Command::Doctor { db, json } => voice::doctor(&db, json).await,
         Command::Db { command: DbCommand::Seed { db, vertical, force } } => {
             let path = db_path(&db)?;
             let store = SqliteStore::open(&path).await?;

@@ -1,0 +1,290 @@
+//! The voice commands: `stt`, `tts`, `call` and `doctor`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use fluxion_core::audio::resample::Resampler;
+use fluxion_core::audio::vad::VadEngine;
+use fluxion_core::audio::wav;
+use fluxion_core::booking::Vertical;
+use fluxion_core::speech::stt::{transcribe, SpeechToText, SttRequest};
+use fluxion_core::speech::tts::synthesize_all;
+
+use super::{clock, open_seeded, DbArgs};
+use crate::app::AppState;
+use crate::speech::engines::{self, SttEngine};
+use crate::speech::scripted::ScriptedStt;
+use crate::speech::speaker::Speaker;
+use crate::speech::{models_dir, vad_for};
+use crate::voice::simulate::{simulate, SimulateOptions};
+use crate::voice::{agent, start_call, EngineAgent, HangupReason, VoiceConfig, VoiceDeps};
+
+/// Reads a WAV file of any supported rate as mono PCM.
+fn read_wav_file(path: &Path) -> anyhow::Result<(Vec<i16>, u32)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    wav::read_wav(std::io::BufReader::new(file)).with_context(|| format!("reading {}", path.display()))
+}
+
+fn write_wav_file(path: &Path, pcm: &[i16], rate_hz: u32) -> anyhow::Result<()> {
+    std::fs::write(path, wav::wav_bytes(pcm, rate_hz)?).with_context(|| format!("writing {}", path.display()))
+}
+
+/// `pcm` at `from_hz` converted to `to_hz`.
+pub fn convert_rate(pcm: &[i16], from_hz: u32, to_hz: u32) -> anyhow::Result<Vec<i16>> {
+    let mut resampler = Resampler::new(from_hz, to_hz)?;
+    let mut out = Vec::with_capacity(pcm.len() * to_hz as usize / from_hz.max(1) as usize + 64);
+    resampler.process(pcm, &mut out)?;
+    resampler.flush(&mut out)?;
+    Ok(out)
+}
+
+/// `fluxion stt FILE.wav`: prints the transcript.
+pub async fn stt(file: &Path, json: bool) -> anyhow::Result<()> {
+    let (pcm, rate) = read_wav_file(file)?;
+    let engine = engines::stt_from_env(&models_dir())?;
+    let started = Instant::now();
+    let transcript = transcribe(engine.as_ref(), &SttRequest::italian(rate), &pcm).await?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if json {
+        let out = serde_json::json!({
+            "engine": engine.name(),
+            "text": transcript.text,
+            "confidence": transcript.confidence,
+            "audio_ms": transcript.audio_ms,
+            "elapsed_ms": elapsed_ms,
+        });
+        println!("{out}");
+    } else {
+        println!("{}", transcript.text);
+        eprintln!("({} · {} ms of audio in {elapsed_ms} ms)", engine.name(), transcript.audio_ms);
+    }
+    Ok(())
+}
+
+/// `fluxion tts "testo" --out FILE.wav`.
+pub async fn tts(text: &str, out: &Path, rate_hz: Option<u32>) -> anyhow::Result<()> {
+    let speaker = engines::speaker_from_env(&models_dir())?;
+    let rate = rate_hz.unwrap_or_else(|| speaker.primary().sample_rate_hz());
+    let started = Instant::now();
+    let pcm = speaker.say_all(text, rate).await?;
+    write_wav_file(out, &pcm, rate)?;
+    eprintln!(
+        "{}: {:.2} s of audio at {rate} Hz in {} ms → {}",
+        speaker.primary().engine(),
+        pcm.len() as f64 / f64::from(rate),
+        started.elapsed().as_millis(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// What `fluxion call` needs.
+pub struct CallArgs {
+    /// The caller's side, a WAV file of any supported rate.
+    pub input: PathBuf,
+    /// Where the agent's side goes.
+    pub output: PathBuf,
+    /// Caller ID (E.164).
+    pub phone: Option<String>,
+    /// Print JSON instead of text.
+    pub json: bool,
+    /// Play in real time (barge-in possible) instead of turn-taking.
+    pub realtime: bool,
+    /// Call audio rate, Hz.
+    pub rate_hz: u32,
+    /// A file with one caller line per utterance: use the scripted recogniser.
+    pub script: Option<PathBuf>,
+    /// Database.
+    pub db: DbArgs,
+    /// Demo vertical for an empty database.
+    pub vertical: Vertical,
+    /// Fixed "now".
+    pub now: Option<String>,
+}
+
+/// `fluxion call --in caller.wav --out agent.wav`: a whole simulated call.
+pub async fn call(args: CallArgs) -> anyhow::Result<()> {
+    if ![8_000, 16_000].contains(&args.rate_hz) {
+        bail!("--rate must be 8000 or 16000 Hz");
+    }
+    let (caller, caller_rate) = read_wav_file(&args.input)?;
+    let caller = convert_rate(&caller, caller_rate, args.rate_hz)?;
+    let store = open_seeded(&args.db, args.vertical).await?;
+    let state = AppState::new(store, clock(args.now.as_deref())?).await?;
+    let stt: Arc<dyn SpeechToText> = match &args.script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            eprintln!("note: using the SCRIPTED recogniser: each detected turn gets the next line of {}", path.display());
+            Arc::new(ScriptedStt::new(text.lines().map(str::trim).filter(|l| !l.is_empty())))
+        }
+        None => engines::stt_from_env(&models_dir())?,
+    };
+    let speaker = Arc::new(engines::speaker_from_env(&models_dir())?);
+    let vad = vad_for(VadEngine::from_env()?, args.rate_hz)?;
+    let deps = VoiceDeps { stt, speaker, vad, stt_prompt: agent::stt_prompt(state.engine.info()) };
+    let phone = match args.phone.as_deref() {
+        Some(p) => Some(crate::api::voice::caller_phone(p).map_err(|e| anyhow::anyhow!("--phone: {e:?}"))?),
+        None => None,
+    };
+    let call_id = format!("sim-{}", jiff::Timestamp::now().as_millisecond());
+    let agent = EngineAgent::new(state.clone(), &call_id, phone).await;
+    let handle = start_call(deps, Box::new(agent), VoiceConfig::from_env(args.rate_hz))?;
+    let options = SimulateOptions { realtime: args.realtime, ..SimulateOptions::default() };
+    let result = simulate(handle, &caller, args.rate_hz, options).await?;
+    write_wav_file(&args.output, &result.agent_audio, args.rate_hz)?;
+    let summary = &result.summary;
+    if args.json {
+        let out = serde_json::json!({
+            "call_id": call_id,
+            "reason": summary.reason,
+            "duration_ms": summary.duration_ms,
+            "said": result.said(),
+            "turns": summary.turns,
+            "bookings": summary.bookings.iter().map(|a| crate::api::voice::booking_json(&state, a)).collect::<Vec<_>>(),
+            "barge_ins": summary.barge_ins,
+            "false_interruptions": summary.false_interruptions,
+            "failed_recognitions": summary.failed_recognitions,
+            "transfer_requested": summary.transfer_requested,
+            "agent_wav": args.output,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if let Some(greeting) = result.said().first() {
+        println!("agent: {greeting}");
+    }
+    for t in &summary.turns {
+        println!();
+        println!(
+            "turn {} [{:.2}–{:.2} s] caller: {}",
+            t.index,
+            t.speech_start_ms as f64 / 1000.0,
+            t.speech_end_ms as f64 / 1000.0,
+            t.transcript
+        );
+        println!("  agent: {}", t.reply);
+        println!(
+            "  intent {} ({}) · end-of-turn {} ms · transcript {} ms · reply {} ms · first audio {} · tts {}{}",
+            t.intent,
+            t.layer,
+            t.endpoint_ms,
+            t.transcript_ms,
+            t.reply_ms,
+            t.first_audio_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "-".to_string()),
+            t.tts_engine,
+            if t.filler { " · filler played" } else { "" }
+        );
+    }
+    println!();
+    for a in &summary.bookings {
+        let b = crate::api::voice::booking_json(&state, a);
+        println!("appointment #{} {}: {} with {} at {}", b.id, b.status, b.service, b.operator, b.start);
+    }
+    let reason = match summary.reason {
+        HangupReason::CallerHungUp => "the caller's audio ended".to_string(),
+        other => other.as_str().to_string(),
+    };
+    println!("call ended ({reason}) after {:.1} s; agent audio → {}", summary.duration_ms as f64 / 1000.0, args.output.display());
+    Ok(())
+}
+
+/// One line of `fluxion doctor`.
+struct Check {
+    component: String,
+    status: &'static str,
+    detail: String,
+}
+
+fn check(component: &str, result: anyhow::Result<String>) -> Check {
+    match result {
+        Ok(detail) => Check { component: component.to_string(), status: "ok", detail },
+        Err(e) => Check { component: component.to_string(), status: "FAIL", detail: format!("{e:#}") },
+    }
+}
+
+/// `fluxion doctor`: checks every configured component and prints a report;
+/// fails when any check fails.
+pub async fn doctor(db: &DbArgs, json: bool) -> anyhow::Result<()> {
+    let mut checks = Vec::new();
+    let dir = models_dir();
+    checks.push(check(
+        "database",
+        async {
+            let store = open_seeded(db, Vertical::Salone).await?;
+            let state = AppState::new(store, clock(None)?).await?;
+            state.db_ok().await?;
+            Ok(format!("{} ({} services)", state.engine.info().business.name, state.engine.info().services.len()))
+        }
+        .await,
+    ));
+    checks.push(Check { component: "models dir".to_string(), status: "info", detail: dir.display().to_string() });
+    for engine in [VadEngine::Webrtc, VadEngine::Silero] {
+        let configured = VadEngine::from_env().ok() == Some(engine);
+        let result = (|| {
+            let mut vad = vad_for(engine, 16_000)?;
+            let frame = vec![0i16; vad.frame_len()];
+            let p = vad.speech_probability(&frame)?;
+            anyhow::Ok(format!("runs (silence → {p:.2})"))
+        })();
+        let mut c = check(&format!("vad {}", engine.as_str()), result);
+        if c.status == "FAIL" && !configured {
+            c.status = "skip";
+        }
+        checks.push(c);
+    }
+    let stt_engine = SttEngine::from_env();
+    checks.push(check(
+        &format!("stt {}", stt_engine.map(SttEngine::as_str).unwrap_or("?")),
+        async {
+            let engine = engines::stt_from_env(&dir)?;
+            let pcm: Vec<i16> = (0..16_000).map(|i| ((i as f32 * 0.05).sin() * 3000.0) as i16).collect();
+            let started = Instant::now();
+            let t = transcribe(engine.as_ref(), &SttRequest::italian(16_000), &pcm).await?;
+            Ok(format!("transcribed 1 s of test audio in {} ms ({:?})", started.elapsed().as_millis(), t.text))
+        }
+        .await,
+    ));
+    match engines::speaker_from_env(&dir) {
+        Ok(speaker) => {
+            checks.push(speak_check(&speaker, true).await);
+            if speaker.fallback().is_some() {
+                checks.push(speak_check(&speaker, false).await);
+            }
+        }
+        Err(e) => checks.push(check("tts", Err(e.into()))),
+    }
+    let failed = checks.iter().filter(|c| c.status == "FAIL").count();
+    if json {
+        let out: Vec<_> =
+            checks.iter().map(|c| serde_json::json!({"component": c.component, "status": c.status, "detail": c.detail})).collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for c in &checks {
+            println!("{:<5} {:<22} {}", c.status, c.component, c.detail);
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} check(s) failed");
+    }
+    Ok(())
+}
+
+async fn speak_check(speaker: &Speaker, primary: bool) -> Check {
+    let tts = if primary { Some(speaker.primary()) } else { speaker.fallback() };
+    let Some(tts) = tts else {
+        return check("tts", Err(anyhow::anyhow!("no engine")));
+    };
+    let name = format!("tts {} ({})", tts.engine(), if primary { "primary" } else { "fallback" });
+    let started = Instant::now();
+    let result = synthesize_all(tts, "Prova audio.").await.map(|pcm| {
+        format!(
+            "{:.2} s of audio at {} Hz in {} ms",
+            pcm.len() as f64 / f64::from(tts.sample_rate_hz()),
+            tts.sample_rate_hz(),
+            started.elapsed().as_millis()
+        )
+    });
+    check(&name, result.map_err(Into::into))
+}

@@ -1,0 +1,80 @@
+//! Timings and limits of a voice session; durations in ms of call audio
+//! unless said otherwise.
+
+use fluxion_core::audio::endpoint::EndpointConfig;
+
+/// How a voice session listens, waits and gives up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceConfig {
+    /// Sample rate of the call's audio in both directions, in Hz (8000 for
+    /// G.711 phone calls, 16000 for wideband).
+    pub sample_rate_hz: u32,
+    /// Endpointing: speech threshold, minimum speech, end-of-turn silence
+    /// (default 500 ms), pre-roll and maximum turn length.
+    pub endpoint: EndpointConfig,
+    /// Caller speech needed during playback to interrupt it, in ms (the
+    /// playback stops on the frame that reaches it: well within 200 ms).
+    pub barge_in_ms: u32,
+    /// Wall-clock time without a reply before the filler is played, in ms (seed 001: 1 s).
+    pub filler_after_ms: u64,
+    /// Wall-clock deadline for the transcript after the end of a turn, in
+    /// ms; past it the caller is asked to repeat (seed 001: 1 s).
+    pub stt_timeout_ms: u64,
+    /// Caller silence after the agent stops speaking before a re-prompt, in ms.
+    pub silence_reprompt_ms: u64,
+    /// Re-prompts in a row before the agent says goodbye and hangs up.
+    pub max_reprompts: u32,
+    /// Longest call before a polite goodbye, in ms (seed 003: 10 minutes).
+    pub max_call_ms: u64,
+    /// Failed recognitions in a row before the agent offers a callback and hangs up.
+    pub max_failed_turns: u32,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> Self {
+        VoiceConfig {
+            sample_rate_hz: 8_000,
+            endpoint: EndpointConfig::default(),
+            barge_in_ms: 120,
+            filler_after_ms: 1_000,
+            stt_timeout_ms: 1_000,
+            silence_reprompt_ms: 8_000,
+            max_reprompts: 2,
+            max_call_ms: 600_000,
+            max_failed_turns: 3,
+        }
+    }
+}
+
+impl VoiceConfig {
+    /// The defaults at `sample_rate_hz`, overridden by `VOICE_END_SILENCE_MS`,
+    /// `VOICE_MIN_SPEECH_MS`, `VOICE_MAX_TURN_MS`, `VOICE_BARGE_IN_MS`,
+    /// `VOICE_FILLER_AFTER_MS`, `VOICE_STT_TIMEOUT_MS`,
+    /// `VOICE_SILENCE_REPROMPT_MS`, `VOICE_MAX_REPROMPTS` and
+    /// `VOICE_MAX_CALL_MS` (`MAX_CALL_DURATION_MS` also accepted). Unparsable
+    /// values are ignored with a warning.
+    pub fn from_env(sample_rate_hz: u32) -> Self {
+        let mut c = VoiceConfig { sample_rate_hz, ..VoiceConfig::default() };
+        fn read<T: std::str::FromStr>(names: &[&str], into: &mut T) {
+            for name in names {
+                if let Ok(raw) = std::env::var(name) {
+                    match raw.trim().parse() {
+                        Ok(v) => *into = v,
+                        Err(_) => tracing::warn!(variable = name, value = %raw, "ignoring an unparsable setting"),
+                    }
+                    return;
+                }
+            }
+        }
+        read(&["VOICE_END_SILENCE_MS"], &mut c.endpoint.end_silence_ms);
+        read(&["VOICE_MIN_SPEECH_MS"], &mut c.endpoint.min_speech_ms);
+        read(&["VOICE_MAX_TURN_MS"], &mut c.endpoint.max_turn_ms);
+        read(&["VOICE_BARGE_IN_MS"], &mut c.barge_in_ms);
+        read(&["VOICE_FILLER_AFTER_MS"], &mut c.filler_after_ms);
+        read(&["VOICE_STT_TIMEOUT_MS"], &mut c.stt_timeout_ms);
+        read(&["VOICE_SILENCE_REPROMPT_MS"], &mut c.silence_reprompt_ms);
+        read(&["VOICE_MAX_REPROMPTS"], &mut c.max_reprompts);
+        read(&["VOICE_MAX_CALL_MS", "MAX_CALL_DURATION_MS"], &mut c.max_call_ms);
+        c
+    }
+}
