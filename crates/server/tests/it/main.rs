@@ -6,6 +6,7 @@ mod conversations;
 mod l4;
 mod mcp;
 mod nlu_eval;
+mod speech_cloud;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
