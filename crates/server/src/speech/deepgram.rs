@@ -492,6 +492,8 @@ impl SttStream for DeepgramStream {
         })
     }
 
+    /// The final segments so far followed by the latest interim hypothesis:
+    /// the whole utterance as Deepgram currently hears it.
     fn interim(&self) -> Option<String> {
         let state = lock(&self.shared);
         let text = state

@@ -714,7 +714,7 @@ impl AudioDecoder {
         match self.encoding {
             AudioEncoding::Mulaw => g711::mulaw_to_pcm(bytes),
             AudioEncoding::Linear16 => {
-                let mut out = Vec::with_capacity((bytes.len() + 1) / 2);
+                let mut out = Vec::with_capacity(bytes.len().div_ceil(2));
                 let mut rest = bytes;
                 if let Some(low) = self.carry.take() {
                     match rest.split_first() {
