@@ -33,4 +33,5 @@ mod types;
 pub use client::LlmClient;
 pub use config::{LlmConfig, GROQ_BASE_URL, GROQ_DEFAULT_MODEL, LOCAL_DEFAULT_MODEL, OPENAI_BASE_URL, OPENAI_DEFAULT_MODEL};
 pub use error::LlmError;
+pub(crate) use error::{truncate_chars, with_sources};
 pub use types::{ChatMessage, Completion, Role, ToolCall, ToolDef, Usage};

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use fluxion_core::speech::stt::{SpeechToText, SttError};
 use fluxion_core::speech::tts::{TextToSpeech, TtsError};
 
+use super::deepgram::{AuraTts, DeepgramConfig, DeepgramStt};
+use super::elevenlabs::{ElevenLabsConfig, ElevenLabsTts};
 use super::espeak::EspeakTts;
+use super::openai::{OpenAiStt, OpenAiSttConfig, OpenAiTts, OpenAiTtsConfig};
 use super::piper::PiperTts;
 use super::speaker::{self, Speaker};
 
@@ -112,6 +115,11 @@ impl TtsEngine {
     }
 }
 
+/// A process environment variable, unset when empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 /// Builds the speech-to-text engine `engine`, finding local models under `models_dir`.
 ///
 /// # Errors
@@ -126,8 +134,8 @@ pub fn build_stt(engine: SttEngine, models_dir: &Path) -> Result<Arc<dyn SpeechT
             let _ = models_dir;
             Err(SttError::Unavailable("STT_ENGINE=whisper needs Fluxion built with the `whisper` cargo feature".to_string()))
         }
-        SttEngine::Deepgram => Err(SttError::Unavailable("deepgram: not wired yet".to_string())),
-        SttEngine::OpenAi => Err(SttError::Unavailable("openai: not wired yet".to_string())),
+        SttEngine::Deepgram => Ok(Arc::new(DeepgramStt::new(DeepgramConfig::from_env(env)?)?)),
+        SttEngine::OpenAi => Ok(Arc::new(OpenAiStt::new(OpenAiSttConfig::from_env(env)?)?)),
     }
 }
 
@@ -148,9 +156,9 @@ pub fn build_tts(engine: TtsEngine, models_dir: &Path) -> Result<Arc<dyn TextToS
     match engine {
         TtsEngine::Espeak => Ok(Arc::new(EspeakTts::from_env()?)),
         TtsEngine::Piper => Ok(Arc::new(PiperTts::from_env(models_dir)?)),
-        TtsEngine::ElevenLabs => Err(TtsError::Unavailable("elevenlabs: not wired yet".to_string())),
-        TtsEngine::Deepgram => Err(TtsError::Unavailable("deepgram: not wired yet".to_string())),
-        TtsEngine::OpenAi => Err(TtsError::Unavailable("openai: not wired yet".to_string())),
+        TtsEngine::ElevenLabs => Ok(Arc::new(ElevenLabsTts::new(ElevenLabsConfig::from_env(env)?)?)),
+        TtsEngine::Deepgram => Ok(Arc::new(AuraTts::new(DeepgramConfig::from_env(env)?)?)),
+        TtsEngine::OpenAi => Ok(Arc::new(OpenAiTts::new(OpenAiTtsConfig::from_env(env)?)?)),
     }
 }
 

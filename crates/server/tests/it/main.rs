@@ -6,6 +6,7 @@ mod conversations;
 mod l4;
 mod mcp;
 mod nlu_eval;
+mod speech_cloud;
 mod voice;
 
 use std::net::SocketAddr;
