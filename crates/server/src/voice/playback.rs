@@ -52,6 +52,12 @@ impl Playback {
         !self.frames.is_empty() || !self.partial.is_empty()
     }
 
+    /// Whether whole frames are waiting (paused or not); a partial frame
+    /// alone waits for more audio.
+    pub fn has_frames(&self) -> bool {
+        !self.frames.is_empty()
+    }
+
     /// Queued audio, in frames.
     pub fn queued_frames(&self) -> usize {
         self.frames.len() + usize::from(!self.partial.is_empty())

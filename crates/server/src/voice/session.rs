@@ -400,7 +400,7 @@ impl Session {
 
     fn publish_phase(&self) {
         // Paused playback still holds the floor until the interruption is decided.
-        let phase = if self.playback.has_audio() {
+        let phase = if self.playback.has_frames() {
             Phase::Speaking
         } else if self.pending.as_ref().is_some_and(|p| p.ended_at.is_some()) || self.speaking.is_some() {
             Phase::Thinking
