@@ -16,8 +16,6 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fluxion_core::audio::vad::{Vad, VadEngine};
-use fluxion_core::speech::stt::transcribe;
-use fluxion_core::speech::SttRequest;
 
 /// A speech-like signal: a 150 Hz buzz with harmonics and a syllabic envelope.
 fn voice(rate_hz: u32, seconds: f64) -> Vec<i16> {
@@ -54,13 +52,15 @@ fn bench_rtf(c: &mut Criterion, group: &str, name: &str, audio_s: f64, samples: 
     });
     g.finish();
     let mean = total.get().as_secs_f64() / runs.get().max(1) as f64;
-    println!("RTF {group}/{name}: {:.4} ({:.1} ms per {audio_s} s of audio, {} runs)", mean / audio_s, mean * 1000.0, runs.get());
+    println!("RTF {group}/{name}: {:.5} ({:.1} ms per {audio_s} s of audio, {} runs)", mean / audio_s, mean * 1000.0, runs.get());
 }
 
 #[cfg(feature = "whisper")]
 fn whisper(c: &mut Criterion) {
     use fluxion::speech::ggml::{write_model, WhisperShape};
     use fluxion::speech::whisper::WhisperStt;
+    use fluxion_core::speech::stt::transcribe;
+    use fluxion_core::speech::SttRequest;
 
     const AUDIO_S: f64 = 3.0;
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

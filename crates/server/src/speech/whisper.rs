@@ -26,7 +26,7 @@ use std::sync::{Arc, Once};
 use fluxion_core::audio::resample::Resampler;
 use fluxion_core::speech::stt::duration_ms;
 use fluxion_core::speech::{BoxFuture, SpeechToText, SttError, SttRequest, SttStream, Transcript};
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperTokenId};
 
 use super::models;
 
@@ -140,7 +140,8 @@ struct WhisperStream {
     context: Arc<WhisperContext>,
     threads: usize,
     language: String,
-    prompt: String,
+    /// The request's vocabulary hint as Whisper tokens (its initial prompt).
+    prompt: Vec<WhisperTokenId>,
     rate_hz: u32,
     resampler: Resampler,
     /// Samples received at the request's rate.
@@ -161,7 +162,7 @@ impl WhisperStream {
             context: Arc::clone(&stt.context),
             threads: stt.threads,
             language,
-            prompt: request.prompt.replace('\0', " ").trim().to_string(),
+            prompt: prompt_tokens(&stt.context, &request.prompt),
             rate_hz: request.sample_rate_hz,
             resampler,
             received: 0,
@@ -214,7 +215,7 @@ struct Decode {
     context: Arc<WhisperContext>,
     threads: usize,
     language: String,
-    prompt: String,
+    prompt: Vec<WhisperTokenId>,
     pcm: Vec<i16>,
 }
 
@@ -236,7 +237,7 @@ impl Decode {
         params.set_n_threads(i32::try_from(self.threads).unwrap_or(1));
         params.set_language(Some(&self.language));
         if !self.prompt.is_empty() {
-            params.set_initial_prompt(&self.prompt);
+            params.set_tokens(&self.prompt);
         }
         params.set_translate(false);
         params.set_no_timestamps(true);
@@ -284,6 +285,23 @@ unsafe extern "C" fn abort_requested(flag: *mut c_void) -> bool {
     // SAFETY: `flag` is null or the `AtomicBool` `Decode::run` keeps alive
     // while whisper.cpp runs.
     unsafe { flag.cast::<AtomicBool>().as_ref() }.is_some_and(|flag| flag.load(Ordering::Relaxed))
+}
+
+/// `prompt` as the tokens whisper.cpp would make of it as `initial_prompt`
+/// (none when it is blank or cannot be tokenised). Passing tokens rather than
+/// the text avoids the C string whisper-rs 0.16 leaks per `set_initial_prompt`.
+fn prompt_tokens(context: &WhisperContext, prompt: &str) -> Vec<WhisperTokenId> {
+    let prompt = prompt.replace('\0', " ");
+    let prompt = prompt.trim();
+    if prompt.is_empty() {
+        return Vec::new();
+    }
+    // Every token covers at least one byte, so the buffer is always large
+    // enough (whisper-rs mishandles the "buffer too small" answer).
+    context.tokenize(prompt, prompt.len() + 8).unwrap_or_else(|e| {
+        tracing::debug!(error = ?e, "Whisper could not tokenise the prompt; decoding without it.");
+        Vec::new()
+    })
 }
 
 /// Encoder positions for `seconds` of audio: 50 a second, rounded up, plus
@@ -417,6 +435,9 @@ mod tests {
         write_model(&path, WhisperShape::TINY, 1).unwrap();
         let stt = tokio::task::spawn_blocking(move || WhisperStt::load(&path)).await.unwrap().unwrap();
         assert_eq!(stt.name(), "whisper");
+        let tokens = prompt_tokens(&stt.context, "taglio,\0 piega");
+        assert!(!tokens.is_empty() && tokens.len() <= "taglio,  piega".len(), "{tokens:?}");
+        assert!(prompt_tokens(&stt.context, " \n ").is_empty());
         for rate in [8_000, 16_000] {
             let request = SttRequest::italian(rate).with_prompt("taglio, piega, colore, Giulia");
             let started = Instant::now();
@@ -443,7 +464,7 @@ mod tests {
         let path = dir.path().join("ggml-tiny-generated.bin");
         write_model(&path, WhisperShape::TINY, 3).unwrap();
         let stt = WhisperStt::load(&path).unwrap();
-        let job = |pcm| Decode { context: Arc::clone(&stt.context), threads: 1, language: "it".into(), prompt: String::new(), pcm };
+        let job = |pcm| Decode { context: Arc::clone(&stt.context), threads: 1, language: "it".into(), prompt: Vec::new(), pcm };
         assert!(job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(false))).is_ok());
         let err = job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(true))).unwrap_err();
         assert!(err.to_string().contains("aborted"), "{err}");
