@@ -169,6 +169,12 @@ pub enum Command {
         #[arg(long)]
         now: Option<String>,
     },
+    /// Local speech models: list the catalogue or download one.
+    Models {
+        /// What to do.
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
     /// Check every configured component (database, VAD, speech-to-text,
     /// text-to-speech, cloud keys) and print a health report.
     Doctor {
@@ -205,6 +211,22 @@ pub enum NluCommand {
         /// Number of folds.
         #[arg(long, default_value_t = 5)]
         folds: usize,
+    },
+}
+
+/// `fluxion models …`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// The downloadable models, and which are present in FLUXION_MODELS_DIR.
+    List,
+    /// Download a model (e.g. base-q5_1, tiny-q5_1) into FLUXION_MODELS_DIR,
+    /// checking its size and SHA-256.
+    Download {
+        /// Catalogue name.
+        name: String,
+        /// Target directory [default: FLUXION_MODELS_DIR, or ./models].
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -352,6 +374,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             voice::call(voice::CallArgs { input, output, phone, json, realtime, rate_hz: rate, script, db, vertical, now }).await
         }
         Command::Doctor { db, json } => voice::doctor(&db, json).await,
+        Command::Models { command: ModelsCommand::List } => voice::models_list(),
+        Command::Models { command: ModelsCommand::Download { name, dir } } => voice::models_download(&name, dir).await,
         Command::Db { command: DbCommand::Seed { db, vertical, force } } => {
             let path = db_path(&db)?;
             let store = SqliteStore::open(&path).await?;

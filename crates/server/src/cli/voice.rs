@@ -255,6 +255,7 @@ pub async fn doctor(db: &DbArgs, json: bool) -> anyhow::Result<()> {
         }
         Err(e) => checks.push(check("tts", Err(e.into()))),
     }
+    checks.extend(cloud_checks().await);
     let failed = checks.iter().filter(|c| c.status == "FAIL").count();
     if json {
         let out: Vec<_> =
@@ -287,4 +288,67 @@ async fn speak_check(speaker: &Speaker, primary: bool) -> Check {
         )
     });
     check(&name, result.map_err(Into::into))
+}
+
+/// `fluxion models list`.
+pub fn models_list() -> anyhow::Result<()> {
+    let dir = models_dir();
+    println!("models directory: {}", dir.display());
+    for m in crate::speech::models::CATALOGUE {
+        let present = if dir.join(m.file).is_file() { "present" } else { "-" };
+        println!("{:<12} {:>6.1} MB  {:<8} {}", m.name, m.bytes as f64 / 1e6, present, m.description);
+    }
+    Ok(())
+}
+
+/// `fluxion models download NAME`.
+pub async fn models_download(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(models_dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let client = reqwest::Client::builder().user_agent(concat!("fluxion/", env!("CARGO_PKG_VERSION"))).build()?;
+    eprintln!("downloading {name} into {} …", dir.display());
+    let path = crate::speech::models::download(name, &dir, &client).await?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+/// For every cloud key set, whether its service answers over HTTPS (any
+/// HTTP status counts as reachable; the key itself is never printed).
+async fn cloud_checks() -> Vec<Check> {
+    let services = [
+        ("deepgram", "DEEPGRAM_API_KEY", std::env::var("DEEPGRAM_BASE_URL").unwrap_or_else(|_| "https://api.deepgram.com".to_string())),
+        (
+            "elevenlabs",
+            "ELEVENLABS_API_KEY",
+            std::env::var("ELEVENLABS_BASE_URL").unwrap_or_else(|_| "https://api.elevenlabs.io".to_string()),
+        ),
+        ("openai", "OPENAI_API_KEY", "https://api.openai.com/v1".to_string()),
+        ("groq", "GROQ_API_KEY", "https://api.groq.com/openai/v1".to_string()),
+        (
+            "stt (openai-compatible)",
+            "STT_API_KEY",
+            std::env::var("STT_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".to_string()),
+        ),
+        (
+            "tts (openai-compatible)",
+            "TTS_API_KEY",
+            std::env::var("TTS_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".to_string()),
+        ),
+    ];
+    let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build() {
+        Ok(c) => c,
+        Err(e) => return vec![check("cloud", Err(e.into()))],
+    };
+    let mut out = Vec::new();
+    for (name, key, url) in services {
+        if std::env::var(key).map(|v| v.trim().is_empty()).unwrap_or(true) {
+            continue;
+        }
+        let result = match client.get(&url).send().await {
+            Ok(r) => Ok(format!("{key} set; {url} answered HTTP {}", r.status().as_u16())),
+            Err(e) => Err(anyhow::anyhow!("{key} set but {url} is unreachable: {}", crate::llm::with_sources(&e))),
+        };
+        out.push(check(&format!("cloud {name}"), result));
+    }
+    out
 }

@@ -1,16 +1,126 @@
-//! (being written: replaced by the whisper.cpp engine)
-use std::path::Path;
+//! Local speech-to-text with whisper.cpp (through `whisper-rs`).
+//!
+//! [`WhisperStt`] loads one ggml model (see [`super::models`]) and shares it
+//! between calls; each utterance gets its own whisper.cpp state. Whisper is
+//! a batch recogniser: a stream buffers the caller's PCM, resampled to
+//! 16 kHz, and [`SttStream::finish`] decodes it on a blocking thread.
+//!
+//! Decoding is tuned for short phone turns:
+//! - greedy, one candidate, no temperature fallback: one pass, bounded time;
+//! - the encoder sees only as many positions as the utterance needs (50 per
+//!   second plus a margin) instead of a fixed 30 s window;
+//! - decoded tokens are capped in proportion to the duration, so a
+//!   hallucinating model cannot loop to the 224-token limit;
+//! - non-speech annotations (`[Musica]`, `(applausi)`, `[BLANK_AUDIO]`) are
+//!   dropped from the text.
+//!
+//! Dropping the future returned by `finish` (barge-in, hang-up) aborts the
+//! decode at the next graph evaluation. whisper.cpp's own log lines go to
+//! `tracing` at debug level under the `whisper_cpp` target.
 
-use fluxion_core::speech::stt::{SpeechToText, SttError, SttRequest, SttStream};
-use fluxion_core::speech::BoxFuture;
+use std::ffi::{c_char, c_void, CStr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
 
-/// Placeholder.
-pub struct WhisperStt;
+use fluxion_core::audio::resample::Resampler;
+use fluxion_core::speech::stt::duration_ms;
+use fluxion_core::speech::{BoxFuture, SpeechToText, SttError, SttRequest, SttStream, Transcript};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperTokenId};
+
+use super::models;
+
+/// The rate whisper.cpp takes PCM at, in Hz.
+pub const WHISPER_RATE_HZ: u32 = 16_000;
+
+/// Encoder positions per second of audio: 1500 for Whisper's 30 s window.
+const POSITIONS_PER_SECOND: f64 = 50.0;
+
+/// Encoder positions added to the utterance's own, so the last words are
+/// not at the very edge of what the encoder sees.
+const AUDIO_CTX_MARGIN: i32 = 64;
+
+/// Fewest encoder positions used: below about 100 whisper.cpp's published
+/// models start to repeat themselves or stop early (whisper.cpp issues
+/// #1951, #1117), so short turns get at least this many (2.56 s).
+const MIN_AUDIO_CTX: i32 = 128;
+
+/// Shortest audio handed to whisper.cpp, in samples at 16 kHz (1 s): shorter
+/// input is padded with silence.
+const MIN_SAMPLES: usize = WHISPER_RATE_HZ as usize;
+
+/// Decoded tokens allowed per second of audio. Fast Italian speech is about
+/// 4 words and 6–8 tokens a second.
+const TOKENS_PER_SECOND: f64 = 10.0;
+
+/// Tokens allowed on top of the per-second allowance.
+const TOKENS_BASE: i32 = 16;
+
+/// Most threads one decode uses.
+const MAX_THREADS: usize = 4;
+
+/// Local Whisper speech-to-text: one loaded model shared by every stream.
+#[derive(Clone)]
+pub struct WhisperStt {
+    context: Arc<WhisperContext>,
+    path: PathBuf,
+    threads: usize,
+}
+
+impl std::fmt::Debug for WhisperStt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperStt").field("path", &self.path).field("threads", &self.threads).finish_non_exhaustive()
+    }
+}
 
 impl WhisperStt {
-    /// Placeholder.
-    pub fn from_models_dir(_dir: &Path, _model: Option<&str>) -> Result<Self, SttError> {
-        Err(SttError::Unavailable("whisper: not built yet".to_string()))
+    /// Loads the ggml model at `path`. Blocks while the file is read (about
+    /// a second for base-q5_1); call it at start-up or on a blocking thread.
+    ///
+    /// # Errors
+    /// [`SttError::Unavailable`] when the file is missing (the message gives
+    /// the `fluxion models download <name>` command, see
+    /// [`models::missing_model_message`]) or whisper.cpp cannot load it.
+    pub fn load(path: &Path) -> Result<Self, SttError> {
+        install_log_hooks();
+        if !path.is_file() {
+            return Err(SttError::Unavailable(models::missing_model_message(path)));
+        }
+        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default()).map_err(|e| {
+            SttError::Unavailable(format!("whisper.cpp could not load {} ({e:?}); is it a ggml Whisper model?", path.display()))
+        })?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+        tracing::info!(path = %path.display(), threads, "Whisper model loaded.");
+        Ok(WhisperStt { context: Arc::new(context), path: path.to_path_buf(), threads })
+    }
+
+    /// Loads the model `model` names in `dir`, or the best one present when
+    /// `model` is `None` (see [`models::whisper_model_path`]).
+    ///
+    /// # Errors
+    /// As [`WhisperStt::load`].
+    pub fn from_models_dir(dir: &Path, model: Option<&str>) -> Result<Self, SttError> {
+        Self::load(&models::whisper_model_path(dir, model))
+    }
+
+    /// Loads the model `WHISPER_MODEL` names from `FLUXION_MODELS_DIR`
+    /// (see [`super::models_dir`]).
+    ///
+    /// # Errors
+    /// As [`WhisperStt::load`].
+    pub fn from_env() -> Result<Self, SttError> {
+        let model = std::env::var(models::WHISPER_MODEL_ENV).ok();
+        Self::from_models_dir(&super::models_dir(), model.as_deref())
+    }
+
+    /// The model file loaded.
+    pub fn model_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Threads one decode uses: the machine's cores, at most 4.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 }
 
@@ -18,7 +128,357 @@ impl SpeechToText for WhisperStt {
     fn name(&self) -> &str {
         "whisper"
     }
-    fn start<'a>(&'a self, _request: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
-        Box::pin(async { Err(SttError::Unavailable("whisper: not built yet".to_string())) })
+
+    fn start<'a>(&'a self, request: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        let stream = WhisperStream::new(self, request).map(|s| Box::new(s) as Box<dyn SttStream>);
+        Box::pin(std::future::ready(stream))
+    }
+}
+
+/// One utterance: PCM at 16 kHz waiting for `finish`.
+struct WhisperStream {
+    context: Arc<WhisperContext>,
+    threads: usize,
+    language: String,
+    /// The request's vocabulary hint as Whisper tokens (its initial prompt).
+    prompt: Vec<WhisperTokenId>,
+    rate_hz: u32,
+    resampler: Resampler,
+    /// Samples received at the request's rate.
+    received: usize,
+    /// Resampled PCM at 16 kHz.
+    pcm: Vec<i16>,
+}
+
+impl WhisperStream {
+    fn new(stt: &WhisperStt, request: &SttRequest) -> Result<Self, SttError> {
+        let resampler = Resampler::new(request.sample_rate_hz, WHISPER_RATE_HZ).map_err(|e| SttError::Audio(e.to_string()))?;
+        let language = request.language.trim().to_ascii_lowercase();
+        let language = if language.is_empty() { "auto".to_string() } else { language };
+        if language != "auto" && (!language.chars().all(|c| c.is_ascii_alphabetic()) || whisper_rs::get_lang_id(&language).is_none()) {
+            return Err(SttError::Unavailable(format!("Whisper does not know the language {:?}", request.language)));
+        }
+        Ok(WhisperStream {
+            context: Arc::clone(&stt.context),
+            threads: stt.threads,
+            language,
+            prompt: prompt_tokens(&stt.context, &request.prompt),
+            rate_hz: request.sample_rate_hz,
+            resampler,
+            received: 0,
+            pcm: Vec::new(),
+        })
+    }
+}
+
+impl SttStream for WhisperStream {
+    fn push<'a>(&'a mut self, pcm: &'a [i16]) -> BoxFuture<'a, Result<(), SttError>> {
+        self.received += pcm.len();
+        let result = self.resampler.process(pcm, &mut self.pcm).map_err(|e| SttError::Audio(e.to_string()));
+        Box::pin(std::future::ready(result))
+    }
+
+    fn finish(self: Box<Self>) -> BoxFuture<'static, Result<Transcript, SttError>> {
+        let mut this = *self;
+        Box::pin(async move {
+            this.resampler.flush(&mut this.pcm).map_err(|e| SttError::Audio(e.to_string()))?;
+            let audio_ms = duration_ms(this.received, this.rate_hz);
+            if this.pcm.is_empty() {
+                return Ok(Transcript { text: String::new(), confidence: None, audio_ms });
+            }
+            let abort = AbortOnDrop::default();
+            let flag = Arc::clone(&abort.0);
+            let job = Decode { context: this.context, threads: this.threads, language: this.language, prompt: this.prompt, pcm: this.pcm };
+            let text = tokio::task::spawn_blocking(move || job.run(flag)).await.map_err(|e| SttError::Provider {
+                status: None,
+                message: format!("whisper decode task failed: {e}"),
+                retryable: false,
+            })??;
+            drop(abort);
+            Ok(Transcript { text, confidence: None, audio_ms })
+        })
+    }
+}
+
+/// Sets the shared flag when dropped, so a decode whose caller went away stops.
+#[derive(Default)]
+struct AbortOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Everything one decode needs, moved onto the blocking thread.
+struct Decode {
+    context: Arc<WhisperContext>,
+    threads: usize,
+    language: String,
+    prompt: Vec<WhisperTokenId>,
+    pcm: Vec<i16>,
+}
+
+impl Decode {
+    fn run(self, abort: Arc<AtomicBool>) -> Result<String, SttError> {
+        let provider = |what: &str, e: whisper_rs::WhisperError| SttError::Provider {
+            status: None,
+            message: format!("whisper.cpp failed to {what}: {e:?}"),
+            retryable: false,
+        };
+        let mut samples: Vec<f32> = self.pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        if samples.len() < MIN_SAMPLES {
+            samples.resize(MIN_SAMPLES, 0.0);
+        }
+        let seconds = samples.len() as f64 / f64::from(WHISPER_RATE_HZ);
+        let n_audio_ctx = self.context.model_n_audio_ctx();
+
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(i32::try_from(self.threads).unwrap_or(1));
+        params.set_language(Some(&self.language));
+        if !self.prompt.is_empty() {
+            params.set_tokens(&self.prompt);
+        }
+        params.set_translate(false);
+        params.set_no_timestamps(true);
+        params.set_single_segment(true);
+        params.set_no_context(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_temperature(0.0);
+        params.set_temperature_inc(0.0);
+        params.set_audio_ctx(audio_ctx(seconds, n_audio_ctx));
+        params.set_max_tokens(max_tokens(seconds));
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        // whisper-rs's `set_abort_callback_safe` casts its boxed closure back to
+        // the wrong type (0.16.0), so the flag is polled through the raw hook.
+        // SAFETY: `abort_requested` matches `ggml_abort_callback`; the pointer is
+        // to the `AtomicBool` that `abort` keeps alive until after `full` returns.
+        unsafe {
+            params.set_abort_callback(Some(abort_requested));
+            params.set_abort_callback_user_data(Arc::as_ptr(&abort).cast_mut().cast());
+        }
+
+        let mut state = self.context.create_state().map_err(|e| provider("create a decoding state", e))?;
+        state.full(params, &samples).map_err(|e| match abort.load(Ordering::Relaxed) {
+            true => {
+                SttError::Provider { status: None, message: "whisper decode aborted: the utterance was abandoned".into(), retryable: false }
+            }
+            false => provider("decode", e),
+        })?;
+        let mut text = String::new();
+        for segment in state.as_iter() {
+            let part = segment.to_str_lossy().map_err(|e| provider("read a segment", e))?;
+            text.push_str(&part);
+            text.push(' ');
+        }
+        drop(abort);
+        Ok(clean_text(&text))
+    }
+}
+
+/// `ggml_abort_callback`: whether the caller of the decode has gone away.
+unsafe extern "C" fn abort_requested(flag: *mut c_void) -> bool {
+    // SAFETY: `flag` is null or the `AtomicBool` `Decode::run` keeps alive
+    // while whisper.cpp runs.
+    unsafe { flag.cast::<AtomicBool>().as_ref() }.is_some_and(|flag| flag.load(Ordering::Relaxed))
+}
+
+/// `prompt` as the tokens whisper.cpp would make of it as `initial_prompt`
+/// (none when it is blank or cannot be tokenised). Passing tokens rather than
+/// the text avoids the C string whisper-rs 0.16 leaks per `set_initial_prompt`.
+fn prompt_tokens(context: &WhisperContext, prompt: &str) -> Vec<WhisperTokenId> {
+    let prompt = prompt.replace('\0', " ");
+    let prompt = prompt.trim();
+    if prompt.is_empty() {
+        return Vec::new();
+    }
+    // Every token covers at least one byte, so the buffer is always large
+    // enough (whisper-rs mishandles the "buffer too small" answer).
+    context.tokenize(prompt, prompt.len() + 8).unwrap_or_else(|e| {
+        tracing::debug!(error = ?e, "Whisper could not tokenise the prompt; decoding without it.");
+        Vec::new()
+    })
+}
+
+/// Encoder positions for `seconds` of audio: 50 a second, rounded up, plus
+/// [`AUDIO_CTX_MARGIN`], within [[`MIN_AUDIO_CTX`], `n_audio_ctx`] (1500).
+fn audio_ctx(seconds: f64, n_audio_ctx: i32) -> i32 {
+    let needed = (seconds * POSITIONS_PER_SECOND).ceil().min(f64::from(n_audio_ctx)) as i32 + AUDIO_CTX_MARGIN;
+    needed.clamp(MIN_AUDIO_CTX.min(n_audio_ctx), n_audio_ctx)
+}
+
+/// Most tokens to decode for `seconds` of audio: [`TOKENS_BASE`] plus
+/// [`TOKENS_PER_SECOND`] a second, below Whisper's 224-token half context.
+fn max_tokens(seconds: f64) -> i32 {
+    (TOKENS_BASE + (seconds * TOKENS_PER_SECOND).ceil() as i32).min(220)
+}
+
+/// The recognised text without Whisper's non-speech annotations (anything in
+/// square brackets or parentheses, music notes), whitespace collapsed.
+pub fn clean_text(raw: &str) -> String {
+    let mut kept = String::with_capacity(raw.len());
+    let mut closing: Option<char> = None;
+    for c in raw.chars() {
+        match closing {
+            Some(end) if c == end => closing = None,
+            Some(_) => {}
+            None => match c {
+                '[' => closing = Some(']'),
+                '(' => closing = Some(')'),
+                '♪' | '♫' | '♬' => kept.push(' '),
+                _ => kept.push(c),
+            },
+        }
+    }
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Routes whisper.cpp's and ggml's log lines to `tracing` at debug level
+/// (target `whisper_cpp`) instead of stderr. Installed once per process.
+fn install_log_hooks() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // SAFETY: `log_to_tracing` matches `ggml_log_callback`, never unwinds,
+        // and ignores the user-data pointer, which is null.
+        unsafe {
+            whisper_rs::whisper_rs_sys::whisper_log_set(Some(log_to_tracing), std::ptr::null_mut());
+            whisper_rs::whisper_rs_sys::ggml_log_set(Some(log_to_tracing), std::ptr::null_mut());
+        }
+    });
+}
+
+/// `ggml_log_callback`: one log fragment from whisper.cpp or ggml.
+unsafe extern "C" fn log_to_tracing(level: whisper_rs::whisper_rs_sys::ggml_log_level, text: *const c_char, _user_data: *mut c_void) {
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: whisper.cpp passes a NUL-terminated string valid for the call.
+    let text = unsafe { CStr::from_ptr(text) }.to_string_lossy();
+    let text = text.trim();
+    if !text.is_empty() {
+        tracing::debug!(target: "whisper_cpp", level, "{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::speech::ggml::{write_model, WhisperShape};
+    use fluxion_core::speech::stt::transcribe;
+    use std::time::{Duration, Instant};
+
+    /// A speech-like test signal: a 150 Hz buzz with harmonics, its loudness
+    /// rising and falling four times a second like syllables.
+    fn voice(rate_hz: u32, seconds: f64) -> Vec<i16> {
+        let n = (f64::from(rate_hz) * seconds) as usize;
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / f64::from(rate_hz);
+                let envelope = (std::f64::consts::PI * 4.0 * t).sin().abs();
+                let tone: f64 = (1..=5).map(|h| (2.0 * std::f64::consts::PI * 150.0 * h as f64 * t).sin() / h as f64).sum();
+                (envelope * tone * 6000.0) as i16
+            })
+            .collect()
+    }
+
+    #[test]
+    fn audio_ctx_follows_the_duration() {
+        assert_eq!(audio_ctx(1.0, 1500), 128);
+        assert_eq!(audio_ctx(3.0, 1500), 150 + 64);
+        assert_eq!(audio_ctx(2.01, 1500), 101 + 64);
+        assert_eq!(audio_ctx(29.0, 1500), 1500);
+        assert_eq!(audio_ctx(60.0, 1500), 1500);
+        assert_eq!(max_tokens(2.0), 36);
+        assert_eq!(max_tokens(1000.0), 220);
+    }
+
+    #[test]
+    fn non_speech_markers_are_dropped() {
+        assert_eq!(clean_text(" [Musica] "), "");
+        assert_eq!(clean_text("[BLANK_AUDIO]"), "");
+        assert_eq!(clean_text(" (applausi) Buongiorno,  vorrei  prenotare ♪ "), "Buongiorno, vorrei prenotare");
+        assert_eq!(clean_text("Alle 10 [risate] va bene."), "Alle 10 va bene.");
+    }
+
+    #[test]
+    fn missing_model_is_unavailable_with_the_download_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = WhisperStt::from_models_dir(dir.path(), None).unwrap_err();
+        match &err {
+            SttError::Unavailable(message) => assert!(message.contains("fluxion models download base-q5_1"), "{message}"),
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+        assert!(!err.is_retryable());
+        let err = WhisperStt::from_models_dir(dir.path(), Some("tiny-q5_1")).unwrap_err();
+        assert!(err.to_string().contains("fluxion models download tiny-q5_1"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_model_is_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ggml-base-q5_1.bin");
+        std::fs::write(&path, b"not a model").unwrap();
+        assert!(matches!(WhisperStt::load(&path), Err(SttError::Unavailable(_))));
+    }
+
+    /// The real whisper.cpp path on a generated tiny model: loads, decodes
+    /// 2 s at 8 kHz and at 16 kHz, and returns within the time limit. The
+    /// weights are random, so the text is whatever the model makes of it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn generated_tiny_model_transcribes_within_the_time_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ggml-tiny-generated.bin");
+        write_model(&path, WhisperShape::TINY, 1).unwrap();
+        let stt = tokio::task::spawn_blocking(move || WhisperStt::load(&path)).await.unwrap().unwrap();
+        assert_eq!(stt.name(), "whisper");
+        let tokens = prompt_tokens(&stt.context, "taglio,\0 piega");
+        assert!(!tokens.is_empty() && tokens.len() <= "taglio,  piega".len(), "{tokens:?}");
+        assert!(prompt_tokens(&stt.context, " \n ").is_empty());
+        for rate in [8_000, 16_000] {
+            let request = SttRequest::italian(rate).with_prompt("taglio, piega, colore, Giulia");
+            let started = Instant::now();
+            let transcript = transcribe(&stt, &request, &voice(rate, 2.0)).await.unwrap();
+            let elapsed = started.elapsed();
+            assert!(elapsed < Duration::from_secs(60), "{rate} Hz took {elapsed:?}");
+            assert_eq!(transcript.audio_ms, 2000);
+            assert_eq!(transcript.text, transcript.text.trim());
+            // The runaway guard: at most `max_tokens` tokens of at most 7 bytes
+            // in the generated vocabulary (a random model never says end of text).
+            assert!(transcript.text.len() <= max_tokens(2.0) as usize * 7, "{}", transcript.text);
+            eprintln!("{rate} Hz: {elapsed:?}, text {:?}", transcript.text);
+        }
+        // Very short and empty utterances.
+        let short = transcribe(&stt, &SttRequest::italian(16_000), &voice(16_000, 0.2)).await.unwrap();
+        assert_eq!(short.audio_ms, 200);
+        let empty = transcribe(&stt, &SttRequest::italian(16_000), &[]).await.unwrap();
+        assert_eq!(empty, Transcript::default());
+    }
+
+    #[test]
+    fn a_decode_whose_caller_left_is_aborted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ggml-tiny-generated.bin");
+        write_model(&path, WhisperShape::TINY, 3).unwrap();
+        let stt = WhisperStt::load(&path).unwrap();
+        let job = |pcm| Decode { context: Arc::clone(&stt.context), threads: 1, language: "it".into(), prompt: Vec::new(), pcm };
+        assert!(job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(false))).is_ok());
+        let err = job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(true))).unwrap_err();
+        assert!(err.to_string().contains("aborted"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn bad_requests_are_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ggml-tiny-generated.bin");
+        write_model(&path, WhisperShape::TINY, 2).unwrap();
+        let stt = WhisperStt::load(&path).unwrap();
+        assert!(matches!(stt.start(&SttRequest::italian(11_025)).await, Err(SttError::Audio(_))));
+        let mut klingon = SttRequest::italian(16_000);
+        klingon.language = "tlh\0".to_string();
+        assert!(matches!(stt.start(&klingon).await, Err(SttError::Unavailable(_))));
     }
 }
