@@ -13,4 +13,5 @@ pub mod observability;
 pub mod seed;
 pub mod speech;
 pub mod store;
+pub mod telephony;
 pub mod voice;

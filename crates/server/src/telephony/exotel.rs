@@ -1,0 +1,27 @@
+//! (being written)
+use super::{CodecError, StreamEvent};
+
+/// Placeholder.
+#[derive(Debug, Clone, Default)]
+pub struct Codec {
+    stream_sid: String,
+}
+
+impl Codec {
+    /// Placeholder.
+    pub fn decode(&mut self, _text: &str) -> Result<StreamEvent, CodecError> {
+        Err(CodecError::Malformed { provider: "exotel", reason: "not implemented".into() })
+    }
+    /// Placeholder.
+    pub fn encode_media(&self, _pcm: &[i16]) -> String {
+        self.stream_sid.clone()
+    }
+    /// Placeholder.
+    pub fn encode_mark(&self, _name: &str) -> String {
+        String::new()
+    }
+    /// Placeholder.
+    pub fn encode_clear(&self) -> String {
+        String::new()
+    }
+}
