@@ -170,6 +170,19 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves `router` (the app's router, possibly merged with others) on an
+/// already bound listener until `shutdown` resolves.
+///
+/// # Errors
+/// The listener fails.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     crate::observability::metrics_handle();
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }

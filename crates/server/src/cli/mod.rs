@@ -315,8 +315,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = rx.wait_for(|s| *s).await;
             };
             // Either server ending (signal or failure) stops the other.
+            let telephony = crate::telephony::Telephony::from_env(state.clone()).await?;
+            let routes = app::router(state.clone()).merge(crate::telephony::router(telephony));
             let api = async {
-                let r = app::serve(listener, state, stopped(stop.subscribe())).await;
+                let r = app::serve_router(listener, routes, stopped(stop.subscribe())).await;
                 stop.send_replace(true);
                 r
             };

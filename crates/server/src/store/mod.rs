@@ -2,6 +2,7 @@
 //! port. SQLite is the embedded default; the format helpers here are shared
 //! by every backend so stored text looks the same everywhere.
 
+pub mod calls;
 pub mod sqlite;
 
 use fluxion_core::booking::StoreError;

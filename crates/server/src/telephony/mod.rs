@@ -8,16 +8,36 @@
 //! One WebSocket handler ([`media`]) serves every provider; Twilio, Plivo
 //! and Exotel differ only in a small codec each ([`twilio`], [`plivo`],
 //! [`exotel`]) and in their webhooks ([`webhooks`]), whose signatures are
-//! verified in [`signature`].
+//! verified in [`signature`]. [`config`] reads the settings, [`outcome`]
+//! classifies finished calls, [`recording`] records them when enabled and
+//! [`provider_api`] transfers and places calls through the providers' REST APIs.
 
+pub mod config;
 pub mod exotel;
+pub mod media;
+pub mod outcome;
 pub mod plivo;
+pub mod provider_api;
+pub mod recording;
 pub mod signature;
 pub mod twilio;
+pub mod webhooks;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use fluxion_core::audio::vad::VadEngine;
+use fluxion_core::speech::stt::SpeechToText;
 use thiserror::Error;
+
+use crate::app::AppState;
+use crate::speech::speaker::Speaker;
+use crate::voice::VoiceConfig;
+
+pub use config::TelephonyConfig;
 
 /// A telephony provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -180,4 +200,94 @@ impl Codec {
             Codec::Exotel(c) => c.encode_clear(),
         }
     }
+}
+
+/// The speech engines calls use.
+pub struct SpeechKit {
+    /// Speech-to-text.
+    pub stt: Arc<dyn SpeechToText>,
+    /// Text-to-speech (with fallback and phrase cache).
+    pub speaker: Arc<Speaker>,
+    /// The VAD engine, one detector per call.
+    pub vad: VadEngine,
+    /// Recogniser vocabulary (service and operator names).
+    pub stt_prompt: String,
+}
+
+/// Everything the telephony endpoints share.
+pub struct Telephony {
+    /// The receptionist and its store.
+    pub app: Arc<AppState>,
+    /// Provider settings.
+    pub config: TelephonyConfig,
+    /// Voice session settings (8000 Hz).
+    pub voice: VoiceConfig,
+    /// The speech engines, or why they cannot run (calls are then refused
+    /// politely).
+    pub speech: Result<SpeechKit, String>,
+    /// HTTP client for provider REST APIs.
+    pub http: reqwest::Client,
+}
+
+/// Webhook bodies larger than this are refused, bytes.
+pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
+
+/// The telephony routes: webhooks and the media-stream WebSocket.
+pub fn router(t: Arc<Telephony>) -> Router {
+    Router::new()
+        .route("/twilio/voice", post(webhooks::twilio_voice))
+        .route("/twilio/status", post(webhooks::twilio_status))
+        .route("/plivo/answer", post(webhooks::plivo_answer))
+        .route("/plivo/hangup", post(webhooks::plivo_hangup))
+        .route("/plivo/transfer", post(webhooks::plivo_transfer))
+        .route("/{provider}/media", get(media::media))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+        .with_state(t)
+}
+
+impl Telephony {
+    /// Builds the telephony service from the environment: provider settings,
+    /// the speech engines (`STT_ENGINE`, `TTS_ENGINE`, `VAD_ENGINE`), and the
+    /// greeting and fixed phrases synthesised now, so a caller's first words
+    /// never wait for synthesis. Engines that cannot run leave calls refused
+    /// politely (the reason is logged), never the server down.
+    ///
+    /// # Errors
+    /// Invalid telephony settings (`CALL_PROVIDER`, `PUBLIC_URL`).
+    pub async fn from_env(app: Arc<AppState>) -> anyhow::Result<Arc<Telephony>> {
+        let config = TelephonyConfig::from_env().map_err(anyhow::Error::msg)?;
+        let voice = VoiceConfig::from_env(8_000);
+        let speech = build_speech_kit(&app).await;
+        if let Err(reason) = &speech {
+            tracing::warn!(%reason, "phone calls are disabled until the speech engines can run");
+        }
+        if let Ok(kit) = &speech {
+            warm_up(&app, kit, &voice, config.record_calls).await;
+        }
+        tracing::info!(config = ?config, "telephony ready");
+        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new() }))
+    }
+}
+
+async fn build_speech_kit(app: &AppState) -> Result<SpeechKit, String> {
+    let dir = crate::speech::models_dir();
+    let stt = crate::speech::engines::stt_from_env(&dir).map_err(|e| e.to_string())?;
+    let speaker = crate::speech::engines::speaker_from_env(&dir).map_err(|e| e.to_string())?;
+    let vad = VadEngine::from_env().map_err(|e| e.to_string())?;
+    crate::speech::vad_for(vad, 8_000).map_err(|e| e.to_string())?;
+    Ok(SpeechKit { stt, speaker: Arc::new(speaker), vad, stt_prompt: crate::voice::agent::stt_prompt(app.engine.info()) })
+}
+
+/// Synthesises the generic greeting and the fixed phrases into the cache.
+async fn warm_up(app: &AppState, kit: &SpeechKit, voice: &VoiceConfig, recording: bool) {
+    let mut dialogue = app.engine.dialogue();
+    let greeting = app.engine.start(&mut dialogue, "warm-up", None, app.clock.now()).await;
+    let greeting = if recording { format!("{} {greeting}", recording::NOTICE) } else { greeting };
+    let started = std::time::Instant::now();
+    for text in std::iter::once(greeting.as_str()).chain(crate::voice::phrases::ALL.iter().copied()) {
+        if let Err(e) = kit.speaker.phrase(text, voice.sample_rate_hz).await {
+            tracing::warn!(phrase = text, error = %e, "could not pre-synthesise a phrase");
+        }
+    }
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "greeting and fixed phrases synthesised");
 }

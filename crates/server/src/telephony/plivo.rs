@@ -25,3 +25,12 @@ impl Codec {
         String::new()
     }
 }
+
+/// Placeholder.
+pub fn answer_xml(_stream_url: &str, _extra_headers: &str) -> String {
+    String::new()
+}
+/// Placeholder.
+pub fn dial_xml(_number: &str) -> String {
+    String::new()
+}

@@ -1,0 +1,351 @@
+//! End-to-end latency of the offline voice loop: from the end of the
+//! caller's speech to the first reply audio ready to play, measured on the
+//! real components of a call:
+//!
+//! - the caller speaks the issue's booking conversation, synthesised by
+//!   espeak-ng and resampled to 8000 Hz;
+//! - the voice session (`start_call`, driven by `simulate` in turn-taking
+//!   mode) segments it with the WebRTC VAD and the endpointer (500 ms of
+//!   end-of-turn silence);
+//! - whisper.cpp (`WhisperStt`) decodes every turn;
+//! - the receptionist (`EngineAgent`: NLU L0–L3 and the dialogue, no L4)
+//!   answers over a fresh seeded SQLite database per call;
+//! - espeak-ng speaks the reply through the `Speaker`.
+//!
+//! No Whisper weights can be downloaded on these machines, so the models are
+//! generated with Whisper's real tiny and base shapes
+//! (`speech::ggml::write_model`): the decode does the real amount of work per
+//! token, but the transcripts are gibberish and the dialogue never books.
+//! What is measured is the latency of the real components, not the
+//! conversation. Each shape runs N calls with a fresh phrase cache (the
+//! fixed phrases and the greeting are synthesised at call start) and N
+//! with a warm one, interleaved.
+//!
+//! `cargo run --release -p fluxion --example voice_e2e [-- --calls N]` (default 5).
+//! Prints p50/p90/max per shape and cache state, in ms.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context;
+use fluxion::app::{build_engine_with, AppState};
+use fluxion::cli::voice::convert_rate;
+use fluxion::clock::{parse_now, Clock};
+use fluxion::seed::SeedData;
+use fluxion::speech::espeak::{EspeakTts, ESPEAK_RATE_HZ};
+use fluxion::speech::ggml::{write_model, WhisperShape};
+use fluxion::speech::speaker::Speaker;
+use fluxion::speech::vad_for;
+use fluxion::store::SqliteStore;
+use fluxion::voice::simulate::{simulate, SimulateOptions};
+use fluxion::voice::{agent, phrases, start_call, Agent, EngineAgent, TurnTiming, VoiceConfig, VoiceDeps};
+use fluxion_core::audio::vad::VadEngine;
+use fluxion_core::booking::{Channel, Vertical};
+use fluxion_core::speech::stt::{SpeechToText, SttError, SttRequest, SttStream, Transcript};
+use fluxion_core::speech::tts::synthesize_all;
+use fluxion_core::speech::BoxFuture;
+
+/// The issue's booking conversation, one caller turn per line.
+const LINES: [&str; 3] = ["Buongiorno, vorrei prenotare un taglio per giovedì alle quindici", "Mi chiamo Mario Bianchi", "sì"];
+
+/// Call audio rate, Hz (a G.711 phone line).
+const RATE_HZ: u32 = 8_000;
+
+/// Wednesday 10 March 2027, 10:00 in Rome, as in the integration tests.
+const NOW: &str = "2027-03-10T10:00:00";
+
+/// Caller ID, as in the voice integration tests.
+const CALLER: &str = "+393401234567";
+
+/// What a recogniser returned for one utterance: the text, or the error.
+type Heard = Arc<Mutex<Vec<Result<String, String>>>>;
+
+/// A recogniser that passes everything through to `inner` and keeps what it
+/// returned (the session drops empty transcripts without a turn timing).
+struct Recorder {
+    inner: Arc<dyn SpeechToText>,
+    heard: Heard,
+}
+
+impl SpeechToText for Recorder {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn start<'a>(&'a self, request: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        Box::pin(async move {
+            let inner = self.inner.start(request).await?;
+            Ok(Box::new(RecordedStream { inner, heard: self.heard.clone() }) as Box<dyn SttStream>)
+        })
+    }
+}
+
+struct RecordedStream {
+    inner: Box<dyn SttStream>,
+    heard: Heard,
+}
+
+impl SttStream for RecordedStream {
+    fn push<'a>(&'a mut self, pcm: &'a [i16]) -> BoxFuture<'a, Result<(), SttError>> {
+        self.inner.push(pcm)
+    }
+
+    fn interim(&self) -> Option<String> {
+        self.inner.interim()
+    }
+
+    fn finish(self: Box<Self>) -> BoxFuture<'static, Result<Transcript, SttError>> {
+        let RecordedStream { inner, heard } = *self;
+        let decode = inner.finish();
+        Box::pin(async move {
+            let result = decode.await;
+            if let Ok(mut heard) = heard.lock() {
+                heard.push(result.as_ref().map(|t| t.text.clone()).map_err(|e| e.to_string()));
+            }
+            result
+        })
+    }
+}
+
+/// whisper.cpp on the model at `path`, and the threads one decode uses.
+#[cfg(feature = "whisper")]
+fn load_whisper(path: &Path) -> anyhow::Result<(Arc<dyn SpeechToText>, usize)> {
+    let stt = fluxion::speech::whisper::WhisperStt::load(path)?;
+    let threads = stt.threads();
+    Ok((Arc::new(stt), threads))
+}
+
+#[cfg(not(feature = "whisper"))]
+fn load_whisper(_path: &Path) -> anyhow::Result<(Arc<dyn SpeechToText>, usize)> {
+    anyhow::bail!("this example needs the `whisper` feature (on by default)")
+}
+
+/// `text` spoken by espeak-ng at `rate_hz`, leading and trailing silence trimmed.
+async fn speech(tts: &EspeakTts, text: &str, rate_hz: u32) -> anyhow::Result<Vec<i16>> {
+    let pcm = synthesize_all(tts, text).await?;
+    let pcm = convert_rate(&pcm, ESPEAK_RATE_HZ, rate_hz)?;
+    let loud = |s: &i16| s.unsigned_abs() > 500;
+    let start = pcm.iter().position(loud).unwrap_or(0);
+    let end = pcm.iter().rposition(loud).map_or(pcm.len(), |i| i + 1);
+    Ok(pcm[start..end].to_vec())
+}
+
+fn silence(ms: u32) -> Vec<i16> {
+    vec![0; (ms * RATE_HZ / 1000) as usize]
+}
+
+/// The receptionist over a fresh seeded SQLite database `dir/name.db`, L4 off.
+async fn fresh_state(dir: &Path, name: &str) -> anyhow::Result<Arc<AppState>> {
+    let store = SqliteStore::open(&dir.join(format!("{name}.db"))).await?;
+    SeedData::demo(Vertical::Salone)?.load(&store, false).await?;
+    let tz = jiff::tz::TimeZone::get("Europe/Rome")?;
+    let clock = Clock::Fixed(parse_now(NOW, &tz).map_err(anyhow::Error::msg)?);
+    let engine = build_engine_with(store.clone(), Channel::Chat, None).await?;
+    Ok(AppState::from_engine(engine, store, clock))
+}
+
+/// Nearest-rank percentile of sorted values.
+fn pct(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// The timings of one shape and cache state.
+#[derive(Default)]
+struct Runs {
+    calls: usize,
+    turns: Vec<TurnTiming>,
+    utterances: usize,
+    empty: usize,
+    failed: usize,
+    bookings: usize,
+    fillers: usize,
+    call_ms: Vec<u64>,
+}
+
+impl Runs {
+    fn print(&self, label: &str) {
+        println!(
+            "  {label}: {} calls, {} turns measured ({} utterances decoded: {} empty, dropped without a turn; {} recognition errors), \
+             {} fillers played, {} bookings",
+            self.calls,
+            self.turns.len(),
+            self.utterances,
+            self.empty,
+            self.failed,
+            self.fillers,
+            self.bookings
+        );
+        let column = |f: &dyn Fn(&TurnTiming) -> Option<u64>| {
+            let mut v: Vec<u64> = self.turns.iter().filter_map(f).collect();
+            v.sort_unstable();
+            v
+        };
+        let rows: [(&str, Vec<u64>); 4] = [
+            ("transcript_ms", column(&|t| Some(t.transcript_ms))),
+            ("reply_ms", column(&|t| Some(t.reply_ms))),
+            ("first_audio_ms", column(&|t| t.first_audio_ms)),
+            ("end-to-end (endpoint + first audio)", column(&|t| t.first_audio_ms.map(|ms| ms + t.endpoint_ms))),
+        ];
+        println!("    {:<37} {:>5} {:>7} {:>7} {:>7}", "ms", "n", "p50", "p90", "max");
+        for (name, v) in rows {
+            println!("    {name:<37} {:>5} {:>7} {:>7} {:>7}", v.len(), pct(&v, 0.5), pct(&v, 0.9), v.last().copied().unwrap_or(0));
+        }
+        let mut calls = self.call_ms.clone();
+        calls.sort_unstable();
+        println!(
+            "    {:<37} {:>5} {:>7} {:>7} {:>7}",
+            "whole call, wall clock",
+            calls.len(),
+            pct(&calls, 0.5),
+            pct(&calls, 0.9),
+            calls.last().copied().unwrap_or(0)
+        );
+    }
+}
+
+/// One simulated call of `caller` through `stt`, `speaker` and a fresh
+/// receptionist; its turns and counts are added to `runs`.
+async fn one_call(
+    stt: &Arc<dyn SpeechToText>,
+    speaker: Arc<Speaker>,
+    dir: &Path,
+    id: &str,
+    caller: &[i16],
+    runs: &mut Runs,
+    heard_all: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let state = fresh_state(dir, id).await?;
+    let heard: Heard = Arc::default();
+    let recorder = Recorder { inner: stt.clone(), heard: heard.clone() };
+    let deps = VoiceDeps {
+        stt: Arc::new(recorder),
+        speaker,
+        vad: vad_for(VadEngine::Webrtc, RATE_HZ)?,
+        stt_prompt: agent::stt_prompt(state.engine.info()),
+    };
+    let agent = EngineAgent::new(state.clone(), id, Some(CALLER.to_string())).await;
+    let config = VoiceConfig { sample_rate_hz: RATE_HZ, stt_timeout_ms: 10_000, ..VoiceConfig::default() };
+    let started = Instant::now();
+    let handle = start_call(deps, Box::new(agent), config)?;
+    let call = simulate(handle, caller, RATE_HZ, SimulateOptions::default()).await?;
+    runs.call_ms.push(started.elapsed().as_millis() as u64);
+    runs.calls += 1;
+    runs.bookings += call.summary.bookings.len();
+    runs.fillers += call.summary.turns.iter().filter(|t| t.filler).count();
+    runs.turns.extend(call.summary.turns);
+    let heard = std::mem::take(&mut *heard.lock().map_err(|_| anyhow::anyhow!("recorder poisoned"))?);
+    for result in heard {
+        runs.utterances += 1;
+        match result {
+            Ok(text) if text.trim().is_empty() => runs.empty += 1,
+            Ok(text) => heard_all.push(text),
+            Err(_) => runs.failed += 1,
+        }
+    }
+    Ok(())
+}
+
+/// A speaker over `tts` with an empty in-memory phrase cache.
+fn speaker(tts: &EspeakTts) -> Arc<Speaker> {
+    Arc::new(Speaker::new(Arc::new(tts.clone()), None, None))
+}
+
+fn calls_arg() -> anyhow::Result<usize> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut calls = 5;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--calls" => {
+                calls = args.get(i + 1).context("--calls needs a number")?.parse().context("--calls N")?;
+                i += 1;
+            }
+            other => match other.strip_prefix("--calls=") {
+                Some(n) => calls = n.parse().context("--calls=N")?,
+                None => anyhow::bail!("unknown argument {other:?}; usage: voice_e2e [--calls N]"),
+            },
+        }
+        i += 1;
+    }
+    anyhow::ensure!(calls > 0, "--calls must be at least 1");
+    Ok(calls)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let calls = calls_arg()?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let tts = EspeakTts::new("it", 165)?;
+    let dir = tempfile::tempdir()?;
+
+    println!("voice_e2e: end of caller speech → first reply audio ready, offline voice loop at {RATE_HZ} Hz, turn-taking simulation");
+    println!(
+        "REAL: espeak-ng caller speech; WebRTC VAD + endpointer (500 ms end-of-turn silence); whisper.cpp decode of the caller's audio \
+         (WhisperStt); EngineAgent (NLU L0-L3 + dialogue) over a fresh seeded SQLite database per call; espeak-ng reply voice through \
+         Speaker; the voice session (start_call) driven by simulate()."
+    );
+    println!(
+        "NOT REAL: the Whisper weights are GENERATED (ggml::write_model, Whisper's tiny/base shapes; real weights cannot be downloaded \
+         here), so transcripts are gibberish and the dialogue does not book: this measures the latency of the real components, not the \
+         conversation. No phone line, network or G.711; no L4 language model; the caller is espeak-ng, not a person."
+    );
+    println!(
+        "machine: {cores} cores; {calls} calls per shape and cache state; stt_timeout_ms 10000 (slow decodes are measured, not cut); \
+         filler after 1000 ms; latencies are wall-clock ms from the end of turn being detected, end-to-end adds the 500 ms end-of-turn silence"
+    );
+
+    let mut caller = silence(600);
+    for line in LINES {
+        caller.extend(speech(&tts, line, RATE_HZ).await?);
+        caller.extend(silence(1_500));
+    }
+    println!("caller audio: {:.1} s, {} lines: {:?}", caller.len() as f64 / f64::from(RATE_HZ), LINES.len(), LINES);
+
+    // The phrase cache, warmed once: the fixed phrases and the greeting.
+    let warm = speaker(&tts);
+    let greeting = EngineAgent::new(fresh_state(dir.path(), "greeting").await?, "greeting", Some(CALLER.to_string())).await.greet().await;
+    let started = Instant::now();
+    for text in phrases::ALL.iter().copied().chain([greeting.as_str()]) {
+        warm.phrase(text, RATE_HZ).await?;
+    }
+    let cold_ms = started.elapsed().as_millis();
+    let started = Instant::now();
+    for text in phrases::ALL.iter().copied().chain([greeting.as_str()]) {
+        warm.phrase(text, RATE_HZ).await?;
+    }
+    println!(
+        "phrase cache: {} fixed phrases + greeting synthesised in {cold_ms} ms cold, served in {} µs warm (paid at call start, \
+         before the caller speaks; reply sentences are never cached)",
+        phrases::ALL.len(),
+        started.elapsed().as_micros()
+    );
+
+    for (label, shape) in [("tiny", WhisperShape::TINY), ("base", WhisperShape::BASE)] {
+        let path = dir.path().join(format!("ggml-{label}-generated.bin"));
+        let started = Instant::now();
+        write_model(&path, shape, 1).with_context(|| format!("writing {}", path.display()))?;
+        let written_ms = started.elapsed().as_millis();
+        let (stt, threads) = load_whisper(&path)?;
+        println!();
+        println!(
+            "whisper {label}: GENERATED weights ({} parameters, {:.0} MB, written in {written_ms} ms), {threads} whisper threads on {cores} cores",
+            shape.parameters(),
+            shape.file_len() as f64 / 1e6
+        );
+        let (mut cold, mut hot) = (Runs::default(), Runs::default());
+        let mut heard = Vec::new();
+        for n in 0..calls {
+            one_call(&stt, speaker(&tts), dir.path(), &format!("{label}-cold-{n}"), &caller, &mut cold, &mut heard).await?;
+            one_call(&stt, warm.clone(), dir.path(), &format!("{label}-warm-{n}"), &caller, &mut hot, &mut heard).await?;
+        }
+        let sample: Vec<String> = heard.iter().take(3).map(|t| t.chars().take(50).collect()).collect();
+        println!("  heard (gibberish from generated weights): {sample:?}");
+        cold.print("cold phrase cache");
+        hot.print("warm phrase cache");
+    }
+    Ok(())
+}
