@@ -169,7 +169,7 @@ struct Runs {
 impl Runs {
     fn print(&self, label: &str) {
         println!(
-            "  {label}: {} calls, {} turns measured ({} utterances decoded: {} empty, dropped without a turn; {} recognition errors), \
+            "  {label}: {} calls, {} turns measured ({} utterances decoded: {} empty and dropped without a turn, {} recognition errors), \
              {} fillers played, {} bookings",
             self.calls,
             self.turns.len(),
@@ -344,6 +344,17 @@ async fn main() -> anyhow::Result<()> {
         }
         let sample: Vec<String> = heard.iter().take(3).map(|t| t.chars().take(50).collect()).collect();
         println!("  heard (gibberish from generated weights): {sample:?}");
+        println!(
+            "  (repeated syllables mean the decoder ran to its token cap, 16 + 10 per second of audio: more tokens than real speech needs)"
+        );
+        if let Some(t) = cold.turns.first() {
+            println!(
+                "  the receptionist answered the first turn ({} {}): {:?}",
+                t.intent,
+                t.layer,
+                t.reply.chars().take(80).collect::<String>()
+            );
+        }
         cold.print("cold phrase cache");
         hot.print("warm phrase cache");
     }

@@ -169,6 +169,49 @@ pub enum Command {
         #[arg(long)]
         now: Option<String>,
     },
+    /// Play a WAV into a running Fluxion as a phone provider would (its
+    /// media-stream messages, 20 ms frames in real time), print what the
+    /// agent said with timings, and write the agent's audio to a WAV.
+    SimulateCall {
+        /// twilio, plivo or exotel.
+        #[arg(long)]
+        provider: crate::telephony::Provider,
+        /// The caller's recording (WAV of any supported rate).
+        #[arg(long)]
+        wav: PathBuf,
+        /// The media-stream URL [default: ws://127.0.0.1:3002/PROVIDER/media].
+        #[arg(long)]
+        url: Option<String>,
+        /// Where to write the agent's audio (8000 Hz WAV).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Caller ID (E.164).
+        #[arg(long)]
+        caller: Option<String>,
+        /// Playback speed (1 = real time).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Play the recording straight through instead of waiting for the
+        /// agent between its lines (talking over the agent is a barge-in).
+        #[arg(long)]
+        no_turn_taking: bool,
+        /// Keypad digits to press after the recording (e.g. "1").
+        #[arg(long, default_value = "")]
+        dtmf: String,
+    },
+    /// Start an outbound call through Twilio (a callback or a confirmation)
+    /// that joins the same media stream as incoming calls.
+    CallOut {
+        /// Number to call (E.164).
+        #[arg(long)]
+        to: String,
+        /// Why: callback or confirmation.
+        #[arg(long, default_value = "callback")]
+        purpose: String,
+        /// Caller ID to call from (a Twilio number) [env: TWILIO_FROM_NUMBER].
+        #[arg(long, env = "TWILIO_FROM_NUMBER")]
+        from: String,
+    },
     /// Local speech models: list the catalogue or download one.
     Models {
         /// What to do.
@@ -376,6 +419,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             voice::call(voice::CallArgs { input, output, phone, json, realtime, rate_hz: rate, script, db, vertical, now }).await
         }
         Command::Doctor { db, json } => voice::doctor(&db, json).await,
+        Command::SimulateCall { provider, wav, url, out, caller, speed, no_turn_taking, dtmf } => {
+            voice::simulate_call(provider, &wav, url, out, caller, speed, !no_turn_taking, dtmf.chars().collect()).await
+        }
+        Command::CallOut { to, purpose, from } => voice::call_out(&to, &purpose, &from).await,
         Command::Models { command: ModelsCommand::List } => voice::models_list(),
         Command::Models { command: ModelsCommand::Download { name, dir } } => voice::models_download(&name, dir).await,
         Command::Db { command: DbCommand::Seed { db, vertical, force } } => {

@@ -352,3 +352,52 @@ async fn cloud_checks() -> Vec<Check> {
     }
     out
 }
+
+/// `fluxion simulate-call`.
+#[allow(clippy::too_many_arguments)]
+pub async fn simulate_call(
+    provider: crate::telephony::Provider,
+    wav: &Path,
+    url: Option<String>,
+    out: Option<PathBuf>,
+    caller: Option<String>,
+    speed: f64,
+    turn_taking: bool,
+    dtmf: Vec<char>,
+) -> anyhow::Result<()> {
+    use crate::telephony::simulator::{simulate_call, SimulatorOptions};
+    let (pcm, rate) = read_wav_file(wav)?;
+    let pcm = convert_rate(&pcm, rate, 8_000)?;
+    let url = url.unwrap_or_else(|| format!("ws://127.0.0.1:3002/{}/media", provider.as_str()));
+    let options = SimulatorOptions { caller, speed, turn_taking, dtmf, ..SimulatorOptions::new(provider, url) };
+    println!("calling {} as {} ({} s of caller audio)…", options.url, provider.as_str(), pcm.len() / 8_000);
+    let call = simulate_call(&options, &pcm).await?;
+    for (at_ms, text) in &call.said {
+        println!("[{:>7.2} s] agent: {text}", *at_ms as f64 / 1000.0);
+    }
+    println!(
+        "{} media messages, {} marks, {} clears; {} after {:.1} s",
+        call.media_messages,
+        call.marks,
+        call.clears,
+        if call.agent_hung_up { "the agent hung up" } else { "the caller hung up" },
+        call.duration_ms as f64 / 1000.0
+    );
+    if let Some(out) = out {
+        write_wav_file(&out, &call.agent_audio, 8_000)?;
+        println!("agent audio → {}", out.display());
+    }
+    Ok(())
+}
+
+/// `fluxion call-out`.
+pub async fn call_out(to: &str, purpose: &str, from: &str) -> anyhow::Result<()> {
+    let to = crate::api::voice::caller_phone(to).map_err(|e| anyhow::anyhow!("--to: {e:?}"))?;
+    if !matches!(purpose, "callback" | "confirmation") {
+        bail!("--purpose must be callback or confirmation");
+    }
+    let config = crate::telephony::TelephonyConfig::from_env().map_err(anyhow::Error::msg)?;
+    let sid = crate::telephony::provider_api::twilio_call_out_with(&config, &reqwest::Client::new(), &to, from, purpose).await?;
+    println!("call started: {sid}");
+    Ok(())
+}

@@ -20,6 +20,7 @@ pub mod plivo;
 pub mod provider_api;
 pub mod recording;
 pub mod signature;
+pub mod simulator;
 pub mod twilio;
 pub mod webhooks;
 

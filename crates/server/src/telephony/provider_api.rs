@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use fluxion_core::booking::Repository;
 use fluxion_core::history::CallbackRequest;
 
-use super::{Provider, Telephony};
+use super::{Provider, Telephony, TelephonyConfig};
 use crate::observability::mask_phone;
 
 /// Hands the caller to a person, or records a callback request when that
@@ -38,15 +38,15 @@ pub async fn transfer(t: &Telephony, provider: Provider, call_sid: &str, caller:
     }
 }
 
-fn twilio_credentials(t: &Telephony) -> anyhow::Result<(&str, &str)> {
-    match (&t.config.twilio_account_sid, &t.config.twilio_auth_token) {
+fn twilio_credentials(config: &TelephonyConfig) -> anyhow::Result<(&str, &str)> {
+    match (&config.twilio_account_sid, &config.twilio_auth_token) {
         (Some(sid), Some(token)) => Ok((sid, token)),
         _ => bail!("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed"),
     }
 }
 
 async fn twilio_transfer(t: &Telephony, call_sid: &str, number: &str) -> anyhow::Result<()> {
-    let (sid, token) = twilio_credentials(t)?;
+    let (sid, token) = twilio_credentials(&t.config)?;
     let url = format!("{}/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json", t.config.twilio_api_base);
     let twiml = super::twilio::twiml_dial(number);
     let response = t.http.post(&url).basic_auth(sid, Some(token)).form(&[("Twiml", twiml.as_str())]).send().await.context("Twilio API")?;
@@ -77,15 +77,15 @@ async fn plivo_transfer(t: &Telephony, call_uuid: &str, number: &str) -> anyhow:
 ///
 /// # Errors
 /// Missing credentials, `PUBLIC_URL` or `from`; a Twilio API error.
-pub async fn twilio_call_out(t: &Telephony, to: &str, from: &str, purpose: &str) -> anyhow::Result<String> {
-    let (sid, token) = twilio_credentials(t)?;
-    let Some(answer_url) = t.config.public(&format!("/twilio/voice?purpose={purpose}")) else {
+pub async fn twilio_call_out_with(config: &TelephonyConfig, http: &reqwest::Client, to: &str, from: &str, purpose: &str) -> anyhow::Result<String> {
+    let (sid, token) = twilio_credentials(config)?;
+    let Some(answer_url) = config.public(&format!("/twilio/voice?purpose={purpose}")) else {
         bail!("PUBLIC_URL is needed for outbound calls")
     };
-    let status_url = t.config.public("/twilio/status").unwrap_or_default();
-    let url = format!("{}/2010-04-01/Accounts/{sid}/Calls.json", t.config.twilio_api_base);
+    let status_url = config.public("/twilio/status").unwrap_or_default();
+    let url = format!("{}/2010-04-01/Accounts/{sid}/Calls.json", config.twilio_api_base);
     let form = [("To", to), ("From", from), ("Url", answer_url.as_str()), ("StatusCallback", status_url.as_str())];
-    let response = t.http.post(&url).basic_auth(sid, Some(token)).form(&form).send().await.context("Twilio API")?;
+    let response = http.post(&url).basic_auth(sid, Some(token)).form(&form).send().await.context("Twilio API")?;
     let status = response.status();
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     if !status.is_success() {
