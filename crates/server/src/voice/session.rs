@@ -29,6 +29,12 @@ use super::phrases;
 use super::playback::Playback;
 use crate::speech::speaker::Speaker;
 
+/// Histogram: time to handle one VAD frame (VAD, endpointing, playback), seconds.
+pub const FRAME_SECONDS: &str = "fluxion_voice_frame_seconds";
+/// Counter: audio chunks handled more than 20 ms behind real time (the
+/// call's audio clock against the wall clock since the call started).
+pub const FRAMES_LATE_TOTAL: &str = "fluxion_voice_frames_late_total";
+
 /// What a transport hands the session.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallInput {
@@ -264,6 +270,8 @@ struct Session {
     samples_in: u64,
     /// Call audio received, in samples (includes a partial VAD frame).
     received: u64,
+    /// When the call's audio clock started (the first audio), for lag.
+    clock_start: Option<Instant>,
     /// Samples received that playback has not yet been paced against.
     play_credit: usize,
     play_frame_len: usize,
@@ -312,6 +320,7 @@ impl Session {
             phrases: HashMap::new(),
             samples_in: 0,
             received: 0,
+            clock_start: None,
             play_credit: 0,
             barge_speech: 0,
             utterance_tx: None,
@@ -448,9 +457,17 @@ impl Session {
 
     async fn on_audio(&mut self, pcm: &[i16]) {
         self.received += pcm.len() as u64;
+        // How far behind real time the call's audio is being handled.
+        let clock_start = *self.clock_start.get_or_insert_with(Instant::now);
+        let lag_ms = clock_start.elapsed().as_millis() as i64 - self.ms(self.received - pcm.len() as u64) as i64;
+        if lag_ms > 20 {
+            metrics::counter!(FRAMES_LATE_TOTAL).increment(1);
+        }
         self.framer.push(pcm);
         while let Some(frame) = self.framer.next_frame().map(<[i16]>::to_vec) {
+            let started = Instant::now();
             self.on_frame(&frame).await;
+            metrics::histogram!(FRAME_SECONDS).record(started.elapsed().as_secs_f64());
             if self.hangup_after.is_some() && self.finished().is_some() {
                 return;
             }
