@@ -14,6 +14,7 @@ pub mod exotel;
 pub mod plivo;
 pub mod signature;
 pub mod twilio;
+mod wire;
 
 use std::collections::HashMap;
 
