@@ -86,7 +86,7 @@ pub(super) fn encode_base64(bytes: &[u8]) -> String {
 
 /// 16-bit little-endian PCM bytes as samples; an odd byte count is [`CodecError::BadAudio`].
 pub(super) fn pcm16le_to_samples(provider: &'static str, bytes: &[u8]) -> Result<Vec<i16>, CodecError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(bad_audio(provider, format!("{} bytes is not a whole number of 16-bit samples", bytes.len())));
     }
     Ok(bytes.chunks_exact(2).map(|pair| i16::from_le_bytes([pair[0], pair[1]])).collect())
@@ -153,6 +153,44 @@ mod tests {
         }
         for k in ["", "12", "E", "a", " "] {
             assert!(dtmf_digit("x", k).is_err(), "{k:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod dispatch_tests {
+    use super::super::{Codec, Provider, StreamEvent};
+    use serde_json::Value;
+
+    /// One documented `start` per provider, decoded and answered through the [`Codec`] enum.
+    #[test]
+    fn codec_enum_dispatches_to_each_provider() {
+        let cases = [
+            (
+                Provider::Twilio,
+                r#"{"event": "start", "start": {"streamSid": "MZ1", "callSid": "CA1", "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}"#,
+                r#"{"event":"clear","streamSid":"MZ1"}"#,
+            ),
+            (
+                Provider::Plivo,
+                r#"{"event": "start", "start": {"streamId": "s-1", "callId": "c-1", "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}"#,
+                r#"{"event":"clearAudio","streamId":"s-1"}"#,
+            ),
+            (
+                Provider::Exotel,
+                r#"{"event": "start", "stream_sid": "MZ2", "start": {"stream_sid": "MZ2", "call_sid": "CA2", "media_format": {"encoding": "raw/slin", "sample_rate": "8000"}}}"#,
+                r#"{"event":"clear","stream_sid":"MZ2"}"#,
+            ),
+        ];
+        for (provider, start, clear) in cases {
+            let mut codec = Codec::new(provider);
+            assert_eq!(codec.provider(), provider);
+            assert!(matches!(codec.decode(start), Ok(StreamEvent::Start(_))), "{provider:?}");
+            let got: Value = serde_json::from_str(&codec.encode_clear()).expect("json");
+            let want: Value = serde_json::from_str(clear).expect("json");
+            assert_eq!(got, want, "{provider:?}");
+            let media: Value = serde_json::from_str(&codec.encode_media(&[0; 160])).expect("json");
+            assert!(media["media"]["payload"].as_str().is_some_and(|p| !p.is_empty()), "{provider:?}");
         }
     }
 }
