@@ -23,6 +23,7 @@ pub mod signature;
 pub mod simulator;
 pub mod twilio;
 pub mod webhooks;
+mod wire;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -77,7 +77,13 @@ async fn plivo_transfer(t: &Telephony, call_uuid: &str, number: &str) -> anyhow:
 ///
 /// # Errors
 /// Missing credentials, `PUBLIC_URL` or `from`; a Twilio API error.
-pub async fn twilio_call_out_with(config: &TelephonyConfig, http: &reqwest::Client, to: &str, from: &str, purpose: &str) -> anyhow::Result<String> {
+pub async fn twilio_call_out_with(
+    config: &TelephonyConfig,
+    http: &reqwest::Client,
+    to: &str,
+    from: &str,
+    purpose: &str,
+) -> anyhow::Result<String> {
     let (sid, token) = twilio_credentials(config)?;
     let Some(answer_url) = config.public(&format!("/twilio/voice?purpose={purpose}")) else {
         bail!("PUBLIC_URL is needed for outbound calls")

@@ -119,7 +119,7 @@ impl Peer {
                     "callId": self.call_sid, "streamId": self.stream_sid, "accountId": "MAsimulator", "tracks": ["inbound"],
                     "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}
                 },
-                "extra_headers": format!("{{\"caller\":\"{caller}\"}}")
+                "extra_headers": format!("caller={caller}")
             }),
             Provider::Exotel => json!({
                 "event": "start", "sequence_number": self.sequence, "stream_sid": self.stream_sid,
@@ -156,9 +156,13 @@ impl Peer {
     fn dtmf(&mut self, digit: char) -> Value {
         self.sequence += 1;
         match self.provider {
-            Provider::Twilio => json!({"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": self.sequence.to_string(), "dtmf": {"track": "inbound_track", "digit": digit.to_string()}}),
+            Provider::Twilio => {
+                json!({"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": self.sequence.to_string(), "dtmf": {"track": "inbound_track", "digit": digit.to_string()}})
+            }
             Provider::Plivo => json!({"event": "dtmf", "streamId": self.stream_sid, "dtmf": {"digit": digit.to_string()}}),
-            Provider::Exotel => json!({"event": "dtmf", "stream_sid": self.stream_sid, "sequence_number": self.sequence, "dtmf": {"digit": digit.to_string(), "duration": "250"}}),
+            Provider::Exotel => {
+                json!({"event": "dtmf", "stream_sid": self.stream_sid, "sequence_number": self.sequence, "dtmf": {"digit": digit.to_string(), "duration": "250"}})
+            }
         }
     }
 
@@ -166,9 +170,13 @@ impl Peer {
     fn mark_played(&mut self, name: &str) -> Value {
         self.sequence += 1;
         match self.provider {
-            Provider::Twilio => json!({"event": "mark", "streamSid": self.stream_sid, "sequenceNumber": self.sequence.to_string(), "mark": {"name": name}}),
+            Provider::Twilio => {
+                json!({"event": "mark", "streamSid": self.stream_sid, "sequenceNumber": self.sequence.to_string(), "mark": {"name": name}})
+            }
             Provider::Plivo => json!({"event": "playedStream", "streamId": self.stream_sid, "name": name}),
-            Provider::Exotel => json!({"event": "mark", "stream_sid": self.stream_sid, "sequence_number": self.sequence, "mark": {"name": name}}),
+            Provider::Exotel => {
+                json!({"event": "mark", "stream_sid": self.stream_sid, "sequence_number": self.sequence, "mark": {"name": name}})
+            }
         }
     }
 
@@ -179,9 +187,13 @@ impl Peer {
     fn stop(&mut self) -> Value {
         self.sequence += 1;
         match self.provider {
-            Provider::Twilio => json!({"event": "stop", "streamSid": self.stream_sid, "sequenceNumber": self.sequence.to_string(), "stop": {"accountSid": "ACsimulator", "callSid": self.call_sid}}),
+            Provider::Twilio => {
+                json!({"event": "stop", "streamSid": self.stream_sid, "sequenceNumber": self.sequence.to_string(), "stop": {"accountSid": "ACsimulator", "callSid": self.call_sid}})
+            }
             Provider::Plivo => json!({"event": "stop", "streamId": self.stream_sid}),
-            Provider::Exotel => json!({"event": "stop", "stream_sid": self.stream_sid, "sequence_number": self.sequence, "stop": {"call_sid": self.call_sid, "reason": "callended"}}),
+            Provider::Exotel => {
+                json!({"event": "stop", "stream_sid": self.stream_sid, "sequence_number": self.sequence, "stop": {"call_sid": self.call_sid, "reason": "callended"}})
+            }
         }
     }
 
@@ -250,7 +262,8 @@ fn lines(pcm: &[i16]) -> Vec<(usize, usize)> {
 pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow::Result<SimulatedCall> {
     let (ws, _) = tokio_tungstenite::connect_async(options.url.as_str()).await.with_context(|| format!("connecting to {}", options.url))?;
     let (mut tx, mut rx) = ws.split();
-    let mut peer = Peer { provider: options.provider, stream_sid: format!("MZ{}", options.call_sid), call_sid: options.call_sid.clone(), sequence: 0 };
+    let mut peer =
+        Peer { provider: options.provider, stream_sid: format!("MZ{}", options.call_sid), call_sid: options.call_sid.clone(), sequence: 0 };
     if let Some(m) = peer.connected() {
         tx.send(Message::Text(m.to_string().into())).await?;
     }

@@ -7,6 +7,7 @@ mod l4;
 mod mcp;
 mod nlu_eval;
 mod speech_cloud;
+mod telephony;
 mod voice;
 
 use std::net::SocketAddr;

@@ -1,0 +1,973 @@
+//! Load tool for phone calls (not a test): N simulated Twilio calls at once
+//! over loopback, each streaming caller audio at real-time pacing (one 20 ms
+//! μ-law frame every 20 ms) through the real media-stream WebSocket handler,
+//! the Twilio codec, G.711, the WebRTC VAD, the endpointer, the voice
+//! session, playback pacing and the resampler, into a real server process.
+//!
+//! Speech recognition and synthesis are replaced by constant-cost stand-ins,
+//! here only, and the output says so:
+//! - [`ConstantCostStt`] resamples each utterance 8 → 16 kHz with the real
+//!   `audio::resample::Resampler`, waits 50 ms and "hears" one fixed FAQ line;
+//! - [`ConstantCostTts`] waits 20 ms and returns 1 s of a 440 Hz tone at
+//!   16000 Hz per sentence, which the real `Speaker` resamples to 8000 Hz.
+//!
+//! `cargo build --release -p fluxion --example load_calls`, then
+//! `target/release/examples/load_calls [--calls 1000] [--secs 30] [--ramp-secs 10]`.
+//!
+//! The driver starts itself again with `--serve` as the server (a seeded
+//! SQLite database in a temporary directory, the telephony routes merged
+//! with the app's, on 127.0.0.1:0), opens the calls over `ramp-secs`, each
+//! lasting `secs` of call time, and reports: calls held to the end, frames
+//! late (the session's `fluxion_voice_frames_late_total`), p50/p99 per-frame
+//! processing time (`fluxion_voice_frame_seconds`), and the server's CPU and
+//! resident memory per call, sampled from `/proc` while every call is live.
+//! The driver's own send lateness is reported apart: it shares the machine.
+//!
+//! The server's `/metrics` renders the session's frame-time histogram in
+//! coarse buckets (50 µs, 100 µs, 250 µs, …), so the server process installs
+//! a recorder that forwards every metric to a Prometheus recorder built as
+//! `observability::metrics_handle` builds it (same buckets) and also keeps
+//! the frame times in 1 µs bins, read from `GET /load/frames`. `GET
+//! /metrics` is that Prometheus recorder's rendering.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::routing::get;
+use axum::Router;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use futures::{SinkExt, StreamExt};
+use metrics::{Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use serde_json::json;
+use sqlx::Row;
+use tokio_tungstenite::tungstenite::Message;
+
+use fluxion::app::{self, build_engine_with, AppState};
+use fluxion::clock::Clock;
+use fluxion::seed::SeedData;
+use fluxion::speech::speaker::Speaker;
+use fluxion::store::SqliteStore;
+use fluxion::telephony::{self, SpeechKit, Telephony, TelephonyConfig};
+use fluxion::voice::session::{FRAMES_LATE_TOTAL, FRAME_SECONDS};
+use fluxion::voice::{agent, phrases, VoiceConfig};
+use fluxion_core::audio::g711;
+use fluxion_core::audio::resample::Resampler;
+use fluxion_core::audio::vad::{Aggressiveness, VadEngine, WebrtcVad};
+use fluxion_core::booking::{Channel, Vertical};
+use fluxion_core::speech::stt::{duration_ms, SpeechToText, SttError, SttRequest, SttStream, Transcript};
+use fluxion_core::speech::tts::{AudioSink, TextToSpeech, TtsError};
+use fluxion_core::speech::BoxFuture;
+
+/// Call audio rate, Hz (G.711 μ-law).
+const RATE_HZ: u32 = 8_000;
+/// Samples in one 20 ms frame at [`RATE_HZ`].
+const FRAME_LEN: usize = 160;
+/// One media frame, ms.
+const FRAME_MS: u64 = 20;
+/// Rate the recogniser stand-in resamples to, Hz (Whisper's).
+const STT_RATE_HZ: u32 = 16_000;
+/// Fixed cost of one recognition, ms (after the real resampling).
+const STT_COST_MS: u64 = 50;
+/// What the recogniser stand-in hears every time: a FAQ, so the receptionist
+/// answers with one short sentence and the call goes on.
+const STT_LINE: &str = "Accettate carte di credito?";
+/// Rate the synthesis stand-in speaks at, Hz (the server resamples it to 8000).
+const TTS_RATE_HZ: u32 = 16_000;
+/// Fixed cost of one sentence, ms.
+const TTS_COST_MS: u64 = 20;
+/// Audio per synthesised sentence, ms.
+const TTS_SENTENCE_MS: u64 = 1_000;
+/// Caller silence at the start of a call while the greeting plays, ms.
+const LEAD_SILENCE_MS: u64 = 3_500;
+/// Caller speech per turn, ms.
+const SPEECH_MS: u64 = 1_500;
+/// Caller silence after each turn (end of turn, reply), ms.
+const PAUSE_MS: u64 = 4_500;
+/// Bins of the frame-time tap, 1 µs each; the last holds everything slower.
+const TAP_BINS: usize = 20_000;
+/// `observability::metrics_handle`'s histogram buckets, seconds.
+const PROMETHEUS_BUCKETS: [f64; 15] =
+    [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if args.iter().any(|a| a == "--serve") {
+        let db = arg(&args, "--db").map(PathBuf::from).context("--serve needs --db PATH")?;
+        // Before anything touches `metrics`: the first recorder installed wins.
+        let tap = FrameTap::install();
+        return runtime.block_on(serve(db, tap));
+    }
+    let options = Options {
+        calls: arg(&args, "--calls").map(|v| v.parse()).transpose().context("--calls N")?.unwrap_or(1_000),
+        secs: arg(&args, "--secs").map(|v| v.parse()).transpose().context("--secs S")?.unwrap_or(30),
+        ramp_secs: arg(&args, "--ramp-secs").map(|v| v.parse()).transpose().context("--ramp-secs R")?.unwrap_or(10),
+    };
+    if options.calls == 0 || options.secs == 0 {
+        anyhow::bail!("--calls and --secs must be positive");
+    }
+    runtime.block_on(drive(options))
+}
+
+/// The value after `name` in `args`.
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+// ---------------------------------------------------------------------------
+// Stand-ins for speech recognition and synthesis (this tool only).
+
+/// Speech-to-text stand-in of constant cost: the utterance goes through the
+/// real resampler to 16 kHz as it arrives; `finish` flushes it, waits
+/// [`STT_COST_MS`] and returns [`STT_LINE`]. It does not listen.
+struct ConstantCostStt;
+
+struct ConstantCostStream {
+    resampler: Resampler,
+    pcm_16k: Vec<i16>,
+    samples_in: usize,
+    rate_hz: u32,
+}
+
+impl SpeechToText for ConstantCostStt {
+    fn name(&self) -> &str {
+        "constant-cost-stand-in"
+    }
+
+    fn start<'a>(&'a self, request: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        Box::pin(async move {
+            let resampler = Resampler::new(request.sample_rate_hz, STT_RATE_HZ).map_err(|e| SttError::Audio(e.to_string()))?;
+            let stream = ConstantCostStream { resampler, pcm_16k: Vec::new(), samples_in: 0, rate_hz: request.sample_rate_hz };
+            Ok(Box::new(stream) as Box<dyn SttStream>)
+        })
+    }
+}
+
+impl SttStream for ConstantCostStream {
+    fn push<'a>(&'a mut self, pcm: &'a [i16]) -> BoxFuture<'a, Result<(), SttError>> {
+        self.samples_in += pcm.len();
+        let result = self.resampler.process(pcm, &mut self.pcm_16k).map_err(|e| SttError::Audio(e.to_string()));
+        Box::pin(async move { result })
+    }
+
+    fn finish(self: Box<Self>) -> BoxFuture<'static, Result<Transcript, SttError>> {
+        Box::pin(async move {
+            let mut me = self;
+            me.resampler.flush(&mut me.pcm_16k).map_err(|e| SttError::Audio(e.to_string()))?;
+            tokio::time::sleep(Duration::from_millis(STT_COST_MS)).await;
+            Ok(Transcript { text: STT_LINE.to_string(), confidence: Some(0.9), audio_ms: duration_ms(me.samples_in, me.rate_hz) })
+        })
+    }
+}
+
+/// Text-to-speech stand-in of constant cost: waits [`TTS_COST_MS`] and hands
+/// over [`TTS_SENTENCE_MS`] of a 440 Hz tone at [`TTS_RATE_HZ`] per sentence.
+struct ConstantCostTts {
+    tone: Vec<i16>,
+}
+
+impl ConstantCostTts {
+    fn new() -> Self {
+        let n = (u64::from(TTS_RATE_HZ) * TTS_SENTENCE_MS / 1000) as usize;
+        let tone = (0..n).map(|i| ((std::f32::consts::TAU * 440.0 * i as f32 / TTS_RATE_HZ as f32).sin() * 8_000.0) as i16).collect();
+        ConstantCostTts { tone }
+    }
+}
+
+impl TextToSpeech for ConstantCostTts {
+    fn engine(&self) -> &str {
+        "constant-cost-stand-in"
+    }
+
+    fn voice(&self) -> &str {
+        "tone-440hz"
+    }
+
+    fn sample_rate_hz(&self) -> u32 {
+        TTS_RATE_HZ
+    }
+
+    fn synthesize<'a>(&'a self, _text: &'a str, sink: &'a mut AudioSink<'_>) -> BoxFuture<'a, Result<(), TtsError>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(TTS_COST_MS)).await;
+            sink(self.tone.clone());
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The server process (`--serve`).
+
+/// Per-frame processing times in 1 µs bins, as the session records them.
+struct FrameTimes {
+    bins: Vec<AtomicU64>,
+    count: AtomicU64,
+    sum_ns: AtomicU64,
+    max_ns: AtomicU64,
+}
+
+impl FrameTimes {
+    fn record(&self, seconds: f64) {
+        let ns = (seconds.max(0.0) * 1e9) as u64;
+        self.bins[((ns / 1_000) as usize).min(TAP_BINS - 1)].fetch_add(1, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_ns.fetch_add(ns, Ordering::Relaxed);
+        self.max_ns.fetch_max(ns, Ordering::Relaxed);
+    }
+
+    /// The upper edge of the bin holding quantile `q`, µs.
+    fn quantile_us(&self, q: f64) -> u64 {
+        let count = self.count.load(Ordering::Relaxed);
+        let target = ((count as f64 * q).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, bin) in self.bins.iter().enumerate() {
+            seen += bin.load(Ordering::Relaxed);
+            if seen >= target {
+                return i as u64 + 1;
+            }
+        }
+        TAP_BINS as u64
+    }
+
+    /// `GET /load/frames`: `name value` lines.
+    fn render(&self) -> String {
+        let mut out = format!(
+            "count {}\nsum_ns {}\nmax_ns {}\n",
+            self.count.load(Ordering::Relaxed),
+            self.sum_ns.load(Ordering::Relaxed),
+            self.max_ns.load(Ordering::Relaxed)
+        );
+        for (name, q) in [("p50_us", 0.5), ("p90_us", 0.9), ("p99_us", 0.99), ("p999_us", 0.999)] {
+            out.push_str(&format!("{name} {}\n", self.quantile_us(q)));
+        }
+        out
+    }
+}
+
+/// The process-wide recorder of the server process: every metric goes to a
+/// Prometheus recorder configured as in production; the session's frame
+/// times also go to [`FrameTimes`].
+struct FrameTap {
+    inner: PrometheusRecorder,
+    frames: Arc<FrameTimes>,
+}
+
+/// A frame-time histogram handle that records into both.
+struct TeeHistogram {
+    prometheus: Histogram,
+    frames: Arc<FrameTimes>,
+}
+
+impl HistogramFn for TeeHistogram {
+    fn record(&self, value: f64) {
+        self.prometheus.record(value);
+        self.frames.record(value);
+    }
+}
+
+impl FrameTap {
+    /// Installs the tap as the global recorder; returns the Prometheus
+    /// handle and the frame times.
+    fn install() -> (PrometheusHandle, Arc<FrameTimes>) {
+        let inner = PrometheusBuilder::new()
+            .set_buckets(&PROMETHEUS_BUCKETS)
+            .map(|b| b.build_recorder())
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = inner.handle();
+        let frames = Arc::new(FrameTimes {
+            bins: (0..TAP_BINS).map(|_| AtomicU64::new(0)).collect(),
+            count: AtomicU64::new(0),
+            sum_ns: AtomicU64::new(0),
+            max_ns: AtomicU64::new(0),
+        });
+        if metrics::set_global_recorder(FrameTap { inner, frames: frames.clone() }).is_err() {
+            eprintln!("load_calls: a metrics recorder was already installed; frame times will be missing");
+        }
+        (handle, frames)
+    }
+}
+
+impl Recorder for FrameTap {
+    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.inner.describe_counter(key, unit, description)
+    }
+
+    fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.inner.describe_gauge(key, unit, description)
+    }
+
+    fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.inner.describe_histogram(key, unit, description)
+    }
+
+    fn register_counter(&self, key: &Key, metadata: &Metadata<'_>) -> Counter {
+        self.inner.register_counter(key, metadata)
+    }
+
+    fn register_gauge(&self, key: &Key, metadata: &Metadata<'_>) -> Gauge {
+        self.inner.register_gauge(key, metadata)
+    }
+
+    fn register_histogram(&self, key: &Key, metadata: &Metadata<'_>) -> Histogram {
+        let prometheus = self.inner.register_histogram(key, metadata);
+        if key.name() == FRAME_SECONDS {
+            Histogram::from_arc(Arc::new(TeeHistogram { prometheus, frames: self.frames.clone() }))
+        } else {
+            prometheus
+        }
+    }
+}
+
+/// Runs the server on 127.0.0.1:0, prints `PORT <n>`, and serves until its
+/// standard input closes (the driver exits or drops it).
+async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>)) -> anyhow::Result<()> {
+    fluxion::observability::init_tracing(false);
+    let store = SqliteStore::open(&db).await?;
+    SeedData::demo(Vertical::Salone)?.load(&store, false).await?;
+    // No L4 model whatever the environment says: the tool stays offline.
+    let engine = build_engine_with(store.clone(), Channel::Chat, None).await?;
+    let state = AppState::from_engine(engine, store, Clock::System);
+    let voice = VoiceConfig::default();
+    let speaker = Arc::new(Speaker::new(Arc::new(ConstantCostTts::new()), None, None));
+    // As `Telephony::from_env` does: the greeting and fixed phrases are synthesised before the first call.
+    let mut dialogue = state.engine.dialogue();
+    let greeting = state.engine.start(&mut dialogue, "warm-up", None, state.clock.now()).await;
+    for text in std::iter::once(greeting.as_str()).chain(phrases::ALL.iter().copied()) {
+        speaker.phrase(text, voice.sample_rate_hz).await.map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
+    }
+    let kit =
+        SpeechKit { stt: Arc::new(ConstantCostStt), speaker, vad: VadEngine::Webrtc, stt_prompt: agent::stt_prompt(state.engine.info()) };
+    let t = Arc::new(Telephony {
+        app: state.clone(),
+        config: TelephonyConfig::default(),
+        voice,
+        speech: Ok(kit),
+        http: reqwest::Client::new(),
+    });
+    let real = app::router(state).merge(telephony::router(t));
+    let routes = Router::new()
+        .route("/metrics", get(move || std::future::ready(handle.render())))
+        .route("/load/frames", get(move || std::future::ready(frames.render())))
+        .fallback_service(real);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    println!("PORT {}", listener.local_addr()?.port());
+    std::io::stdout().flush()?;
+    let stdin_closed = async {
+        let _ = tokio::task::spawn_blocking(|| {
+            let mut sink = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut sink);
+        })
+        .await;
+    };
+    app::serve_router(listener, routes, stdin_closed).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The driver (default mode).
+
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    calls: usize,
+    secs: u64,
+    ramp_secs: u64,
+}
+
+/// The server child, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU time (user + system) and memory of a process, from `/proc`.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at: Instant,
+    cpu_s: f64,
+    rss_kb: u64,
+    hwm_kb: u64,
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn sample(pid: &str, ticks: f64) -> anyhow::Result<Sample> {
+    let at = Instant::now();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name in parentheses: state is field 3, utime 14, stime 15.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).context("odd /proc/PID/stat")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = fields.get(11).context("utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("stime")?.parse()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(Sample { at, cpu_s: (utime + stime) / ticks, rss_kb: kb("VmRSS:"), hwm_kb: kb("VmHWM:") })
+}
+
+/// The soft limit on open files of this process (children inherit it).
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files").split_whitespace().next()?.parse().ok()
+}
+
+/// A speech-like signal at 8000 Hz (the generator of core's VAD tests): a
+/// voiced source with harmonics of a pitch gliding between 120 and 220 Hz,
+/// shaped by three formant bands that move per syllable, amplitude-modulated
+/// at 4.5 syllables per second, a little breath noise.
+fn speech(ms: u64, peak: f32) -> Vec<i16> {
+    use std::f32::consts::TAU;
+    let n = (u64::from(RATE_HZ) * ms / 1000) as usize;
+    let rate = RATE_HZ as f32;
+    let mut phase = 0.0f32;
+    let mut noise = 0x2545_f491u32;
+    (0..n)
+        .map(|i| {
+            let t = i as f32 / rate;
+            let f0 = 170.0 + 50.0 * (TAU * 0.7 * t).sin();
+            phase = (phase + f0 / rate).fract();
+            let (f1, f2, f3) = match (t * 4.5) as u32 % 3 {
+                0 => (750.0, 1200.0, 2500.0),
+                1 => (300.0, 2200.0, 2900.0),
+                _ => (500.0, 900.0, 2400.0),
+            };
+            let mut voiced = 0.0;
+            let mut k = 1.0;
+            while k * f0 < 3800.0 {
+                let f = k * f0;
+                let gain = [(f1, 1.0), (f2, 0.6), (f3, 0.3)]
+                    .iter()
+                    .map(|&(formant, weight): &(f32, f32)| {
+                        let d = (f - formant) / 120.0;
+                        weight / (1.0 + d * d)
+                    })
+                    .sum::<f32>()
+                    + 0.02;
+                voiced += gain * (TAU * k * phase).sin();
+                k += 1.0;
+            }
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            let breath = (noise as f32 / u32::MAX as f32) * 2.0 - 1.0;
+            let envelope = 0.55 - 0.45 * (TAU * 4.5 * t).cos();
+            (envelope * (voiced * 0.35 + 0.03 * breath) * peak).clamp(-32768.0, 32767.0) as i16
+        })
+        .collect()
+}
+
+/// The caller's audio as base64 μ-law payloads, one per 20 ms frame:
+/// [`LEAD_SILENCE_MS`] of silence, then [`SPEECH_MS`] of speech and
+/// [`PAUSE_MS`] of silence, repeating.
+struct CallerAudio {
+    silence: String,
+    speech: Vec<String>,
+}
+
+impl CallerAudio {
+    fn new() -> Self {
+        let pcm = speech(SPEECH_MS, 12_000.0);
+        let speech = pcm.chunks(FRAME_LEN).map(|f| B64.encode(g711::pcm_to_mulaw(f))).collect();
+        CallerAudio { silence: B64.encode(g711::pcm_to_mulaw(&[0; FRAME_LEN])), speech }
+    }
+
+    /// Payload of frame `k` of a call.
+    fn frame(&self, k: u64) -> &str {
+        let lead = LEAD_SILENCE_MS / FRAME_MS;
+        if k < lead {
+            return &self.silence;
+        }
+        let in_cycle = ((k - lead) % ((SPEECH_MS + PAUSE_MS) / FRAME_MS)) as usize;
+        self.speech.get(in_cycle).map_or(self.silence.as_str(), String::as_str)
+    }
+
+    /// Share of speech frames and of silent frames the WebRTC VAD (as the
+    /// server builds it) calls speech, after a μ-law round trip.
+    fn vad_check(&self) -> anyhow::Result<(f64, f64)> {
+        let mut vad = WebrtcVad::new(RATE_HZ, 20, Aggressiveness::default())?;
+        let lead = LEAD_SILENCE_MS / FRAME_MS;
+        let cycle = (SPEECH_MS + PAUSE_MS) / FRAME_MS;
+        let (mut speech, mut speech_hits, mut silence, mut silence_hits) = (0u32, 0u32, 0u32, 0u32);
+        for k in 0..lead + 2 * cycle {
+            let pcm = g711::mulaw_to_pcm(&B64.decode(self.frame(k))?);
+            let hit = vad.is_speech(&pcm)?;
+            if k >= lead && ((k - lead) % cycle) < SPEECH_MS / FRAME_MS {
+                speech += 1;
+                speech_hits += u32::from(hit);
+            } else {
+                silence += 1;
+                silence_hits += u32::from(hit);
+            }
+        }
+        Ok((f64::from(speech_hits) / f64::from(speech), f64::from(silence_hits) / f64::from(silence.max(1))))
+    }
+}
+
+/// What one simulated call saw.
+#[derive(Debug, Default)]
+struct CallStats {
+    connected: bool,
+    /// Every frame sent and the stream still open at the end.
+    held: bool,
+    /// The server closed the stream before the call's end (the agent hung up).
+    ended_by_server: bool,
+    error: Option<String>,
+    frames_sent: u64,
+    media_in: u64,
+    marks_in: u64,
+    clears_in: u64,
+    marks_echoed: u64,
+    /// 20 ms ticks that woke more than 20 ms behind the call's clock.
+    late_ticks: u64,
+    max_late_us: u64,
+}
+
+/// Counters every call updates, for the steady-state samples.
+#[derive(Default)]
+struct Live {
+    connected: AtomicUsize,
+    active: AtomicUsize,
+}
+
+/// Event name of an outbound message without parsing all of it (`"event"`
+/// occurs unescaped only as the key).
+fn event_of(text: &str) -> &str {
+    let Some(i) = text.find("\"event\"") else { return "" };
+    let rest = text[i + 7..].trim_start();
+    let Some(rest) = rest.strip_prefix(':').map(str::trim_start).and_then(|r| r.strip_prefix('"')) else { return "" };
+    rest.split('"').next().unwrap_or("")
+}
+
+/// One Twilio call: `connected`, `start`, a `media` frame every 20 ms for
+/// `frames` frames, then `stop`. The agent's audio is "played" one frame per
+/// tick; its marks are echoed once the audio sent before them has played, or
+/// at once on a `clear`, as Twilio does.
+async fn call(index: usize, url: String, frames: u64, audio: Arc<CallerAudio>, live: Arc<Live>) -> CallStats {
+    let mut st = CallStats::default();
+    let ws = match tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await {
+        Ok((ws, _)) => ws,
+        Err(e) => {
+            st.error = Some(format!("connect: {e}"));
+            return st;
+        }
+    };
+    st.connected = true;
+    live.connected.fetch_add(1, Ordering::Relaxed);
+    live.active.fetch_add(1, Ordering::Relaxed);
+    let (mut tx, mut rx) = ws.split();
+    let call_sid = format!("CA{index:032x}");
+    let stream_sid = format!("MZ{index:032x}");
+    let caller = format!("+39349{:07}", index % 10_000_000);
+    let mut seq = 1u64;
+    let connected = json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}).to_string();
+    let start = json!({
+        "event": "start", "sequenceNumber": seq.to_string(), "streamSid": stream_sid,
+        "start": {
+            "accountSid": "ACloadcalls", "streamSid": stream_sid, "callSid": call_sid, "tracks": ["inbound"],
+            "customParameters": {"caller": caller},
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": RATE_HZ, "channels": 1}
+        }
+    })
+    .to_string();
+    let opened = async {
+        tx.send(Message::Text(connected.into())).await?;
+        tx.send(Message::Text(start.into())).await
+    };
+    if let Err(e) = opened.await {
+        st.error = Some(format!("start: {e}"));
+        live.active.fetch_sub(1, Ordering::Relaxed);
+        return st;
+    }
+    let clock = tokio::time::Instant::now();
+    let mut ticker = tokio::time::interval_at(clock, Duration::from_millis(FRAME_MS));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let (mut received, mut played) = (0u64, 0u64);
+    let mut marks: VecDeque<(u64, String)> = VecDeque::new();
+    let mark = |seq: u64, name: &str| {
+        json!({"event": "mark", "streamSid": stream_sid, "sequenceNumber": seq.to_string(), "mark": {"name": name}}).to_string()
+    };
+    let result: anyhow::Result<()> = async {
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {
+                    let due = Duration::from_millis(FRAME_MS * st.frames_sent);
+                    let late = clock.elapsed().saturating_sub(due);
+                    if late > Duration::from_millis(FRAME_MS) {
+                        st.late_ticks += 1;
+                    }
+                    st.max_late_us = st.max_late_us.max(late.as_micros() as u64);
+                    // Play 20 ms of the agent's audio, then answer the marks it reached.
+                    if played < received {
+                        played += 1;
+                    }
+                    while marks.front().is_some_and(|(at, _)| *at <= played) {
+                        if let Some((_, name)) = marks.pop_front() {
+                            seq += 1;
+                            tx.send(Message::Text(mark(seq, &name).into())).await?;
+                            st.marks_echoed += 1;
+                        }
+                    }
+                    if st.frames_sent == frames {
+                        return Ok(());
+                    }
+                    seq += 1;
+                    let k = st.frames_sent;
+                    let message = format!(
+                        r#"{{"event":"media","sequenceNumber":"{seq}","streamSid":"{stream_sid}","media":{{"track":"inbound","chunk":"{}","timestamp":"{}","payload":"{}"}}}}"#,
+                        k + 1,
+                        k * FRAME_MS,
+                        audio.frame(k)
+                    );
+                    tx.send(Message::Text(message.into())).await?;
+                    st.frames_sent += 1;
+                }
+                message = rx.next() => match message {
+                    Some(Ok(Message::Text(text))) => match event_of(&text) {
+                        "media" => {
+                            st.media_in += 1;
+                            received += 1;
+                        }
+                        "mark" => {
+                            st.marks_in += 1;
+                            let v: serde_json::Value = serde_json::from_str(&text)?;
+                            let name = v.pointer("/mark/name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
+                            marks.push_back((received, name));
+                        }
+                        "clear" => {
+                            st.clears_in += 1;
+                            played = received;
+                            while let Some((_, name)) = marks.pop_front() {
+                                seq += 1;
+                                tx.send(Message::Text(mark(seq, &name).into())).await?;
+                                st.marks_echoed += 1;
+                            }
+                        }
+                        _ => {}
+                    },
+                    Some(Ok(Message::Close(_))) | None => {
+                        st.ended_by_server = true;
+                        return Ok(());
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => anyhow::bail!("receive: {e}"),
+                },
+            }
+        }
+    }
+    .await;
+    if let Err(e) = result {
+        st.error = Some(e.to_string());
+    }
+    st.held = st.error.is_none() && !st.ended_by_server && st.frames_sent == frames;
+    live.active.fetch_sub(1, Ordering::Relaxed);
+    if !st.ended_by_server {
+        seq += 1;
+        let stop = json!({"event": "stop", "streamSid": stream_sid, "sequenceNumber": seq.to_string(), "stop": {"accountSid": "ACloadcalls", "callSid": call_sid}});
+        let _ = tx.send(Message::Text(stop.to_string().into())).await;
+        let _ = tx.close().await;
+        // Whatever was in flight, until the server closes its side.
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(Ok(m)) = rx.next().await {
+                if matches!(&m, Message::Text(t) if event_of(t) == "media") {
+                    st.media_in += 1;
+                }
+            }
+        })
+        .await;
+    }
+    st
+}
+
+fn start_server(db: &Path) -> anyhow::Result<Server> {
+    let log = std::env::temp_dir().join(format!("load_calls-server-{}.log", std::process::id()));
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["--serve", "--db"])
+        .arg(db)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()
+        .context("starting the server process")?;
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut server = Server { child, port: 0, log };
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    server.port = line
+        .trim()
+        .strip_prefix("PORT ")
+        .and_then(|p| p.parse().ok())
+        .with_context(|| format!("the server did not print its port (got {line:?}); see {}", server.log.display()))?;
+    Ok(server)
+}
+
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// Bounds of quantile `q` from the Prometheus histogram `name`: the bucket
+/// edges it falls between, seconds.
+fn bucket_bounds(text: &str, name: &str, q: f64) -> Option<(f64, f64)> {
+    let prefix = format!("{name}_bucket{{le=\"");
+    let buckets: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(&prefix)?;
+            let (le, count) = rest.split_once("\"}")?;
+            let le = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect();
+    let total = buckets.last()?.1;
+    let target = (total * q).ceil().max(1.0);
+    let mut lower = 0.0;
+    for (le, count) in buckets {
+        if count >= target {
+            return Some((lower, le));
+        }
+        lower = le;
+    }
+    None
+}
+
+fn kv(text: &str, name: &str) -> u64 {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0)
+}
+
+async fn drive(o: Options) -> anyhow::Result<()> {
+    println!("load_calls: {} simulated Twilio calls, {} s of call time each, opened over {} s", o.calls, o.secs, o.ramp_secs);
+    println!(
+        "STAND-INS: speech-to-text and text-to-speech are constant-cost stand-ins, not real engines (ConstantCostStt: real resampler \
+         8->16 kHz, then {STT_COST_MS} ms and a fixed line {STT_LINE:?}; ConstantCostTts: {TTS_COST_MS} ms, then {TTS_SENTENCE_MS} ms of \
+         440 Hz at {TTS_RATE_HZ} Hz per sentence)."
+    );
+    println!(
+        "REAL: the server process, loopback TCP and WebSocket, the media-stream handler, the Twilio codec (JSON, base64), G.711 mu-law, \
+         the WebRTC VAD, the endpointer, the voice session (turns, barge-in, silence), the receptionist (NLU L0-L3, dialogue, SQLite; no \
+         L4 model), playback pacing, the Speaker (phrase cache, 16->8 kHz resampler) and the resampler inside the STT stand-in."
+    );
+    let needed = o.calls as u64 + 256;
+    match open_files_limit() {
+        Some(limit) if limit < needed => {
+            anyhow::bail!(
+                "the open-files limit is {limit}, {needed} are needed for {} calls: run `ulimit -n {needed}` (or higher) first",
+                o.calls
+            )
+        }
+        Some(limit) => println!("open-files limit {limit} (enough for {} calls)", o.calls),
+        None => println!("open-files limit unknown (need about {needed})"),
+    }
+    let audio = Arc::new(CallerAudio::new());
+    let (speech_hit, silence_hit) = audio.vad_check()?;
+    println!(
+        "caller audio: {LEAD_SILENCE_MS} ms of silence, then {SPEECH_MS} ms of synthetic voice + {PAUSE_MS} ms of silence, repeating; \
+         WebRTC VAD (8 kHz, 20 ms, default aggressiveness) after mu-law: {:.0}% of voice frames and {:.0}% of silent frames are speech",
+        speech_hit * 100.0,
+        silence_hit * 100.0
+    );
+
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("load.db");
+    let started = Instant::now();
+    let server = start_server(&db)?;
+    let pid = server.child.id().to_string();
+    let ticks = clock_ticks();
+    println!("server: pid {pid}, port {}, ready in {:.1} s; log {}", server.port, started.elapsed().as_secs_f64(), server.log.display());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let baseline = sample(&pid, ticks)?;
+    let me_baseline = sample("self", ticks)?;
+    println!("server baseline: RSS {:.1} MB", baseline.rss_kb as f64 / 1024.0);
+
+    let url = format!("ws://127.0.0.1:{}/twilio/media", server.port);
+    let frames = o.secs * 1000 / FRAME_MS;
+    let live = Arc::new(Live::default());
+    let t0 = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(o.calls);
+    let spawner = {
+        let (audio, live, url) = (audio.clone(), live.clone(), url.clone());
+        tokio::spawn(async move {
+            for i in 0..o.calls {
+                let at = t0 + Duration::from_secs_f64(o.ramp_secs as f64 * i as f64 / o.calls as f64);
+                tokio::time::sleep_until(at).await;
+                tasks.push(tokio::spawn(call(i, url.clone(), frames, audio.clone(), live.clone())));
+            }
+            tasks
+        })
+    };
+
+    // Steady state: from 2 s after every call is up to 1 s before the first one ends.
+    let ramp_end = t0 + Duration::from_secs(o.ramp_secs);
+    tokio::time::sleep_until(ramp_end).await;
+    let up_deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while live.connected.load(Ordering::Relaxed) < o.calls && tokio::time::Instant::now() < up_deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let all_up = t0.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let window_start = sample(&pid, ticks)?;
+    let me_start = sample("self", ticks)?;
+    let active_start = live.active.load(Ordering::Relaxed);
+    let first_end = t0 + Duration::from_secs(o.secs) - Duration::from_secs(1);
+    let window_end_at = first_end.max(tokio::time::Instant::now() + Duration::from_secs(1));
+    tokio::time::sleep_until(window_end_at).await;
+    let window_end = sample(&pid, ticks)?;
+    let me_end = sample("self", ticks)?;
+    let active_end = live.active.load(Ordering::Relaxed);
+    let frames_mid = reqwest::get(format!("http://127.0.0.1:{}/load/frames", server.port)).await?.text().await?;
+
+    let tasks = spawner.await?;
+    let mut stats = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        stats.push(t.await?);
+    }
+    let wall = t0.elapsed();
+    // Let the server record the last calls.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let final_sample = sample(&pid, ticks)?;
+    let prometheus = reqwest::get(format!("http://127.0.0.1:{}/metrics", server.port)).await?.text().await?;
+    let frame_times = reqwest::get(format!("http://127.0.0.1:{}/load/frames", server.port)).await?.text().await?;
+    let store = SqliteStore::open(&db).await?;
+    let rows = sqlx::query(
+        "SELECT COALESCE(hangup_reason, '(still open)') AS reason, COALESCE(outcome, '-') AS outcome, COUNT(*) AS n, \
+         COALESCE(SUM(turns), 0) AS turns FROM calls GROUP BY 1, 2 ORDER BY 3 DESC",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    let (warns, errors) = (log.lines().filter(|l| l.contains(" WARN ")).count(), log.lines().filter(|l| l.contains(" ERROR ")).count());
+    drop(server);
+
+    // Report.
+    let n = o.calls as f64;
+    let connected = stats.iter().filter(|s| s.connected).count();
+    let held: Vec<&CallStats> = stats.iter().filter(|s| s.held).collect();
+    let ended = stats.iter().filter(|s| s.ended_by_server).count();
+    let errors_calls: Vec<&str> = stats.iter().filter_map(|s| s.error.as_deref()).collect();
+    let per_held = |f: fn(&CallStats) -> u64| held.iter().map(|s| f(s)).sum::<u64>() as f64 / held.len().max(1) as f64;
+    let late_server = metric(&prometheus, FRAMES_LATE_TOTAL).unwrap_or(0.0);
+    let frame_count = metric(&prometheus, &format!("{FRAME_SECONDS}_count")).unwrap_or(0.0);
+    let window_s = window_end.at.duration_since(window_start.at).as_secs_f64();
+    let cpu = (window_end.cpu_s - window_start.cpu_s) / window_s.max(1e-9);
+    let me_cpu = (me_end.cpu_s - me_start.cpu_s) / window_s.max(1e-9);
+    let active = active_start.min(active_end).max(1) as f64;
+    let rss_per_call = (window_end.rss_kb.saturating_sub(baseline.rss_kb)) as f64 / 1024.0 / active;
+    let hwm_per_call = (final_sample.hwm_kb.saturating_sub(baseline.rss_kb)) as f64 / 1024.0 / n;
+    let late_ticks: u64 = stats.iter().map(|s| s.late_ticks).sum();
+    let max_late_ms = stats.iter().map(|s| s.max_late_us).max().unwrap_or(0) as f64 / 1000.0;
+    let sent: u64 = stats.iter().map(|s| s.frames_sent).sum();
+    let bounds = |q| {
+        bucket_bounds(&prometheus, FRAME_SECONDS, q)
+            .map(|(lo, hi)| format!("{:.0}-{:.0} µs", lo * 1e6, hi * 1e6))
+            .unwrap_or_else(|| "n/a".to_string())
+    };
+
+    println!();
+    println!("== results ({:.1} s wall) ==", wall.as_secs_f64());
+    println!("calls requested                 {}", o.calls);
+    println!("calls connected                 {connected}");
+    println!("calls held to the end           {} ({} ended early by the agent, {} with errors)", held.len(), ended, errors_calls.len());
+    if let Some(e) = errors_calls.first() {
+        println!("  first error: {e}");
+    }
+    println!(
+        "calls live in the window        {active_start} at its start, {active_end} at its end ({:.1} s, from {:.1} s after the first call)",
+        window_s,
+        (all_up + Duration::from_secs(2)).as_secs_f64()
+    );
+    println!("caller frames sent              {sent} ({:.0} per call)", sent as f64 / n);
+    println!(
+        "agent frames received per call  {:.0} media, {:.1} marks (echoed {:.1}), {:.2} clears",
+        per_held(|s| s.media_in),
+        per_held(|s| s.marks_in),
+        per_held(|s| s.marks_echoed),
+        per_held(|s| s.clears_in)
+    );
+    println!("frames late (server, >20 ms behind the call's clock)  {late_server:.0} of {frame_count:.0} frames handled");
+    println!(
+        "per-frame processing (server)   p50 {} µs, p90 {} µs, p99 {} µs, p99.9 {} µs, max {:.0} µs (1 µs bins, upper edge; {} frames)",
+        kv(&frame_times, "p50_us"),
+        kv(&frame_times, "p90_us"),
+        kv(&frame_times, "p99_us"),
+        kv(&frame_times, "p999_us"),
+        kv(&frame_times, "max_ns") as f64 / 1000.0,
+        kv(&frame_times, "count")
+    );
+    println!("  same from /metrics buckets    p50 in {}, p99 in {}", bounds(0.5), bounds(0.99));
+    println!(
+        "server CPU (steady state)       {:.1}% of one core = {:.3}% of a core per call ({:.0} µs of CPU per call-second)",
+        cpu * 100.0,
+        cpu * 100.0 / active,
+        cpu * 1e6 / active
+    );
+    println!(
+        "server memory                   RSS {:.1} MB baseline, {:.1} MB with {active_end} calls live: {:.3} MB per call; peak {:.1} MB ({:.3} MB per call)",
+        baseline.rss_kb as f64 / 1024.0,
+        window_end.rss_kb as f64 / 1024.0,
+        rss_per_call,
+        final_sample.hwm_kb as f64 / 1024.0,
+        hwm_per_call
+    );
+    println!(
+        "  frame-time samples held by the Prometheus recorder until /metrics is scraped at steady state: {} (~{:.1} MB)",
+        kv(&frames_mid, "count"),
+        kv(&frames_mid, "count") as f64 * 8.0 / 1e6
+    );
+    println!(
+        "driver (this process, same 2 cores): CPU {:.1}% of one core in the window; send ticks >20 ms late {late_ticks} of {sent}, worst {max_late_ms:.1} ms",
+        me_cpu * 100.0
+    );
+    println!("  driver CPU over the whole run {:.1} s", me_end.cpu_s - me_baseline.cpu_s);
+    println!("calls table (server):");
+    for r in rows {
+        println!(
+            "  {:<16} {:<14} {:>6} calls, {:>6} turns",
+            r.get::<String, _>("reason"),
+            r.get::<String, _>("outcome"),
+            r.get::<i64, _>("n"),
+            r.get::<i64, _>("turns")
+        );
+    }
+    println!("server log: {warns} WARN and {errors} ERROR lines");
+    let goal = held.len() >= o.calls && late_server == 0.0 && rss_per_call < 2.0;
+    println!("goal (all {} calls held, no late frames, < 2 MB per call): {}", o.calls, if goal { "MET" } else { "NOT MET" });
+    Ok(())
+}
