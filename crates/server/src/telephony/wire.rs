@@ -86,7 +86,7 @@ pub(super) fn encode_base64(bytes: &[u8]) -> String {
 
 /// 16-bit little-endian PCM bytes as samples; an odd byte count is [`CodecError::BadAudio`].
 pub(super) fn pcm16le_to_samples(provider: &'static str, bytes: &[u8]) -> Result<Vec<i16>, CodecError> {
-    if !bytes.len().is_multiple_of(2) {
+    if bytes.len() % 2 == 1 {
         return Err(bad_audio(provider, format!("{} bytes is not a whole number of 16-bit samples", bytes.len())));
     }
     Ok(bytes.chunks_exact(2).map(|pair| i16::from_le_bytes([pair[0], pair[1]])).collect())
