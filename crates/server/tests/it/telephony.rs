@@ -41,6 +41,11 @@ struct PhoneApp {
 impl PhoneApp {
     /// A server whose recogniser hears `lines`, one per caller turn.
     async fn spawn(lines: &[&str]) -> Option<Self> {
+        Self::spawn_with(lines, &[]).await
+    }
+
+    /// The same, with more telephony settings (`TRANSFER_NUMBER`, …).
+    async fn spawn_with(lines: &[&str], settings: &[(&str, String)]) -> Option<Self> {
         let tts = match EspeakTts::new("it", 165) {
             Ok(t) => t,
             Err(e) if std::env::var_os("FLUXION_REQUIRE_ESPEAK").is_none() => {
@@ -64,7 +69,7 @@ impl PhoneApp {
             "TWILIO_ACCOUNT_SID" => Some("ACtest".to_string()),
             "PLIVO_AUTH_ID" => Some("MAtest".to_string()),
             "PLIVO_AUTH_TOKEN" => Some(PLIVO_TOKEN.to_string()),
-            _ => None,
+            other => settings.iter().find(|(k, _)| *k == other).map(|(_, v)| v.clone()),
         })
         .unwrap();
         let speech = SpeechKit {
@@ -278,4 +283,67 @@ async fn broken_streams_leave_the_server_up_and_the_call_abandoned() {
     assert_eq!(outcome.as_deref(), Some("abandoned"));
     let health = app.client.get(format!("http://{}/health", app.addr)).send().await.unwrap();
     assert_eq!(health.status(), 200, "the server keeps running");
+}
+
+/// A fake Twilio REST API that records the requests it gets.
+async fn fake_twilio_api() -> (String, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use axum::extract::{OriginalUri, State};
+    let seen: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+    let app = axum::Router::new()
+        .fallback(|State(seen): State<Arc<std::sync::Mutex<Vec<(String, String)>>>>, uri: OriginalUri, body: String| async move {
+            seen.lock().unwrap().push((uri.0.to_string(), body));
+            axum::Json(json!({"sid": "CAnew"}))
+        })
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callback() {
+    let line = ["vorrei parlare con un operatore"];
+    let (api, seen) = fake_twilio_api().await;
+    let settings = [("TRANSFER_NUMBER", "+390212345678".to_string()), ("TWILIO_API_BASE", api)];
+    let Some(app) = PhoneApp::spawn_with(&line, &settings).await else { return };
+    let caller = caller_audio(&line).await;
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio)) };
+    simulate_call(&options, &caller).await.unwrap();
+    let (_, outcome) = app.ended_call(&options.call_sid).await;
+    assert_eq!(outcome.as_deref(), Some("transferred"));
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].0, format!("/2010-04-01/Accounts/ACtest/Calls/{}.json", options.call_sid));
+    assert!(requests[0].1.contains("Dial") && requests[0].1.contains("390212345678"), "{}", requests[0].1);
+
+    // Without a transfer number: a callback request for the caller.
+    let Some(app) = PhoneApp::spawn(&line).await else { return };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio)) };
+    simulate_call(&options, &caller).await.unwrap();
+    app.ended_call(&options.call_sid).await;
+    let phones: Vec<Option<String>> = sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool()).await.unwrap();
+    assert!(phones.contains(&Some("+393401234567".to_string())), "{phones:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_tells_the_caller_and_keeps_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = [("RECORD_CALLS", "1".to_string()), ("RECORDINGS_DIR", dir.path().display().to_string())];
+    let Some(app) = PhoneApp::spawn_with(&["vorrei prenotare"], &settings).await else { return };
+    let caller = caller_audio(&["vorrei prenotare"]).await;
+    let options = SimulatorOptions { speed: 5.0, ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio)) };
+    let call = simulate_call(&options, &caller).await.unwrap();
+    assert!(call.said.first().is_some_and(|(_, t)| t.starts_with(fluxion::telephony::recording::NOTICE)), "{:?}", call.said);
+    app.ended_call(&options.call_sid).await;
+    let path: Option<String> = sqlx::query_scalar("SELECT recording_path FROM calls").fetch_one(app.store.pool()).await.unwrap();
+    let path = std::path::PathBuf::from(path.expect("recording path stored"));
+    let agent = path.to_string_lossy().replace("-caller.wav", "-agent.wav");
+    for file in [path.clone(), agent.into()] {
+        let (pcm, rate) = fluxion_core::audio::wav::read_wav(std::fs::File::open(&file).unwrap()).unwrap();
+        assert_eq!(rate, 8_000);
+        assert!(pcm.iter().any(|s| s.unsigned_abs() > 2_000), "{} is audible", file.display());
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
 }
