@@ -50,7 +50,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::llm::with_sources;
 
-use super::openai::{
+use super::cloud::{
     checked_base_url, env_reader, http_client, parse_ms, redact, speak, status_error, AudioDecoder, AudioEncoding, CloudConfigError,
     CloudError,
 };

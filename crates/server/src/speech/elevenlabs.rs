@@ -27,7 +27,7 @@ use fluxion_core::speech::tts::AudioSink;
 use fluxion_core::speech::{BoxFuture, TextToSpeech, TtsError};
 use serde::Serialize;
 
-use super::openai::{checked_base_url, env_reader, http_client, parse_ms, speak, AudioDecoder, AudioEncoding, CloudConfigError};
+use super::cloud::{checked_base_url, env_reader, http_client, parse_ms, speak, AudioDecoder, AudioEncoding, CloudConfigError};
 
 /// ElevenLabs' API base URL (without `/v1`).
 pub const ELEVENLABS_BASE_URL: &str = "https://api.elevenlabs.io";

@@ -9,11 +9,13 @@
 //! - [`deepgram`]: Deepgram streaming speech-to-text and Aura text-to-speech.
 //! - [`openai`]: OpenAI-compatible transcription and speech (OpenAI, Groq).
 //! - [`elevenlabs`]: ElevenLabs streaming text-to-speech.
+//! - [`cloud`]: the HTTP layer the cloud engines share (deadlines, error mapping, key redaction).
 //! - [`espeak`], [`piper`]: offline text-to-speech through local programs ([`process`]).
 //! - [`scripted`]: a scripted recogniser for tests without a Whisper model.
 //! - [`speaker`]: fallback, deadline, resampling and phrase cache around text-to-speech.
 //! - [`engines`]: engines chosen by `STT_ENGINE`, `TTS_ENGINE`, `TTS_FALLBACK`.
 
+pub mod cloud;
 pub mod deepgram;
 pub mod elevenlabs;
 pub mod engines;
