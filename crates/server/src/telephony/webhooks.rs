@@ -38,41 +38,34 @@ fn forbidden(provider: Provider, why: &str) -> Response {
     (StatusCode::FORBIDDEN, "invalid signature").into_response()
 }
 
-/// Checks a Twilio request; `Err` is the response to send.
-fn check_twilio(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Result<(), Response> {
+/// Checks a Twilio request; `Some` is the rejection to send.
+fn check_twilio(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
     let Some(token) = t.config.twilio_auth_token.as_deref() else {
-        return Err(forbidden(Provider::Twilio, "TWILIO_AUTH_TOKEN is not configured"));
+        return Some(forbidden(Provider::Twilio, "TWILIO_AUTH_TOKEN is not configured"));
     };
     let Some(url) = t.config.public(&uri.0.to_string()) else {
-        return Err(forbidden(Provider::Twilio, "PUBLIC_URL is not configured"));
+        return Some(forbidden(Provider::Twilio, "PUBLIC_URL is not configured"));
     };
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
-    if verify_twilio(token, &url, params, signature) {
-        Ok(())
-    } else {
-        Err(forbidden(Provider::Twilio, "bad or missing X-Twilio-Signature"))
-    }
+    (!verify_twilio(token, &url, params, signature)).then(|| forbidden(Provider::Twilio, "bad or missing X-Twilio-Signature"))
 }
 
-/// Checks a Plivo request (signature V3); `Err` is the response to send.
-fn check_plivo(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Result<(), Response> {
+/// Checks a Plivo request (signature V3); `Some` is the rejection to send.
+fn check_plivo(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
     let Some(token) = t.config.plivo_auth_token.as_deref() else {
-        return Err(forbidden(Provider::Plivo, "PLIVO_AUTH_TOKEN is not configured"));
+        return Some(forbidden(Provider::Plivo, "PLIVO_AUTH_TOKEN is not configured"));
     };
     let Some(url) = t.config.public(&uri.0.to_string()) else {
-        return Err(forbidden(Provider::Plivo, "PUBLIC_URL is not configured"));
+        return Some(forbidden(Provider::Plivo, "PUBLIC_URL is not configured"));
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if verify_plivo_v3(token, &url, header("x-plivo-signature-v3-nonce"), params, "POST", header("x-plivo-signature-v3")) {
-        Ok(())
-    } else {
-        Err(forbidden(Provider::Plivo, "bad or missing X-Plivo-Signature-V3"))
-    }
+    let valid = verify_plivo_v3(token, &url, header("x-plivo-signature-v3-nonce"), params, "POST", header("x-plivo-signature-v3"));
+    (!valid).then(|| forbidden(Provider::Plivo, "bad or missing X-Plivo-Signature-V3"))
 }
 
 /// `POST /twilio/voice`: an incoming (or answered outbound) call.
 pub async fn twilio_voice(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Err(r) = check_twilio(&t, &uri, &headers, &params) {
+    if let Some(r) = check_twilio(&t, &uri, &headers, &params) {
         return r;
     }
     let caller = param(&params, "From").unwrap_or_default();
@@ -92,7 +85,7 @@ pub async fn twilio_voice(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
 
 /// `POST /twilio/status`: a status callback (`CallStatus`).
 pub async fn twilio_status(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Err(r) = check_twilio(&t, &uri, &headers, &params) {
+    if let Some(r) = check_twilio(&t, &uri, &headers, &params) {
         return r;
     }
     let (Some(sid), Some(status)) = (param(&params, "CallSid"), param(&params, "CallStatus")) else {
@@ -114,7 +107,7 @@ async fn store_status(t: &Telephony, provider: Provider, sid: &str, status: &str
 
 /// `POST /plivo/answer`: an incoming call.
 pub async fn plivo_answer(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Err(r) = check_plivo(&t, &uri, &headers, &params) {
+    if let Some(r) = check_plivo(&t, &uri, &headers, &params) {
         return r;
     }
     let Some(stream_url) = t.config.stream_url(Provider::Plivo) else {
@@ -129,7 +122,7 @@ pub async fn plivo_answer(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
 
 /// `POST /plivo/hangup`: the call ended (`HangupCause`).
 pub async fn plivo_hangup(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Err(r) = check_plivo(&t, &uri, &headers, &params) {
+    if let Some(r) = check_plivo(&t, &uri, &headers, &params) {
         return r;
     }
     let Some(uuid) = param(&params, "CallUUID") else {
@@ -141,7 +134,7 @@ pub async fn plivo_hangup(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
 
 /// `POST /plivo/transfer`: the XML a transferred call is sent to.
 pub async fn plivo_transfer(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Err(r) = check_plivo(&t, &uri, &headers, &params) {
+    if let Some(r) = check_plivo(&t, &uri, &headers, &params) {
         return r;
     }
     match &t.config.transfer_number {

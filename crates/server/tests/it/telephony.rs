@@ -285,12 +285,15 @@ async fn broken_streams_leave_the_server_up_and_the_call_abandoned() {
     assert_eq!(health.status(), 200, "the server keeps running");
 }
 
+/// Requests a fake API received: (path and query, body).
+type Seen = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
 /// A fake Twilio REST API that records the requests it gets.
-async fn fake_twilio_api() -> (String, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+async fn fake_twilio_api() -> (String, Seen) {
     use axum::extract::{OriginalUri, State};
-    let seen: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+    let seen: Seen = Arc::default();
     let app = axum::Router::new()
-        .fallback(|State(seen): State<Arc<std::sync::Mutex<Vec<(String, String)>>>>, uri: OriginalUri, body: String| async move {
+        .fallback(|State(seen): State<Seen>, uri: OriginalUri, body: String| async move {
             seen.lock().unwrap().push((uri.0.to_string(), body));
             axum::Json(json!({"sid": "CAnew"}))
         })
@@ -308,7 +311,11 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
     let settings = [("TRANSFER_NUMBER", "+390212345678".to_string()), ("TWILIO_API_BASE", api)];
     let Some(app) = PhoneApp::spawn_with(&line, &settings).await else { return };
     let caller = caller_audio(&line).await;
-    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio)) };
+    let options = SimulatorOptions {
+        caller: Some("+393401234567".to_string()),
+        speed: 5.0,
+        ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio))
+    };
     simulate_call(&options, &caller).await.unwrap();
     let (_, outcome) = app.ended_call(&options.call_sid).await;
     assert_eq!(outcome.as_deref(), Some("transferred"));
@@ -319,7 +326,11 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
 
     // Without a transfer number: a callback request for the caller.
     let Some(app) = PhoneApp::spawn(&line).await else { return };
-    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio)) };
+    let options = SimulatorOptions {
+        caller: Some("+393401234567".to_string()),
+        speed: 5.0,
+        ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio))
+    };
     simulate_call(&options, &caller).await.unwrap();
     app.ended_call(&options.call_sid).await;
     let phones: Vec<Option<String>> = sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool()).await.unwrap();
