@@ -271,6 +271,18 @@ pub enum ModelsCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Write a Whisper model with the real tiny or base tensor shapes and
+    /// generated (random) weights, to try the whole pipeline and measure its
+    /// speed without downloading: it loads and runs like a real model but
+    /// hears nonsense. Select it with WHISPER_MODEL=FILE.
+    StandIn {
+        /// tiny or base.
+        #[arg(long, default_value = "tiny")]
+        shape: String,
+        /// Target directory [default: FLUXION_MODELS_DIR, or ./models].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `fluxion db …`.
@@ -425,6 +437,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CallOut { to, purpose, from } => voice::call_out(&to, &purpose, &from).await,
         Command::Models { command: ModelsCommand::List } => voice::models_list(),
         Command::Models { command: ModelsCommand::Download { name, dir } } => voice::models_download(&name, dir).await,
+        Command::Models { command: ModelsCommand::StandIn { shape, dir } } => voice::models_stand_in(&shape, dir),
         Command::Db { command: DbCommand::Seed { db, vertical, force } } => {
             let path = db_path(&db)?;
             let store = SqliteStore::open(&path).await?;

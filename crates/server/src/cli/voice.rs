@@ -401,3 +401,20 @@ pub async fn call_out(to: &str, purpose: &str, from: &str) -> anyhow::Result<()>
     println!("call started: {sid}");
     Ok(())
 }
+
+/// `fluxion models stand-in`.
+pub fn models_stand_in(shape: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    use crate::speech::ggml::{write_model, WhisperShape};
+    let shape_value = match shape {
+        "tiny" => WhisperShape::TINY,
+        "base" => WhisperShape::BASE,
+        other => bail!("--shape must be tiny or base, not {other:?}"),
+    };
+    let dir = dir.unwrap_or_else(models_dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("ggml-{shape}-generated.bin"));
+    write_model(&path, shape_value, 1).with_context(|| format!("writing {}", path.display()))?;
+    println!("{}", path.display());
+    eprintln!("generated weights: this model hears nonsense; use it with WHISPER_MODEL={} to exercise the pipeline", path.display());
+    Ok(())
+}

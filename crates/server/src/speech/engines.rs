@@ -128,7 +128,10 @@ fn env(name: &str) -> Option<String> {
 pub fn build_stt(engine: SttEngine, models_dir: &Path) -> Result<Arc<dyn SpeechToText>, SttError> {
     match engine {
         #[cfg(feature = "whisper")]
-        SttEngine::Whisper => Ok(Arc::new(super::whisper::WhisperStt::from_models_dir(models_dir, None)?)),
+        SttEngine::Whisper => {
+            let model = env(super::models::WHISPER_MODEL_ENV);
+            Ok(Arc::new(super::whisper::WhisperStt::from_models_dir(models_dir, model.as_deref())?))
+        }
         #[cfg(not(feature = "whisper"))]
         SttEngine::Whisper => {
             let _ = models_dir;

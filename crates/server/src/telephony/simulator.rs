@@ -293,6 +293,8 @@ pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow
     }
     let mut now_ms: u64 = 0;
     let mut last_agent_ms: Option<u64> = None;
+    // When the agent last started saying something other than the filler.
+    let mut answered_ms: Option<u64> = None;
     let mut wait_started = 0u64;
     let silence = [0i16; 160];
     let started = Instant::now();
@@ -338,6 +340,9 @@ pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow
                 Some(Queued::Audio(pcm)) => pending.extend(pcm),
                 Some(Queued::Mark(name)) => {
                     if let Some(text) = name.strip_prefix("say-").and_then(|r| r.split_once(": ")).map(|(_, t)| t.to_string()) {
+                        if text != crate::voice::phrases::FILLER {
+                            answered_ms = Some(now_ms);
+                        }
                         result.said.push((now_ms, text));
                     }
                     tx.send(Message::Text(peer.mark_played(&name).to_string().into())).await?;
@@ -375,9 +380,9 @@ pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow
                 silence.to_vec()
             }
             Some(Step::AwaitAgent) => {
-                // Done once the agent has spoken since the wait began and then
-                // been quiet for 1 s with nothing queued.
-                let spoke = last_agent_ms.is_some_and(|t| t >= wait_started);
+                // Done once the agent has answered (not just the filler) since
+                // the wait began and then been quiet for 1 s with nothing queued.
+                let spoke = answered_ms.is_some_and(|t| t >= wait_started);
                 let quiet = last_agent_ms.is_some_and(|t| now_ms >= t + 1_000) && queue.is_empty() && pending.is_empty();
                 if (spoke && quiet) || now_ms >= wait_started + options.max_wait_ms {
                     plan.pop_front();
