@@ -75,6 +75,8 @@ pub struct SimulatedCall {
     pub clears: usize,
     /// Whether the agent closed the stream (hung up).
     pub agent_hung_up: bool,
+    /// Wall-clock time from sending `start` to the first agent audio, ms.
+    pub first_audio_wall_ms: Option<u64>,
     /// Call time when the simulation ended, ms.
     pub duration_ms: u64,
 }
@@ -268,6 +270,7 @@ pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow
         tx.send(Message::Text(m.to_string().into())).await?;
     }
     tx.send(Message::Text(peer.start(options.caller.as_deref()).to_string().into())).await?;
+    let started = Instant::now();
 
     let tick = Duration::from_secs_f64(0.020 / options.speed.max(0.05));
     let mut ticker = tokio::time::interval(tick);
@@ -297,7 +300,6 @@ pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow
     let mut answered_ms: Option<u64> = None;
     let mut wait_started = 0u64;
     let silence = [0i16; 160];
-    let started = Instant::now();
     'call: loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -306,6 +308,7 @@ pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow
                     Some(Ok(Message::Text(text))) => match peer.read(&text) {
                         Some(Outbound::Audio(pcm)) => {
                             result.media_messages += 1;
+                            result.first_audio_wall_ms.get_or_insert(started.elapsed().as_millis() as u64);
                             queue.push_back(Queued::Audio(pcm));
                         }
                         Some(Outbound::Mark(name)) => {
@@ -382,7 +385,7 @@ pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow
             Some(Step::AwaitAgent) => {
                 // Done once the agent has answered (not just the filler) since
                 // the wait began and then been quiet for 1 s with nothing queued.
-                let spoke = answered_ms.is_some_and(|t| t >= wait_started);
+                let spoke = answered_ms.is_some_and(|t| t >= wait_started && last_agent_ms.is_some_and(|a| a >= t));
                 let quiet = last_agent_ms.is_some_and(|t| now_ms >= t + 1_000) && queue.is_empty() && pending.is_empty();
                 if (spoke && quiet) || now_ms >= wait_started + options.max_wait_ms {
                     plan.pop_front();

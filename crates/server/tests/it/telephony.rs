@@ -158,6 +158,8 @@ async fn books_through(provider: Provider) {
         eprintln!("[{at} ms] {text}");
     }
     assert!(call.media_messages > 100, "{provider:?}: agent audio in the provider's format ({} messages)", call.media_messages);
+    let first = call.first_audio_wall_ms.expect("the greeting was heard");
+    assert!(first < 1_000, "{provider:?}: greeting {first} ms after the stream started");
     assert!(call.marks >= 4, "{provider:?}: marks for greeting and replies ({})", call.marks);
     assert!(call.said.iter().any(|(_, t)| t.starts_with("Perfetto, ho prenotato")), "{provider:?}: {:?}", call.said);
     let loud = call.agent_audio.iter().filter(|s| s.unsigned_abs() > 2_000).count();
