@@ -443,6 +443,16 @@ fn sample(pid: &str, ticks: f64) -> anyhow::Result<Sample> {
     Ok(Sample { at, cpu_s: (utime + stime) / ticks, rss_kb: kb("VmRSS:"), hwm_kb: kb("VmHWM:") })
 }
 
+/// Busy and total CPU time of the whole machine, in clock ticks (`/proc/stat`).
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    (total.saturating_sub(idle), total)
+}
+
 /// The soft limit on open files of this process (children inherit it).
 fn open_files_limit() -> Option<u64> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
@@ -813,6 +823,12 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     let ticks = clock_ticks();
     println!("server: pid {pid}, port {}, ready in {:.1} s; log {}", server.port, started.elapsed().as_secs_f64(), server.log.display());
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_from = machine_ticks();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_to = machine_ticks();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let busy_before = (idle_to.0 - idle_from.0) as f64 / (idle_to.1 - idle_from.1).max(1) as f64 * cores;
+    println!("machine CPU busy before the calls: {busy_before:.2} of {cores:.0} cores (other processes; should be near 0 for a clean measurement)");
     let baseline = sample(&pid, ticks)?;
     let me_baseline = sample("self", ticks)?;
     println!("server baseline: RSS {:.1} MB", baseline.rss_kb as f64 / 1024.0);
@@ -845,14 +861,18 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let window_start = sample(&pid, ticks)?;
     let me_start = sample("self", ticks)?;
+    let machine_start = machine_ticks();
+    let metrics_url = format!("http://127.0.0.1:{}/metrics", server.port);
+    let scrape_start = reqwest::get(&metrics_url).await?.text().await?;
     let active_start = live.active.load(Ordering::Relaxed);
     let first_end = t0 + Duration::from_secs(o.secs) - Duration::from_secs(1);
     let window_end_at = first_end.max(tokio::time::Instant::now() + Duration::from_secs(1));
     tokio::time::sleep_until(window_end_at).await;
     let window_end = sample(&pid, ticks)?;
     let me_end = sample("self", ticks)?;
+    let machine_end = machine_ticks();
+    let scrape_end = reqwest::get(&metrics_url).await?.text().await?;
     let active_end = live.active.load(Ordering::Relaxed);
-    let frames_mid = reqwest::get(format!("http://127.0.0.1:{}/load/frames", server.port)).await?.text().await?;
 
     let tasks = spawner.await?;
     let mut stats = Vec::with_capacity(tasks.len());
@@ -888,6 +908,9 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     let window_s = window_end.at.duration_since(window_start.at).as_secs_f64();
     let cpu = (window_end.cpu_s - window_start.cpu_s) / window_s.max(1e-9);
     let me_cpu = (me_end.cpu_s - me_start.cpu_s) / window_s.max(1e-9);
+    let held_samples = metric(&scrape_end, &format!("{FRAME_SECONDS}_count")).unwrap_or(0.0)
+        - metric(&scrape_start, &format!("{FRAME_SECONDS}_count")).unwrap_or(0.0);
+    let machine_busy = (machine_end.0 - machine_start.0) as f64 / (machine_end.1 - machine_start.1).max(1) as f64 * cores;
     let active = active_start.min(active_end).max(1) as f64;
     let rss_per_call = (window_end.rss_kb.saturating_sub(baseline.rss_kb)) as f64 / 1024.0 / active;
     let hwm_per_call = (final_sample.hwm_kb.saturating_sub(baseline.rss_kb)) as f64 / 1024.0 / n;
@@ -922,6 +945,15 @@ async fn drive(o: Options) -> anyhow::Result<()> {
         per_held(|s| s.clears_in)
     );
     println!("frames late (server, >20 ms behind the call's clock)  {late_server:.0} of {frame_count:.0} frames handled");
+    let late_in = |text: &str| metric(text, FRAMES_LATE_TOTAL).unwrap_or(0.0);
+    let handled_in = |text: &str| metric(text, &format!("{FRAME_SECONDS}_count")).unwrap_or(0.0);
+    println!(
+        "  in the steady window          {:.0} of {:.0} frames late; before it (ramp-up) {:.0} of {:.0}",
+        late_in(&scrape_end) - late_in(&scrape_start),
+        handled_in(&scrape_end) - handled_in(&scrape_start),
+        late_in(&scrape_start),
+        handled_in(&scrape_start)
+    );
     println!(
         "per-frame processing (server)   p50 {} µs, p90 {} µs, p99 {} µs, p99.9 {} µs, max {:.0} µs (1 µs bins, upper edge; {} frames)",
         kv(&frame_times, "p50_us"),
@@ -947,15 +979,22 @@ async fn drive(o: Options) -> anyhow::Result<()> {
         hwm_per_call
     );
     println!(
-        "  frame-time samples held by the Prometheus recorder until /metrics is scraped at steady state: {} (~{:.1} MB)",
-        kv(&frames_mid, "count"),
-        kv(&frames_mid, "count") as f64 * 8.0 / 1e6
+        "  of which frame-time samples the Prometheus recorder holds until the next /metrics scrape: {:.0} (~{:.1} MB)",
+        held_samples,
+        held_samples * 8.0 / 1e6
     );
     println!(
         "driver (this process, same 2 cores): CPU {:.1}% of one core in the window; send ticks >20 ms late {late_ticks} of {sent}, worst {max_late_ms:.1} ms",
         me_cpu * 100.0
     );
     println!("  driver CPU over the whole run {:.1} s", me_end.cpu_s - me_baseline.cpu_s);
+    println!(
+        "machine CPU busy in the window  {:.2} of {cores:.0} cores (server {:.2}, driver {:.2}, everything else incl. kernel {:.2})",
+        machine_busy,
+        cpu,
+        me_cpu,
+        (machine_busy - cpu - me_cpu).max(0.0)
+    );
     println!("calls table (server):");
     for r in rows {
         println!(
