@@ -361,16 +361,18 @@ impl Session {
             self.publish_phase();
             let stt_deadline = self.stt_deadline;
             let filler_deadline = self.filler_deadline;
+            // Results and deadlines before more audio: a steady stream of
+            // frames must never hold back a transcript or a reply.
             tokio::select! {
                 biased;
+                Some(work) = self.work_rx.recv() => self.on_work(work).await,
+                _ = sleep_until(stt_deadline) => self.on_stt_timeout().await,
+                _ = sleep_until(filler_deadline) => self.on_filler().await,
                 message = input.recv() => match message {
                     None | Some(CallInput::Hangup) => break HangupReason::CallerHungUp,
                     Some(CallInput::Audio(pcm)) => self.on_audio(&pcm).await,
                     Some(CallInput::Dtmf(digit)) => self.on_dtmf(digit),
                 },
-                Some(work) = self.work_rx.recv() => self.on_work(work).await,
-                _ = sleep_until(stt_deadline) => self.on_stt_timeout().await,
-                _ = sleep_until(filler_deadline) => self.on_filler().await,
             }
         };
         if let Some((_, cancel)) = self.speaking.take() {

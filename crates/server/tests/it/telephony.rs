@@ -74,7 +74,7 @@ impl PhoneApp {
         .unwrap();
         let speech = SpeechKit {
             stt: Arc::new(ScriptedStt::new(lines.iter().map(|l| l.to_string()))),
-            speaker: Arc::new(Speaker::new(Arc::new(tts), None, None)),
+            speaker: Arc::new(Speaker::new(Arc::new(tts), None, None).with_timeout_ms(30_000)),
             vad: VadEngine::Webrtc,
             stt_prompt: String::new(),
         };
