@@ -44,7 +44,7 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
-use metrics::{Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use metrics::{Counter, CounterFn, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use serde_json::json;
 use sqlx::Row;
@@ -93,6 +93,10 @@ const SPEECH_MS: u64 = 1_500;
 const PAUSE_MS: u64 = 4_500;
 /// Bins of the frame-time tap, 1 µs each; the last holds everything slower.
 const TAP_BINS: usize = 20_000;
+/// Seconds the late-frame and slow-frame timelines cover.
+const TIMELINE_SECS: usize = 900;
+/// A frame handled in more than this is "slow" on the timeline, ns.
+const SLOW_FRAME_NS: u64 = 1_000_000;
 /// `observability::metrics_handle`'s histogram buckets, seconds.
 const PROMETHEUS_BUCKETS: [f64; 15] =
     [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -207,17 +211,39 @@ impl TextToSpeech for ConstantCostTts {
 // ---------------------------------------------------------------------------
 // The server process (`--serve`).
 
-/// Per-frame processing times in 1 µs bins, as the session records them.
+/// Per-frame processing times in 1 µs bins, as the session records them,
+/// and late and slow frames per second of wall-clock time (to tell one
+/// stall of the whole process from lateness spread over the run).
 struct FrameTimes {
     bins: Vec<AtomicU64>,
     count: AtomicU64,
     sum_ns: AtomicU64,
     max_ns: AtomicU64,
+    /// Unix time of the timelines' first second, ms.
+    base_unix_ms: u64,
+    base: Instant,
+    late_by_s: Vec<AtomicU64>,
+    slow_by_s: Vec<AtomicU64>,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 impl FrameTimes {
+    fn second(&self) -> usize {
+        (self.base.elapsed().as_secs() as usize).min(TIMELINE_SECS - 1)
+    }
+
+    fn late(&self, n: u64) {
+        self.late_by_s[self.second()].fetch_add(n, Ordering::Relaxed);
+    }
+
     fn record(&self, seconds: f64) {
         let ns = (seconds.max(0.0) * 1e9) as u64;
+        if ns > SLOW_FRAME_NS {
+            self.slow_by_s[self.second()].fetch_add(1, Ordering::Relaxed);
+        }
         self.bins[((ns / 1_000) as usize).min(TAP_BINS - 1)].fetch_add(1, Ordering::Relaxed);
         self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_ns.fetch_add(ns, Ordering::Relaxed);
@@ -249,6 +275,11 @@ impl FrameTimes {
         for (name, q) in [("p50_us", 0.5), ("p90_us", 0.9), ("p99_us", 0.99), ("p999_us", 0.999)] {
             out.push_str(&format!("{name} {}\n", self.quantile_us(q)));
         }
+        out.push_str(&format!("base_unix_ms {}\n", self.base_unix_ms));
+        for (name, line) in [("late_by_s", &self.late_by_s), ("slow_by_s", &self.slow_by_s)] {
+            let counts: Vec<String> = line.iter().map(|c| c.load(Ordering::Relaxed).to_string()).collect();
+            out.push_str(&format!("{name} {}\n", counts.join(" ")));
+        }
         out
     }
 }
@@ -259,6 +290,23 @@ impl FrameTimes {
 struct FrameTap {
     inner: PrometheusRecorder,
     frames: Arc<FrameTimes>,
+}
+
+/// The late-frame counter handle: counts into both.
+struct TeeCounter {
+    prometheus: Counter,
+    frames: Arc<FrameTimes>,
+}
+
+impl CounterFn for TeeCounter {
+    fn increment(&self, value: u64) {
+        self.prometheus.increment(value);
+        self.frames.late(value);
+    }
+
+    fn absolute(&self, value: u64) {
+        self.prometheus.absolute(value);
+    }
 }
 
 /// A frame-time histogram handle that records into both.
@@ -288,6 +336,10 @@ impl FrameTap {
             count: AtomicU64::new(0),
             sum_ns: AtomicU64::new(0),
             max_ns: AtomicU64::new(0),
+            base_unix_ms: unix_ms(),
+            base: Instant::now(),
+            late_by_s: (0..TIMELINE_SECS).map(|_| AtomicU64::new(0)).collect(),
+            slow_by_s: (0..TIMELINE_SECS).map(|_| AtomicU64::new(0)).collect(),
         });
         if metrics::set_global_recorder(FrameTap { inner, frames: frames.clone() }).is_err() {
             eprintln!("load_calls: a metrics recorder was already installed; frame times will be missing");
@@ -310,7 +362,12 @@ impl Recorder for FrameTap {
     }
 
     fn register_counter(&self, key: &Key, metadata: &Metadata<'_>) -> Counter {
-        self.inner.register_counter(key, metadata)
+        let prometheus = self.inner.register_counter(key, metadata);
+        if key.name() == FRAMES_LATE_TOTAL {
+            Counter::from_arc(Arc::new(TeeCounter { prometheus, frames: self.frames.clone() }))
+        } else {
+            prometheus
+        }
     }
 
     fn register_gauge(&self, key: &Key, metadata: &Metadata<'_>) -> Gauge {
@@ -837,6 +894,7 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     let frames = o.secs * 1000 / FRAME_MS;
     let live = Arc::new(Live::default());
     let t0 = tokio::time::Instant::now();
+    let t0_unix_ms = unix_ms();
     let mut tasks = Vec::with_capacity(o.calls);
     let spawner = {
         let (audio, live, url) = (audio.clone(), live.clone(), url.clone());
@@ -1005,6 +1063,26 @@ async fn drive(o: Options) -> anyhow::Result<()> {
             r.get::<i64, _>("turns")
         );
     }
+    let timeline = |name: &str| -> Vec<u64> {
+        frame_times
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .map(|v| v.split_whitespace().filter_map(|c| c.parse().ok()).collect())
+            .unwrap_or_default()
+    };
+    let (late_s, slow_s) = (timeline("late_by_s"), timeline("slow_by_s"));
+    let offset_s = (kv(&frame_times, "base_unix_ms") as i64 - t0_unix_ms as i64) as f64 / 1000.0;
+    let marks: Vec<String> = (0..late_s.len().max(slow_s.len()))
+        .filter_map(|i| {
+            let (late, slow) = (late_s.get(i).copied().unwrap_or(0), slow_s.get(i).copied().unwrap_or(0));
+            (late + slow > 0).then(|| format!("{:+.0}s {late}/{slow}", i as f64 + offset_s))
+        })
+        .collect();
+    println!(
+        "late / slow (>{} ms) frames per second since the first call: {}",
+        SLOW_FRAME_NS / 1_000_000,
+        if marks.is_empty() { "none".to_string() } else { marks.join(", ") }
+    );
     println!("server log: {warns} WARN and {errors} ERROR lines");
     let goal = held.len() >= o.calls && late_server == 0.0 && rss_per_call < 2.0;
     println!("goal (all {} calls held, no late frames, < 2 MB per call): {}", o.calls, if goal { "MET" } else { "NOT MET" });
