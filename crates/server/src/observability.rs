@@ -40,7 +40,13 @@ pub fn init_tracing(json: bool) {
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
-/// The process-wide Prometheus recorder, installed on first use.
+/// How often histogram samples are folded into their buckets, so memory
+/// stays bounded between scrapes (per-frame histograms record 50 samples
+/// per second per call).
+pub const METRICS_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The process-wide Prometheus recorder, installed on first use, with a
+/// background thread running its upkeep every [`METRICS_UPKEEP_INTERVAL`].
 pub fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
@@ -51,6 +57,14 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
         let handle = recorder.handle();
         let _ = metrics::set_global_recorder(recorder);
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new().name("metrics-upkeep".to_string()).spawn(move || loop {
+            std::thread::sleep(METRICS_UPKEEP_INTERVAL);
+            upkeep.run_upkeep();
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no metrics upkeep thread; histogram samples accumulate until scraped");
+        }
         handle
     })
 }
