@@ -7,6 +7,7 @@ pub mod assistant;
 pub mod bench_data;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod llm;
 pub mod mcp;
 pub mod observability;

@@ -2,6 +2,7 @@
 //! init|seed`, and the voice commands in [`voice`]: `stt`, `tts`, `call`,
 //! `doctor`.
 
+pub mod check;
 pub mod voice;
 
 use std::io::{BufRead, Write};
@@ -27,6 +28,11 @@ use crate::store::SqliteStore;
 #[derive(Debug, Parser)]
 #[command(name = "fluxion", version, about)]
 pub struct Cli {
+    /// Configuration file (TOML; its keys are the environment variables,
+    /// which override it) [default: FLUXION_CONFIG, ./fluxion.toml, or
+    /// ~/.config/fluxion/fluxion.toml].
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -212,6 +218,12 @@ pub enum Command {
         #[arg(long, env = "TWILIO_FROM_NUMBER")]
         from: String,
     },
+    /// Configuration: `fluxion config check` lists every problem at once.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Local speech models: list the catalogue or download one.
     Models {
         /// What to do.
@@ -255,6 +267,14 @@ pub enum NluCommand {
         #[arg(long, default_value_t = 5)]
         folds: usize,
     },
+}
+
+/// `fluxion config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check the configuration file and environment: engine names, model
+    /// files and keys, numbers, provider settings.
+    Check,
 }
 
 /// `fluxion models …`.
@@ -338,12 +358,14 @@ fn clock(now: Option<&str>) -> anyhow::Result<Clock> {
     }
 }
 
-/// Runs the command.
+/// Runs the command with the configuration file already applied to the
+/// environment (see `main`).
 ///
 /// # Errors
 /// Anything that stops the command; printed by `main`.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<()> {
     match cli.command {
+        Command::Config { command: ConfigCommand::Check } => check::check(&config),
         Command::Serve { db, host, port, vertical, now, log_json, mcp_host, mcp_port, no_mcp } => {
             crate::observability::init_tracing(log_json);
             let mcp_token = std::env::var("MCP_TOKEN").ok().filter(|t| !t.is_empty());
