@@ -657,7 +657,13 @@ fn event_of(text: &str) -> &str {
 /// at once on a `clear`, as Twilio does.
 async fn call(index: usize, url: String, frames: u64, audio: Arc<CallerAudio>, live: Arc<Live>) -> CallStats {
     let mut st = CallStats::default();
-    let ws = match tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await {
+    let ws = match tokio_tungstenite::connect_async_with_config(
+        url.as_str(),
+        Some(tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024)),
+        true,
+    )
+    .await
+    {
         Ok((ws, _)) => ws,
         Err(e) => {
             st.error = Some(format!("connect: {e}"));

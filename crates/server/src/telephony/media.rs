@@ -24,6 +24,8 @@ use crate::voice::{start_call, CallEvent, CallInput, EngineAgent, VoiceDeps};
 
 /// Largest WebSocket message accepted, bytes (a 20 ms media frame is ~250).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// WebSocket read buffer, bytes (tungstenite's default is 128 KiB).
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// How long a stream may stay open without a `start`, ms.
 pub const START_TIMEOUT_MS: u64 = 10_000;
 /// Malformed messages tolerated per call before the stream is dropped.
@@ -38,7 +40,9 @@ pub async fn media(ws: WebSocketUpgrade, Path(provider): Path<String>, State(t):
         tracing::error!(%reason, "media stream refused: speech engines unavailable");
         return (StatusCode::SERVICE_UNAVAILABLE, "speech engines unavailable").into_response();
     }
-    ws.max_message_size(MAX_MESSAGE_BYTES).on_upgrade(move |socket| async move {
+    // Media messages are a few hundred bytes: a small read buffer avoids
+    // zeroing tungstenite's default 128 KiB on every read.
+    ws.max_message_size(MAX_MESSAGE_BYTES).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| async move {
         if let Err(e) = run(socket, provider, t).await {
             tracing::warn!(provider = provider.as_str(), error = %e, "media stream ended with an error");
         }

@@ -262,7 +262,10 @@ fn lines(pcm: &[i16]) -> Vec<(usize, usize)> {
 /// # Errors
 /// The WebSocket cannot be opened.
 pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow::Result<SimulatedCall> {
-    let (ws, _) = tokio_tungstenite::connect_async(options.url.as_str()).await.with_context(|| format!("connecting to {}", options.url))?;
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(options.url.as_str(), Some(config), true)
+        .await
+        .with_context(|| format!("connecting to {}", options.url))?;
     let (mut tx, mut rx) = ws.split();
     let mut peer =
         Peer { provider: options.provider, stream_sid: format!("MZ{}", options.call_sid), call_sid: options.call_sid.clone(), sequence: 0 };
