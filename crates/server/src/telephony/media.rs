@@ -20,7 +20,7 @@ use super::outcome::outcome;
 use super::{Codec, Provider, StreamEvent, StreamStart, Telephony};
 use crate::observability::mask_phone;
 use crate::store::calls::CallEnd;
-use crate::voice::{start_call, CallEvent, CallInput, EngineAgent, VoiceDeps};
+use crate::voice::{start_call, CallEvent, CallInput, EngineAgent, HangupReason, VoiceDeps};
 
 /// Largest WebSocket message accepted, bytes (a 20 ms media frame is ~250).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -246,6 +246,10 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>) -> an
             )
         }
     };
+    if summary.as_ref().is_ok_and(|s| s.reason == HangupReason::NotUnderstood) {
+        // The goodbye promised the caller a call back.
+        super::provider_api::record_callback(&t, &call_sid, caller.as_deref(), "la linea era disturbata: richiamare il cliente").await;
+    }
     let end = CallEnd { recording_path: recorder.and_then(|r| r.finish()), ..end };
     store.end_call(row, &end).await?;
     tracing::info!(parent: &span, outcome = end.outcome.as_str(), reason, stop = stop_reason, duration_ms = end.duration_ms, bad, "call recorded");

@@ -24,17 +24,23 @@ pub async fn transfer(t: &Telephony, provider: Provider, call_sid: &str, caller:
         Ok(()) => tracing::info!(call_sid, provider = provider.as_str(), "call transferred"),
         Err(e) => {
             tracing::warn!(call_sid, error = %e, "transfer not possible; recording a callback request");
-            let request = CallbackRequest {
-                client_id: None,
-                phone: caller.map(str::to_string),
-                session_id: call_sid.to_string(),
-                reason: "richiesta di parlare con una persona".to_string(),
-                created_at: t.app.clock.now(),
-            };
-            if let Err(e) = t.app.store.add_callback_request(&request).await {
-                tracing::error!(call_sid, error = %e, "could not record the callback request");
-            }
+            record_callback(t, call_sid, caller, "richiesta di parlare con una persona").await;
         }
+    }
+}
+
+/// Records that the business should call `caller` back (`reason` in Italian,
+/// for the staff). Errors are logged.
+pub async fn record_callback(t: &Telephony, call_sid: &str, caller: Option<&str>, reason: &str) {
+    let request = CallbackRequest {
+        client_id: None,
+        phone: caller.map(str::to_string),
+        session_id: call_sid.to_string(),
+        reason: reason.to_string(),
+        created_at: t.app.clock.now(),
+    };
+    if let Err(e) = t.app.store.add_callback_request(&request).await {
+        tracing::error!(call_sid, error = %e, "could not record the callback request");
     }
 }
 

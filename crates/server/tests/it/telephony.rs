@@ -21,7 +21,9 @@ use fluxion::telephony::{Provider, SpeechKit, Telephony, TelephonyConfig};
 use fluxion::voice::VoiceConfig;
 use fluxion_core::audio::vad::VadEngine;
 use fluxion_core::booking::Vertical;
+use fluxion_core::speech::stt::{SpeechToText, SttError, SttRequest, SttStream};
 use fluxion_core::speech::tts::synthesize_all;
+use fluxion_core::speech::BoxFuture;
 use futures::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -46,6 +48,11 @@ impl PhoneApp {
 
     /// The same, with more telephony settings (`TRANSFER_NUMBER`, …).
     async fn spawn_with(lines: &[&str], settings: &[(&str, String)]) -> Option<Self> {
+        Self::spawn_full(Arc::new(ScriptedStt::new(lines.iter().map(|l| l.to_string()))), settings, VoiceConfig::default()).await
+    }
+
+    /// A server with this recogniser, settings and voice configuration.
+    async fn spawn_full(stt: Arc<dyn SpeechToText>, settings: &[(&str, String)], voice: VoiceConfig) -> Option<Self> {
         let tts = match EspeakTts::new("it", 165) {
             Ok(t) => t,
             Err(e) if std::env::var_os("FLUXION_REQUIRE_ESPEAK").is_none() => {
@@ -73,18 +80,12 @@ impl PhoneApp {
         })
         .unwrap();
         let speech = SpeechKit {
-            stt: Arc::new(ScriptedStt::new(lines.iter().map(|l| l.to_string()))),
+            stt,
             speaker: Arc::new(Speaker::new(Arc::new(tts), None, None).with_timeout_ms(30_000)),
             vad: VadEngine::Webrtc,
             stt_prompt: String::new(),
         };
-        let telephony = Arc::new(Telephony {
-            app: state.clone(),
-            config,
-            voice: VoiceConfig::default(),
-            speech: Ok(speech),
-            http: reqwest::Client::new(),
-        });
+        let telephony = Arc::new(Telephony { app: state.clone(), config, voice, speech: Ok(speech), http: reqwest::Client::new() });
         let routes = app::router(state).merge(fluxion::telephony::router(telephony));
         tokio::spawn(app::serve_router(listener, routes, std::future::pending()));
         Some(PhoneApp { addr, store, client: reqwest::Client::new(), _dir: dir })
@@ -359,4 +360,35 @@ async fn recording_tells_the_caller_and_keeps_both_sides() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     }
+}
+
+/// A recogniser whose every utterance fails (a broken engine).
+struct BrokenStt;
+
+impl SpeechToText for BrokenStt {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn start<'a>(&'a self, _: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        Box::pin(async { Err(SttError::Provider { status: Some(503), message: "down".into(), retryable: true }) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_recognition_failures_end_politely_with_a_callback_request() {
+    let voice = VoiceConfig { max_failed_turns: 2, ..VoiceConfig::default() };
+    let Some(app) = PhoneApp::spawn_full(Arc::new(BrokenStt), &[], voice).await else { return };
+    let caller = caller_audio(&["vorrei prenotare", "vorrei prenotare", "vorrei prenotare"]).await;
+    let options = SimulatorOptions {
+        caller: Some("+393401234567".to_string()),
+        speed: 5.0,
+        ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio))
+    };
+    let call = simulate_call(&options, &caller).await.unwrap();
+    assert!(call.agent_hung_up, "the agent ends the call");
+    assert!(call.said.iter().any(|(_, t)| t == fluxion::voice::phrases::GOODBYE_NOT_UNDERSTOOD), "{:?}", call.said);
+    let (_, outcome) = app.ended_call(&options.call_sid).await;
+    assert_eq!(outcome.as_deref(), Some("failed"));
+    let phones: Vec<Option<String>> = sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool()).await.unwrap();
+    assert_eq!(phones, [Some("+393401234567".to_string())]);
 }
