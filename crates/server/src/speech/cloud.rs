@@ -385,3 +385,10 @@ mod tests {
         assert!(matches!(status_error(401, "", None, ""), CloudError::Provider { ref message, .. } if message.contains("refused")));
     }
 }
+
+/// A settings lookup over fixed pairs, for the engines' `from_env` tests.
+#[cfg(test)]
+pub(crate) fn test_env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    move |k: &str| map.get(k).cloned()
+}

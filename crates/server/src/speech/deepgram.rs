@@ -625,12 +625,8 @@ impl TextToSpeech for AuraTts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |k: &str| map.get(k).cloned()
-    }
+    use super::super::cloud::test_env as env;
 
     #[test]
     fn config_from_env() {

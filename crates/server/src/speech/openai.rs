@@ -477,12 +477,8 @@ impl Multipart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |k: &str| map.get(k).cloned()
-    }
+    use super::super::cloud::test_env as env;
 
     #[test]
     fn stt_config_picks_key_and_model_by_base_url() {

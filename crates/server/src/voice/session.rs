@@ -254,6 +254,27 @@ struct PendingTurn {
     early_result: Option<Result<Transcript, SttError>>,
 }
 
+impl PendingTurn {
+    /// A turn numbered `index` whose speech started at `at_ms` (call clock).
+    fn new(index: u32, at_ms: u64) -> Self {
+        PendingTurn {
+            index,
+            speech_start_ms: at_ms,
+            speech_end_ms: at_ms,
+            ended_at: None,
+            transcript: None,
+            transcript_ms: 0,
+            reply: None,
+            reply_ms: 0,
+            first_audio_ms: None,
+            filler: false,
+            tts_engine: String::new(),
+            during_playback: false,
+            early_result: None,
+        }
+    }
+}
+
 struct Session {
     config: VoiceConfig,
     deps: VoiceDeps,
@@ -559,21 +580,7 @@ impl Session {
     fn on_speech_started(&mut self, at_ms: u64) {
         let index = self.next_turn();
         let during_playback = self.playback.has_audio() || self.speaking.is_some();
-        self.pending = Some(PendingTurn {
-            index,
-            speech_start_ms: at_ms,
-            speech_end_ms: at_ms,
-            ended_at: None,
-            transcript: None,
-            transcript_ms: 0,
-            reply: None,
-            reply_ms: 0,
-            first_audio_ms: None,
-            filler: false,
-            tts_engine: String::new(),
-            during_playback,
-            early_result: None,
-        });
+        self.pending = Some(PendingTurn { during_playback, ..PendingTurn::new(index, at_ms) });
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(self.endpointer.utterance().to_vec());
         self.utterance_tx = Some(tx);
@@ -817,19 +824,9 @@ impl Session {
         }
         let index = self.next_turn();
         self.pending = Some(PendingTurn {
-            index,
-            speech_start_ms: self.ms(self.samples_in),
-            speech_end_ms: self.ms(self.samples_in),
             ended_at: Some(Instant::now()),
             transcript: Some(format!("[DTMF {digit}] {text}")),
-            transcript_ms: 0,
-            reply: None,
-            reply_ms: 0,
-            first_audio_ms: None,
-            filler: false,
-            tts_engine: String::new(),
-            during_playback: false,
-            early_result: None,
+            ..PendingTurn::new(index, self.ms(self.samples_in))
         });
         self.utterance_tx = None;
         self.playback.clear();
