@@ -199,6 +199,8 @@ impl SeedData {
                 synonyms: s.synonyms.clone(),
                 duration_min: s.duration_min,
                 price_cents: s.price_cents,
+                gender: None,
+                category: None,
             })
             .collect()
     }

@@ -633,7 +633,7 @@ mod tests {
     }
 
     fn service(duration_min: u32) -> Service {
-        Service { id: 1, name: "Taglio".into(), synonyms: Vec::new(), duration_min, price_cents: 2500 }
+        Service { id: 1, name: "Taglio".into(), synonyms: Vec::new(), duration_min, price_cents: 2500, gender: None, category: None }
     }
 
     fn op(id: Id) -> Operator {

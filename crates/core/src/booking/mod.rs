@@ -155,6 +155,24 @@ pub struct Service {
     pub duration_min: u32,
     /// Price in euro cents.
     pub price_cents: i64,
+    /// Grammatical gender of the name, for articles ("la piega", "il
+    /// taglio", "l'ecografia"); `None`: guessed from the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// Group on the price list ("Capelli", "Unghie", "Visite"), used to list
+    /// what is offered briefly; `None`: ungrouped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// Grammatical gender of an Italian noun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gender {
+    /// "il taglio", "lo shampoo", "l'olio".
+    Masculine,
+    /// "la piega", "l'ecografia".
+    Feminine,
 }
 
 /// A member of staff who performs services.

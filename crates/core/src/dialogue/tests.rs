@@ -40,8 +40,24 @@ fn harness() -> Harness {
         rules: BookingRules::default(),
     };
     let services = vec![
-        Service { id: 1, name: "Taglio".into(), synonyms: vec!["taglio capelli".into()], duration_min: 45, price_cents: 3000 },
-        Service { id: 2, name: "Piega".into(), synonyms: vec!["messa in piega".into()], duration_min: 30, price_cents: 2000 },
+        Service {
+            id: 1,
+            name: "Taglio".into(),
+            synonyms: vec!["taglio capelli".into()],
+            duration_min: 45,
+            price_cents: 3000,
+            gender: None,
+            category: None,
+        },
+        Service {
+            id: 2,
+            name: "Piega".into(),
+            synonyms: vec!["messa in piega".into()],
+            duration_min: 30,
+            price_cents: 2000,
+            gender: None,
+            category: None,
+        },
     ];
     let operators = vec![
         Operator { id: 1, name: "Giulia".into(), service_ids: vec![1, 2], hours: vec![], absences: vec![] },

@@ -604,6 +604,8 @@ mod tests {
             synonyms: syn.iter().map(|s| s.to_string()).collect(),
             duration_min: 30,
             price_cents: 2000,
+            gender: None,
+            category: None,
         };
         let op = |id, name: &str| Operator { id, name: name.into(), service_ids: vec![1, 2], hours: vec![], absences: vec![] };
         Catalog::new(

@@ -45,13 +45,20 @@ pub enum Intent {
     Deny,
     /// Goodbye / thanks, that's all.
     Goodbye,
+    /// The caller asks about their own appointments ("a che ora è il mio
+    /// appuntamento?", "quando devo venire?").
+    MyAppointments,
+    /// A complaint about a past visit or the service ("voglio fare un reclamo").
+    Complaint,
+    /// A data-protection request: erase my data, withdraw consent (GDPR).
+    Privacy,
     /// Anything else.
     Other,
 }
 
 impl Intent {
     /// All intents in a fixed order (the classifier's label order).
-    pub const ALL: [Intent; 13] = [
+    pub const ALL: [Intent; 16] = [
         Intent::Book,
         Intent::Reschedule,
         Intent::Cancel,
@@ -64,6 +71,9 @@ impl Intent {
         Intent::Confirm,
         Intent::Deny,
         Intent::Goodbye,
+        Intent::MyAppointments,
+        Intent::Complaint,
+        Intent::Privacy,
         Intent::Other,
     ];
 
@@ -82,6 +92,9 @@ impl Intent {
             Intent::Confirm => "confirm",
             Intent::Deny => "deny",
             Intent::Goodbye => "goodbye",
+            Intent::MyAppointments => "my_appointments",
+            Intent::Complaint => "complaint",
+            Intent::Privacy => "privacy",
             Intent::Other => "other",
         }
     }

@@ -330,6 +330,8 @@ impl Repository for SqliteStore {
                     synonyms: json_column(r, "synonyms")?,
                     duration_min: r.get::<i64, _>("duration_min").clamp(0, 24 * 60) as u32,
                     price_cents: r.get("price_cents"),
+                    gender: None,
+                    category: None,
                 })
             })
             .collect()
