@@ -29,8 +29,9 @@ pub struct PgUrl {
 }
 
 impl PgUrl {
-    /// The URL to connect with, password included. Never log it.
-    pub(crate) fn connect_url(&self) -> Url {
+    /// The URL to connect with, password included (for the driver, or a
+    /// child process's `DATABASE_URL`). Never log it.
+    pub fn connect_url(&self) -> Url {
         let mut url = self.url.clone();
         if let Some(p) = &self.password {
             // Setting a password only fails on URLs without a host, which parsing rules out.
