@@ -1,24 +1,30 @@
--- no-transaction
 -- Tenancy: every row belongs to one business. Client phones are unique per
 -- business; appointments, chat turns, waitlist entries and callback requests
 -- point at their client, operator and service through (business_id, id)
 -- pairs, so a row can never join another business's rows. Numbers route
--- calls and messages to their business.
+-- calls and messages to their business. Existing rows go to the first
+-- business (the only one before tenancy).
 --
--- SQLite cannot add table constraints in place, so the tables are rebuilt
--- (https://www.sqlite.org/lang_altertable.html#otheralter): foreign keys off
--- (not allowed inside a transaction, hence no-transaction above), rebuild in
--- one transaction, check, foreign keys back on. Existing rows go to the
--- first business (the only one before tenancy).
-
-PRAGMA foreign_keys = OFF;
-BEGIN IMMEDIATE;
+-- SQLite cannot add table constraints in place, so tables are rebuilt
+-- (create new, copy, drop old, rename). This runs inside the migrator's
+-- transaction with foreign keys on, so the order matters: the tables that
+-- reference clients are copied aside and dropped first, then clients is
+-- rebuilt, then they are recreated from their copies.
 
 CREATE UNIQUE INDEX uq_services_business_id ON services(business_id, id);
 CREATE UNIQUE INDEX uq_operators_business_id ON operators(business_id, id);
 CREATE INDEX idx_services_business ON services(business_id);
 CREATE INDEX idx_operators_business ON operators(business_id);
 CREATE INDEX idx_faq_business ON faq_entries(business_id);
+
+CREATE TEMP TABLE appointments_copy AS SELECT * FROM appointments;
+CREATE TEMP TABLE chat_history_copy AS SELECT * FROM chat_history;
+CREATE TEMP TABLE waitlist_copy AS SELECT * FROM waitlist;
+CREATE TEMP TABLE callback_requests_copy AS SELECT * FROM callback_requests;
+DROP TABLE appointments;
+DROP TABLE chat_history;
+DROP TABLE waitlist;
+DROP TABLE callback_requests;
 
 CREATE TABLE clients_new (
     id INTEGER PRIMARY KEY,
@@ -42,7 +48,7 @@ DROP TABLE clients;
 ALTER TABLE clients_new RENAME TO clients;
 CREATE INDEX idx_clients_name ON clients(business_id, name_folded);
 
-CREATE TABLE appointments_new (
+CREATE TABLE appointments (
     id INTEGER PRIMARY KEY,
     business_id INTEGER NOT NULL REFERENCES business(id) ON DELETE CASCADE,
     client_id INTEGER NOT NULL,
@@ -60,18 +66,17 @@ CREATE TABLE appointments_new (
     FOREIGN KEY (business_id, operator_id) REFERENCES operators(business_id, id),
     FOREIGN KEY (business_id, service_id) REFERENCES services(business_id, id)
 );
-INSERT INTO appointments_new (id, business_id, client_id, operator_id, service_id, start_utc, end_utc, local_date, status, channel, created_at, updated_at)
+INSERT INTO appointments (id, business_id, client_id, operator_id, service_id, start_utc, end_utc, local_date, status, channel, created_at, updated_at)
     SELECT a.id, o.business_id, a.client_id, a.operator_id, a.service_id, a.start_utc, a.end_utc, a.local_date, a.status, a.channel, a.created_at, a.updated_at
-    FROM appointments a JOIN operators o ON o.id = a.operator_id;
-DROP TABLE appointments;
-ALTER TABLE appointments_new RENAME TO appointments;
+    FROM temp.appointments_copy a JOIN operators o ON o.id = a.operator_id;
+DROP TABLE temp.appointments_copy;
 CREATE INDEX idx_appointments_date_operator ON appointments(business_id, local_date, operator_id);
 CREATE INDEX idx_appointments_operator_start ON appointments(operator_id, start_utc);
 CREATE INDEX idx_appointments_client_start ON appointments(client_id, start_utc);
 CREATE INDEX idx_appointments_start ON appointments(business_id, start_utc);
 CREATE UNIQUE INDEX uq_appointments_operator_start_booked ON appointments(operator_id, start_utc) WHERE status = 'booked';
 
-CREATE TABLE chat_history_new (
+CREATE TABLE chat_history (
     id INTEGER PRIMARY KEY,
     business_id INTEGER NOT NULL REFERENCES business(id) ON DELETE CASCADE,
     session_id TEXT NOT NULL,
@@ -89,11 +94,10 @@ CREATE TABLE chat_history_new (
     created_at TEXT NOT NULL,
     FOREIGN KEY (business_id, client_id) REFERENCES clients(business_id, id)
 );
-INSERT INTO chat_history_new (id, business_id, session_id, client_id, role, text, intent, layer, latency_us, layer_timings, model, tokens, tool_calls, channel, created_at)
+INSERT INTO chat_history (id, business_id, session_id, client_id, role, text, intent, layer, latency_us, layer_timings, model, tokens, tool_calls, channel, created_at)
     SELECT id, (SELECT MIN(id) FROM business), session_id, client_id, role, text, intent, layer, latency_us, layer_timings, model, tokens, tool_calls, channel, created_at
-    FROM chat_history WHERE EXISTS (SELECT 1 FROM business);
-DROP TABLE chat_history;
-ALTER TABLE chat_history_new RENAME TO chat_history;
+    FROM temp.chat_history_copy WHERE EXISTS (SELECT 1 FROM business);
+DROP TABLE temp.chat_history_copy;
 CREATE INDEX idx_chat_history_client ON chat_history(client_id, created_at);
 CREATE INDEX idx_chat_history_session ON chat_history(business_id, session_id, id);
 
@@ -113,7 +117,7 @@ DROP TABLE integrations;
 ALTER TABLE integrations_new RENAME TO integrations;
 CREATE INDEX idx_integrations_type ON integrations(business_id, integration_type);
 
-CREATE TABLE waitlist_new (
+CREATE TABLE waitlist (
     id INTEGER PRIMARY KEY,
     business_id INTEGER NOT NULL REFERENCES business(id) ON DELETE CASCADE,
     client_id INTEGER,
@@ -125,14 +129,13 @@ CREATE TABLE waitlist_new (
     FOREIGN KEY (business_id, service_id) REFERENCES services(business_id, id),
     FOREIGN KEY (business_id, operator_id) REFERENCES operators(business_id, id)
 );
-INSERT INTO waitlist_new (id, business_id, client_id, service_id, operator_id, preference, created_at)
+INSERT INTO waitlist (id, business_id, client_id, service_id, operator_id, preference, created_at)
     SELECT w.id, s.business_id, w.client_id, w.service_id, w.operator_id, w.preference, w.created_at
-    FROM waitlist w JOIN services s ON s.id = w.service_id;
-DROP TABLE waitlist;
-ALTER TABLE waitlist_new RENAME TO waitlist;
+    FROM temp.waitlist_copy w JOIN services s ON s.id = w.service_id;
+DROP TABLE temp.waitlist_copy;
 CREATE INDEX idx_waitlist_business ON waitlist(business_id, created_at);
 
-CREATE TABLE callback_requests_new (
+CREATE TABLE callback_requests (
     id INTEGER PRIMARY KEY,
     business_id INTEGER NOT NULL REFERENCES business(id) ON DELETE CASCADE,
     client_id INTEGER,
@@ -143,11 +146,10 @@ CREATE TABLE callback_requests_new (
     created_at TEXT NOT NULL,
     FOREIGN KEY (business_id, client_id) REFERENCES clients(business_id, id)
 );
-INSERT INTO callback_requests_new (id, business_id, client_id, phone, session_id, reason, status, created_at)
+INSERT INTO callback_requests (id, business_id, client_id, phone, session_id, reason, status, created_at)
     SELECT id, (SELECT MIN(id) FROM business), client_id, phone, session_id, reason, status, created_at
-    FROM callback_requests WHERE EXISTS (SELECT 1 FROM business);
-DROP TABLE callback_requests;
-ALTER TABLE callback_requests_new RENAME TO callback_requests;
+    FROM temp.callback_requests_copy WHERE EXISTS (SELECT 1 FROM business);
+DROP TABLE temp.callback_requests_copy;
 CREATE INDEX idx_callback_requests_business ON callback_requests(business_id, status, created_at);
 
 CREATE TABLE calls_new (
@@ -189,5 +191,3 @@ CREATE TABLE business_numbers (
 );
 CREATE INDEX idx_business_numbers_business ON business_numbers(business_id);
 
-COMMIT;
-PRAGMA foreign_keys = ON;

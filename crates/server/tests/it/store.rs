@@ -138,9 +138,9 @@ async fn contract(store: &Store) {
     assert!(calls.iter().any(|c| c.call_sid == "busy-1" && c.provider == Provider::Plivo && c.outcome.is_none()));
 
     // Configuration, written.
-    let new = NewService { name: "Trattamento cheratina".into(), synonyms: vec!["cheratina".into()], duration_min: 90, price_cents: 8_000 };
+    let new = NewService { name: "Laminazione ciglia".into(), synonyms: vec!["laminazione".into()], duration_min: 90, price_cents: 8_000 };
     let sid = t.add_service(&new).await.expect("add service");
-    assert!(t.services().await.expect("services").iter().any(|s| s.id == sid && s.synonyms == ["cheratina"]));
+    assert!(t.services().await.expect("services").iter().any(|s| s.id == sid && s.synonyms == ["laminazione"]));
     assert!(t.update_service(sid, &NewService { price_cents: 8_500, ..new.clone() }).await.expect("update"));
     assert!(t.services().await.expect("services").iter().any(|s| s.id == sid && s.price_cents == 8_500));
     let op = NewOperator { name: "Bianca".into(), service_ids: vec![sid], hours: b.hours.clone(), absences: vec![] };
@@ -384,15 +384,16 @@ async fn postgres_refuses_overlaps_written_behind_the_stores_back() {
 #[tokio::test]
 async fn reload_rebuilds_one_business_engine() {
     let app = TestApp::spawn().await;
-    let new = NewService { name: "Trattamento cheratina".into(), synonyms: vec![], duration_min: 90, price_cents: 8_000 };
+    let new = NewService { name: "Laminazione ciglia".into(), synonyms: vec![], duration_min: 90, price_cents: 8_000 };
     app.tenant.add_service(&new).await.expect("add service");
     let (_, before) = app.get("/api/services").await;
-    assert!(!before.to_string().contains("cheratina"), "the old engine until the reload");
+    assert!(!before.to_string().contains("ciglia"), "the old engine until the reload");
     app.state.engines.reload(app.tenant.id()).await.expect("reload");
     let (_, after) = app.get("/api/services").await;
-    assert!(after.to_string().contains("Trattamento cheratina"), "{after}");
-    let v = app.say("reload-1", None, "quanto costa il trattamento cheratina?").await;
-    assert!(v["reply"].as_str().unwrap_or_default().contains("80"), "{}", v["reply"]);
+    assert!(after.to_string().contains("Laminazione ciglia"), "{after}");
+    let v = app.say("reload-1", None, "quanto costa la laminazione ciglia?").await;
+    let reply = v["reply"].as_str().unwrap_or_default();
+    assert!(reply.contains("Laminazione ciglia") && reply.contains("ottanta euro"), "{reply}");
 }
 
 /// Calls route by the dialled number; with several businesses an unrouted
