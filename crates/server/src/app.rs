@@ -109,7 +109,8 @@ impl Engines {
     /// # Errors
     /// As [`Engines::new`].
     pub async fn with_llm(store: Store, channel: Channel, llm: Option<LlmConfig>) -> anyhow::Result<Self> {
-        let default = store.default_tenant().await?.ok_or_else(|| anyhow::anyhow!("the database holds no business (run `fluxion db seed`)"))?;
+        let default =
+            store.default_tenant().await?.ok_or_else(|| anyhow::anyhow!("the database holds no business (run `fluxion db seed`)"))?;
         let engine = build_engine_with(default.clone(), channel, llm.clone()).await?;
         tracing::info!(tenant = default.id(), business = %engine.info().business.name, "conversation engine built");
         Ok(Engines {

@@ -111,13 +111,7 @@ pub struct Assistant {
 
 impl Assistant {
     /// An assistant over a model client and the business's desk and pipeline.
-    pub fn new(
-        client: Arc<LlmClient>,
-        desk: FrontDesk<Tenant>,
-        pipeline: Arc<Pipeline>,
-        prompts: Prompts,
-        cache_ttl: Duration,
-    ) -> Self {
+    pub fn new(client: Arc<LlmClient>, desk: FrontDesk<Tenant>, pipeline: Arc<Pipeline>, prompts: Prompts, cache_ttl: Duration) -> Self {
         let tool_defs = tools::specs()
             .into_iter()
             .map(|t| ToolDef { name: t.name.to_string(), description: t.description.to_string(), parameters: t.parameters })

@@ -167,7 +167,11 @@ impl TryFrom<CallRow> for CallRecord {
             ended_at: r.ended_at.as_deref().map(parse_ts).transpose()?,
             duration_ms: r.duration_ms,
             outcome: r.outcome.as_deref().map(|o| CallOutcome::parse(o).ok_or_else(|| bad("outcome", o))).transpose()?,
-            hangup_reason: r.hangup_reason.as_deref().map(|h| HangupReason::parse(h).ok_or_else(|| bad("hang-up reason", h))).transpose()?,
+            hangup_reason: r
+                .hangup_reason
+                .as_deref()
+                .map(|h| HangupReason::parse(h).ok_or_else(|| bad("hang-up reason", h)))
+                .transpose()?,
             provider_status: r.provider_status,
             turns: r.turns,
             recording_path: r.recording_path,

@@ -116,7 +116,12 @@ impl Tenant {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        sqlx::query("DELETE FROM clients WHERE id = $1 AND business_id = $2").bind(id).bind(self.id()).execute(&mut *tx).await.map_err(store_error)?;
+        sqlx::query("DELETE FROM clients WHERE id = $1 AND business_id = $2")
+            .bind(id)
+            .bind(self.id())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
         Ok(true)
     }

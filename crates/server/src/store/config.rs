@@ -116,9 +116,18 @@ impl Tenant {
     /// A database error (nothing changes then).
     pub async fn replace_config(&self, config: &BusinessConfig) -> Result<(), StoreError> {
         let mut tx = self.store().begin_write().await?;
-        for table in
-            ["chat_history", "waitlist", "callback_requests", "appointments", "clients", "faq_entries", "operators", "services", "closures", "opening_hours"]
-        {
+        for table in [
+            "chat_history",
+            "waitlist",
+            "callback_requests",
+            "appointments",
+            "clients",
+            "faq_entries",
+            "operators",
+            "services",
+            "closures",
+            "opening_hours",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE business_id = $1"))
                 .bind(self.id())
                 .execute(&mut *tx)
@@ -384,15 +393,17 @@ async fn update_details(tx: &mut AnyConnection, id: Id, b: &Business) -> Result<
 }
 
 async fn insert_service(tx: &mut AnyConnection, business_id: Id, s: &NewService) -> Result<Id, StoreError> {
-    sqlx::query_scalar("INSERT INTO services (business_id, name, synonyms, duration_min, price_cents) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind(business_id)
-        .bind(&s.name)
-        .bind(to_json(&s.synonyms)?)
-        .bind(i64::from(s.duration_min))
-        .bind(s.price_cents)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(store_error)
+    sqlx::query_scalar(
+        "INSERT INTO services (business_id, name, synonyms, duration_min, price_cents) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(business_id)
+    .bind(&s.name)
+    .bind(to_json(&s.synonyms)?)
+    .bind(i64::from(s.duration_min))
+    .bind(s.price_cents)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(store_error)
 }
 
 async fn insert_faq(tx: &mut AnyConnection, business_id: Id, f: &Faq) -> Result<Id, StoreError> {
@@ -412,13 +423,15 @@ async fn insert_faq(tx: &mut AnyConnection, business_id: Id, f: &Faq) -> Result<
 /// Services (only this business's), hours and absences of a new or emptied operator.
 async fn write_operator_details(tx: &mut AnyConnection, business_id: Id, op: Id, o: &NewOperator) -> Result<(), StoreError> {
     for sid in &o.service_ids {
-        sqlx::query("INSERT INTO operator_services (operator_id, service_id) SELECT $1, id FROM services WHERE id = $2 AND business_id = $3")
-            .bind(op)
-            .bind(sid)
-            .bind(business_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO operator_services (operator_id, service_id) SELECT $1, id FROM services WHERE id = $2 AND business_id = $3",
+        )
+        .bind(op)
+        .bind(sid)
+        .bind(business_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
     }
     insert_hours(tx, "operator_hours", "operator_id", op, &o.hours).await?;
     insert_closures(tx, "operator_absences", "operator_id", op, &o.absences).await
@@ -445,16 +458,18 @@ async fn insert_hours(tx: &mut AnyConnection, table: &str, key: &str, id: Id, ho
 
 async fn insert_closures(tx: &mut AnyConnection, table: &str, key: &str, id: Id, closures: &[Closure]) -> Result<(), StoreError> {
     for c in closures {
-        sqlx::query(&format!("INSERT INTO {table} ({key}, from_date, to_date, start_time, end_time, reason) VALUES ($1, $2, $3, $4, $5, $6)"))
-            .bind(id)
-            .bind(c.from.to_string())
-            .bind(c.to.to_string())
-            .bind(c.range.map(|r| time_text(r.start)))
-            .bind(c.range.map(|r| time_text(r.end)))
-            .bind(&c.reason)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({key}, from_date, to_date, start_time, end_time, reason) VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(id)
+        .bind(c.from.to_string())
+        .bind(c.to.to_string())
+        .bind(c.range.map(|r| time_text(r.start)))
+        .bind(c.range.map(|r| time_text(r.end)))
+        .bind(&c.reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
     }
     Ok(())
 }

@@ -114,7 +114,9 @@ impl DatabaseUrl {
         }
         match database_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => Self::parse(url),
-            None => super::sqlite::default_db_path().map(DatabaseUrl::Sqlite).ok_or_else(|| "no home directory: pass --db PATH".to_string()),
+            None => {
+                super::sqlite::default_db_path().map(DatabaseUrl::Sqlite).ok_or_else(|| "no home directory: pass --db PATH".to_string())
+            }
         }
     }
 

@@ -216,7 +216,11 @@ pub(super) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreErr
 }
 
 /// Groups `(owner, value)` pairs by owner, keeping order.
-pub(super) fn by_owner<R, T>(rows: Vec<R>, owner: impl Fn(&R) -> Id, convert: impl Fn(R) -> Result<T, StoreError>) -> Result<std::collections::HashMap<Id, Vec<T>>, StoreError> {
+pub(super) fn by_owner<R, T>(
+    rows: Vec<R>,
+    owner: impl Fn(&R) -> Id,
+    convert: impl Fn(R) -> Result<T, StoreError>,
+) -> Result<std::collections::HashMap<Id, Vec<T>>, StoreError> {
     let mut out: std::collections::HashMap<Id, Vec<T>> = std::collections::HashMap::new();
     for r in rows {
         let o = owner(&r);

@@ -124,9 +124,13 @@ mod tests {
         assert_eq!(t.callback_requests(true).await.expect("callbacks").len(), 1);
         let calls = t.recent_calls(5).await.expect("calls");
         assert_eq!(calls.iter().map(|c| c.hangup_reason).collect::<Vec<_>>(), vec![Some(crate::voice::HangupReason::Silence)]);
-        let turns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_history WHERE business_id = 1").fetch_one(store.pool_for_tests()).await.expect("turns");
+        let turns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_history WHERE business_id = 1")
+            .fetch_one(store.pool_for_tests())
+            .await
+            .expect("turns");
         assert_eq!(turns, 1);
-        let fk: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(store.pool_for_tests()).await.expect("check");
+        let fk: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(store.pool_for_tests()).await.expect("check");
         assert!(fk.is_empty(), "{fk:?}");
         #[cfg(unix)]
         {

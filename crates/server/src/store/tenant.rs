@@ -370,7 +370,8 @@ impl Repository for Tenant {
     }
 
     async fn booked_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Appointment>, StoreError> {
-        self.appointments_where("status = 'booked' AND start_utc < $2 AND end_utc > $3 ORDER BY start_utc", ts_text(to), ts_text(from)).await
+        self.appointments_where("status = 'booked' AND start_utc < $2 AND end_utc > $3 ORDER BY start_utc", ts_text(to), ts_text(from))
+            .await
     }
 
     async fn appointment(&self, id: Id) -> Result<Option<Appointment>, StoreError> {
@@ -378,7 +379,8 @@ impl Repository for Tenant {
     }
 
     async fn upcoming_for_client(&self, client_id: Id, now: Timestamp) -> Result<Vec<Appointment>, StoreError> {
-        self.appointments_where("client_id = $2 AND status = 'booked' AND start_utc >= $3 ORDER BY start_utc", client_id, ts_text(now)).await
+        self.appointments_where("client_id = $2 AND status = 'booked' AND start_utc >= $3 ORDER BY start_utc", client_id, ts_text(now))
+            .await
     }
 
     async fn history_for_client(&self, client_id: Id, limit: u32) -> Result<Vec<Appointment>, StoreError> {
@@ -504,18 +506,26 @@ impl Repository for Tenant {
         Ok(a)
     }
 
-    async fn reschedule(&self, id: Id, operator_id: Id, start: Timestamp, end: Timestamp, buffer_min: u32) -> Result<Appointment, BookingError> {
+    async fn reschedule(
+        &self,
+        id: Id,
+        operator_id: Id,
+        start: Timestamp,
+        end: Timestamp,
+        buffer_min: u32,
+    ) -> Result<Appointment, BookingError> {
         if end <= start {
             return Err(BookingError::NotBookable("end before start".into()));
         }
         let local_date = self.local_date(start).await?;
         let mut tx = self.store.begin_write().await?;
-        let current: Option<(String, i64)> = sqlx::query_as("SELECT status, operator_id FROM appointments WHERE id = $1 AND business_id = $2")
-            .bind(id)
-            .bind(self.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        let current: Option<(String, i64)> =
+            sqlx::query_as("SELECT status, operator_id FROM appointments WHERE id = $1 AND business_id = $2")
+                .bind(id)
+                .bind(self.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
         let old_operator = match current {
             None => return Err(BookingError::NotFound(format!("appointment {id}"))),
             Some((status, op)) if status == "booked" => op,
@@ -548,11 +558,12 @@ impl Repository for Tenant {
     }
 
     async fn faqs(&self) -> Result<Vec<Faq>, StoreError> {
-        let rows: Vec<FaqRow> = sqlx::query_as("SELECT id, category, questions, answer FROM faq_entries WHERE business_id = $1 ORDER BY id")
-            .bind(self.id)
-            .fetch_all(self.pool())
-            .await
-            .map_err(store_error)?;
+        let rows: Vec<FaqRow> =
+            sqlx::query_as("SELECT id, category, questions, answer FROM faq_entries WHERE business_id = $1 ORDER BY id")
+                .bind(self.id)
+                .fetch_all(self.pool())
+                .await
+                .map_err(store_error)?;
         rows.into_iter().map(Faq::try_from).collect()
     }
 

@@ -251,7 +251,8 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>) -> an
     };
     if summary.as_ref().is_ok_and(|s| s.reason == HangupReason::NotUnderstood) {
         // The goodbye promised the caller a call back.
-        super::provider_api::record_callback(&t, &tenant, &call_sid, caller.as_deref(), "la linea era disturbata: richiamare il cliente").await;
+        super::provider_api::record_callback(&t, &tenant, &call_sid, caller.as_deref(), "la linea era disturbata: richiamare il cliente")
+            .await;
     }
     let end = CallEnd { recording_path: recorder.and_then(|r| r.finish()), ..end };
     tenant.end_call(row, &end).await?;

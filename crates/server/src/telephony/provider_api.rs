@@ -9,8 +9,8 @@ use fluxion_core::booking::Repository;
 use fluxion_core::history::CallbackRequest;
 
 use super::{Provider, Telephony, TelephonyConfig};
-use crate::store::Tenant;
 use crate::observability::mask_phone;
+use crate::store::Tenant;
 
 /// Hands the caller to a person, or records a callback request when that
 /// is not possible. Never fails the call: errors are logged.

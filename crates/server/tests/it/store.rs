@@ -108,17 +108,27 @@ async fn contract(store: &Store) {
 
     // What conversations leave behind.
     t.record_turn(&turn("s1", Some(ada.id))).await.expect("turn");
-    let w = WaitlistEntry { client_id: Some(ada.id), service_id: slot.1, operator_id: None, preference: "sabato".into(), created_at: start };
+    let w =
+        WaitlistEntry { client_id: Some(ada.id), service_id: slot.1, operator_id: None, preference: "sabato".into(), created_at: start };
     let wid = t.add_waitlist(&w).await.expect("waitlist");
     assert_eq!(t.waitlist().await.expect("list"), vec![(wid, w)]);
-    let r = CallbackRequest { client_id: None, phone: Some("+393471110000".into()), session_id: "CA1".into(), reason: "persona".into(), created_at: start };
+    let r = CallbackRequest {
+        client_id: None,
+        phone: Some("+393471110000".into()),
+        session_id: "CA1".into(),
+        reason: "persona".into(),
+        created_at: start,
+    };
     let rid = t.add_callback_request(&r).await.expect("callback");
     assert_eq!(t.callback_requests(true).await.expect("open"), vec![(rid, r, true)]);
     assert!(t.close_callback_request(rid).await.expect("close"));
     assert!(t.callback_requests(true).await.expect("open").is_empty());
 
     // The call log, typed.
-    let call = t.start_call(Provider::Twilio, "CA1", CallDirection::Inbound, Some("+393471110000"), Some("+390200000001"), start).await.expect("call");
+    let call = t
+        .start_call(Provider::Twilio, "CA1", CallDirection::Inbound, Some("+393471110000"), Some("+390200000001"), start)
+        .await
+        .expect("call");
     assert_eq!(t.start_call(Provider::Twilio, "CA1", CallDirection::Inbound, None, None, start).await.expect("again"), call);
     let end = CallEnd {
         ended_at: start + SignedDuration::from_secs(95),
@@ -133,7 +143,10 @@ async fn contract(store: &Store) {
     t.call_status(Provider::Plivo, "busy-1", "busy", end.ended_at).await.expect("status without stream");
     let calls = t.recent_calls(10).await.expect("calls");
     let c = calls.iter().find(|c| c.call_sid == "CA1").expect("CA1");
-    assert_eq!((c.provider, c.direction, c.outcome, c.hangup_reason), (Provider::Twilio, CallDirection::Inbound, Some(CallOutcome::Booked), Some(HangupReason::Completed)));
+    assert_eq!(
+        (c.provider, c.direction, c.outcome, c.hangup_reason),
+        (Provider::Twilio, CallDirection::Inbound, Some(CallOutcome::Booked), Some(HangupReason::Completed))
+    );
     assert_eq!((c.ended_at, c.turns, c.provider_status.as_deref()), (Some(end.ended_at), 4, Some("completed")));
     assert!(calls.iter().any(|c| c.call_sid == "busy-1" && c.provider == Provider::Plivo && c.outcome.is_none()));
 
@@ -212,9 +225,21 @@ async fn isolation(store: &Store) {
     let ada = a.upsert_client("Ada Neri", "+393471110000", None).await.expect("client");
     let appt: Appointment = a.book(booking(ada.id, slot, ts("2027-03-11T09:00:00Z")), 0).await.expect("book");
     a.record_turn(&turn("a-1", Some(ada.id))).await.expect("turn");
-    let w = WaitlistEntry { client_id: Some(ada.id), service_id: slot.1, operator_id: Some(slot.0), preference: String::new(), created_at: appt.start };
+    let w = WaitlistEntry {
+        client_id: Some(ada.id),
+        service_id: slot.1,
+        operator_id: Some(slot.0),
+        preference: String::new(),
+        created_at: appt.start,
+    };
     a.add_waitlist(&w).await.expect("waitlist");
-    let r = CallbackRequest { client_id: Some(ada.id), phone: Some(ada.phone.clone()), session_id: "CA-A".into(), reason: String::new(), created_at: appt.start };
+    let r = CallbackRequest {
+        client_id: Some(ada.id),
+        phone: Some(ada.phone.clone()),
+        session_id: "CA-A".into(),
+        reason: String::new(),
+        created_at: appt.start,
+    };
     let rid = a.add_callback_request(&r).await.expect("callback");
     let call = a.start_call(Provider::Twilio, "CA-A", CallDirection::Inbound, Some(&ada.phone), None, appt.start).await.expect("call");
     a.add_number(NumberKind::Phone, "+390200000001").await.expect("number");
@@ -234,7 +259,12 @@ async fn isolation(store: &Store) {
     assert!(b.booked_between(ts("2027-01-01T00:00:00Z"), ts("2028-01-01T00:00:00Z")).await.expect("between").is_empty());
     assert!(b.appointments_on("2027-03-11", None).await.expect("on date").is_empty());
     assert!(b.services().await.expect("services").iter().all(|s| !a_services.contains(&s.id)));
-    assert!(b.operators().await.expect("operators").iter().all(|o| o.id != slot.0 && o.service_ids.iter().all(|s| !a_services.contains(s))));
+    assert!(b
+        .operators()
+        .await
+        .expect("operators")
+        .iter()
+        .all(|o| o.id != slot.0 && o.service_ids.iter().all(|s| !a_services.contains(s))));
     assert!(b.faqs().await.expect("faqs").iter().all(|f| f.id != a_faq));
     assert!(b.waitlist().await.expect("waitlist").is_empty());
     assert!(b.callback_requests(false).await.expect("callbacks").is_empty());
@@ -262,9 +292,19 @@ async fn isolation(store: &Store) {
     assert!(!b.update_faq(a_faq, &Faq { id: 0, category: "x".into(), questions: vec![], answer: "x".into() }).await.expect("faq"));
     assert!(!b.delete_faq(a_faq).await.expect("delete faq"));
     assert!(!b.close_callback_request(rid).await.expect("close"));
-    b.end_call(call, &CallEnd { ended_at: appt.start, duration_ms: 1, outcome: CallOutcome::Failed, hangup_reason: HangupReason::Silence, turns: 0, recording_path: None })
-        .await
-        .expect("end");
+    b.end_call(
+        call,
+        &CallEnd {
+            ended_at: appt.start,
+            duration_ms: 1,
+            outcome: CallOutcome::Failed,
+            hangup_reason: HangupReason::Silence,
+            turns: 0,
+            recording_path: None,
+        },
+    )
+    .await
+    .expect("end");
     assert!(b.start_call(Provider::Twilio, "CA-A", CallDirection::Inbound, None, None, appt.start).await.is_err());
 
     // A still has everything, untouched.
@@ -301,7 +341,8 @@ async fn postgres_race_never_double_books() {
     for _ in 0..2 {
         instances.push(Store::open(&url).await.expect("second pool").tenant(t.id()));
     }
-    let ops: Vec<(Id, Id)> = t.operators().await.expect("ops").iter().filter(|o| !o.service_ids.is_empty()).take(3).map(|o| (o.id, o.service_ids[0])).collect();
+    let ops: Vec<(Id, Id)> =
+        t.operators().await.expect("ops").iter().filter(|o| !o.service_ids.is_empty()).take(3).map(|o| (o.id, o.service_ids[0])).collect();
     let mut clients = Vec::new();
     for i in 0..100 {
         clients.push(t.upsert_client(&format!("Cliente {i}"), &format!("+3934700{i:05}"), None).await.expect("client").id);
@@ -351,7 +392,8 @@ async fn postgres_refuses_overlaps_written_behind_the_stores_back() {
     let slot = operator_and_service(&t).await;
     let c = t.upsert_client("Ada", "+393471110000", None).await.expect("client");
     let a = t.book(booking(c.id, slot, ts("2027-03-11T09:00:00Z")), 0).await.expect("book");
-    let raw = "INSERT INTO appointments (business_id, client_id, operator_id, service_id, start_utc, end_utc, local_date, status, channel, \
+    let raw =
+        "INSERT INTO appointments (business_id, client_id, operator_id, service_id, start_utc, end_utc, local_date, status, channel, \
                created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, '2027-03-11', 'booked', 'chat', 'x', 'x')";
     let overlapping = sqlx::query(raw)
         .bind(t.id())

@@ -26,7 +26,6 @@ use futures::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-
 const TWILIO_TOKEN: &str = "twilio-test-token";
 const PLIVO_TOKEN: &str = "plivo-test-token";
 
@@ -108,7 +107,10 @@ impl PhoneApp {
     }
 
     async fn calls(&self) -> Vec<(String, String, Option<String>, Option<String>)> {
-        sqlx::query_as("SELECT provider, call_sid, outcome, ended_at FROM calls ORDER BY id").fetch_all(self.store.pool_for_tests()).await.unwrap()
+        sqlx::query_as("SELECT provider, call_sid, outcome, ended_at FROM calls ORDER BY id")
+            .fetch_all(self.store.pool_for_tests())
+            .await
+            .unwrap()
     }
 
     /// Waits (up to 10 s) for the call to be recorded as ended.
@@ -330,7 +332,8 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
     };
     simulate_call(&options, &caller).await.unwrap();
     app.ended_call(&options.call_sid).await;
-    let phones: Vec<Option<String>> = sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
+    let phones: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
     assert!(phones.contains(&Some("+393401234567".to_string())), "{phones:?}");
 }
 
@@ -383,6 +386,7 @@ async fn repeated_recognition_failures_end_politely_with_a_callback_request() {
     assert!(call.said.iter().any(|(_, t)| t == fluxion::voice::phrases::GOODBYE_NOT_UNDERSTOOD), "{:?}", call.said);
     let (_, outcome) = app.ended_call(&options.call_sid).await;
     assert_eq!(outcome.as_deref(), Some("failed"));
-    let phones: Vec<Option<String>> = sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
+    let phones: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
     assert_eq!(phones, [Some("+393401234567".to_string())]);
 }
