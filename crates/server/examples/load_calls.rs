@@ -966,7 +966,7 @@ async fn drive(o: Options) -> anyhow::Result<()> {
         e.1 += c.turns;
     }
     let mut rows: Vec<_> = by_end.into_iter().collect();
-    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
     let (warns, errors) = (log.lines().filter(|l| l.contains(" WARN ")).count(), log.lines().filter(|l| l.contains(" ERROR ")).count());
     drop(server);

@@ -33,10 +33,13 @@ pub const MAX_SESSIONS: usize = 10_000;
 /// The engine type the server runs: one business's store, pipeline and facts.
 pub type ServerEngine = Engine<Tenant, L4>;
 
+/// A live conversation and when it was last used.
+type Live = (Arc<tokio::sync::Mutex<Dialogue>>, Instant);
+
 /// Live conversations by session id.
 #[derive(Default)]
 pub struct Sessions {
-    map: Mutex<HashMap<String, (Arc<tokio::sync::Mutex<Dialogue>>, Instant)>>,
+    map: Mutex<HashMap<String, Live>>,
 }
 
 impl Sessions {

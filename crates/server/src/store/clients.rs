@@ -131,7 +131,16 @@ impl Tenant {
     /// # Errors
     /// Database errors.
     pub async fn waitlist(&self) -> Result<Vec<StoredWaitlistEntry>, StoreError> {
-        let rows: Vec<(i64, Option<i64>, i64, Option<i64>, String, String)> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            client_id: Option<i64>,
+            service_id: i64,
+            operator_id: Option<i64>,
+            preference: String,
+            created_at: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, client_id, service_id, operator_id, preference, created_at FROM waitlist WHERE business_id = $1 ORDER BY id",
         )
         .bind(self.id())
@@ -139,8 +148,15 @@ impl Tenant {
         .await
         .map_err(store_error)?;
         rows.into_iter()
-            .map(|(id, client_id, service_id, operator_id, preference, at)| {
-                Ok((id, WaitlistEntry { client_id, service_id, operator_id, preference, created_at: parse_ts(&at)? }))
+            .map(|r| {
+                let entry = WaitlistEntry {
+                    client_id: r.client_id,
+                    service_id: r.service_id,
+                    operator_id: r.operator_id,
+                    preference: r.preference,
+                    created_at: parse_ts(&r.created_at)?,
+                };
+                Ok((r.id, entry))
             })
             .collect()
     }
@@ -150,7 +166,17 @@ impl Tenant {
     /// # Errors
     /// Database errors.
     pub async fn callback_requests(&self, open_only: bool) -> Result<Vec<StoredCallbackRequest>, StoreError> {
-        let rows: Vec<(i64, Option<i64>, Option<String>, String, String, String, String)> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            client_id: Option<i64>,
+            phone: Option<String>,
+            session_id: String,
+            reason: String,
+            status: String,
+            created_at: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, client_id, phone, session_id, reason, status, created_at FROM callback_requests \
              WHERE business_id = $1 AND ($2 = 0 OR status = 'open') ORDER BY id",
         )
@@ -160,8 +186,16 @@ impl Tenant {
         .await
         .map_err(store_error)?;
         rows.into_iter()
-            .map(|(id, client_id, phone, session_id, reason, status, at)| {
-                Ok((id, CallbackRequest { client_id, phone, session_id, reason, created_at: parse_ts(&at)? }, status == "open"))
+            .map(|r| {
+                let open = r.status == "open";
+                let request = CallbackRequest {
+                    client_id: r.client_id,
+                    phone: r.phone,
+                    session_id: r.session_id,
+                    reason: r.reason,
+                    created_at: parse_ts(&r.created_at)?,
+                };
+                Ok((r.id, request, open))
             })
             .collect()
     }
