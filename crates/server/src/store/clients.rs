@@ -206,12 +206,6 @@ impl Tenant {
     /// # Errors
     /// Database errors.
     pub async fn close_callback_request(&self, id: Id) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE callback_requests SET status = 'done' WHERE id = $1 AND business_id = $2")
-            .bind(id)
-            .bind(self.id())
-            .execute(self.pool())
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() > 0)
+        self.change_row("UPDATE callback_requests SET status = 'done' WHERE id = $1 AND business_id = $2", id).await
     }
 }

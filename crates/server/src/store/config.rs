@@ -301,24 +301,12 @@ impl Tenant {
     /// # Errors
     /// Database errors.
     pub async fn delete_faq(&self, id: Id) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM faq_entries WHERE id = $1 AND business_id = $2")
-            .bind(id)
-            .bind(self.id())
-            .execute(self.pool())
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() > 0)
+        self.change_row("DELETE FROM faq_entries WHERE id = $1 AND business_id = $2", id).await
     }
 
     async fn set_active(&self, table: &str, id: Id, active: bool) -> Result<bool, StoreError> {
-        let done = sqlx::query(&format!("UPDATE {table} SET active = $3 WHERE id = $1 AND business_id = $2"))
-            .bind(id)
-            .bind(self.id())
-            .bind(i64::from(active))
-            .execute(self.pool())
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() > 0)
+        let state = i64::from(active);
+        self.change_row(&format!("UPDATE {table} SET active = {state} WHERE id = $1 AND business_id = $2"), id).await
     }
 }
 

@@ -155,6 +155,13 @@ impl Tenant {
         &self.store.pool
     }
 
+    /// Runs a one-row statement whose `$1` is the row id and `$2` this
+    /// business; whether a row changed.
+    pub(super) async fn change_row(&self, sql: &str, id: Id) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql).bind(id).bind(self.id).execute(self.pool()).await.map_err(store_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Routes `value` to this business.
     ///
     /// # Errors

@@ -395,30 +395,22 @@ async fn postgres_refuses_overlaps_written_behind_the_stores_back() {
     let raw =
         "INSERT INTO appointments (business_id, client_id, operator_id, service_id, start_utc, end_utc, local_date, status, channel, \
                created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, '2027-03-11', 'booked', 'chat', 'x', 'x')";
-    let overlapping = sqlx::query(raw)
-        .bind(t.id())
-        .bind(c.id)
-        .bind(slot.0)
-        .bind(slot.1)
-        .bind("2027-03-11T09:15:00Z")
-        .bind("2027-03-11T09:45:00Z")
-        .execute(db.store.pool_for_tests())
-        .await
-        .expect_err("overlap refused");
+    let insert_overlap = || {
+        sqlx::query(raw)
+            .bind(t.id())
+            .bind(c.id)
+            .bind(slot.0)
+            .bind(slot.1)
+            .bind("2027-03-11T09:15:00Z")
+            .bind("2027-03-11T09:45:00Z")
+            .execute(db.store.pool_for_tests())
+    };
+    let overlapping = insert_overlap().await.expect_err("overlap refused");
     let code = overlapping.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
     assert_eq!(code.as_deref(), Some("23P01"), "{overlapping}");
     // Cancelled appointments do not hold their slot.
     t.cancel(a.id).await.expect("cancel");
-    sqlx::query(raw)
-        .bind(t.id())
-        .bind(c.id)
-        .bind(slot.0)
-        .bind(slot.1)
-        .bind("2027-03-11T09:15:00Z")
-        .bind("2027-03-11T09:45:00Z")
-        .execute(db.store.pool_for_tests())
-        .await
-        .expect("free after cancel");
+    insert_overlap().await.expect("free after cancel");
 }
 
 /// A configuration change takes effect on the next request after a reload,
