@@ -34,6 +34,13 @@ if [ -z "${FLUXION_TEST_PYTHON:-}" ] && command -v python3 >/dev/null 2>&1; then
     echo "warning: could not install the Python mcp package; the MCP client test will skip" >&2
   fi
 fi
+# The store tests also run on PostgreSQL (127.0.0.1:5432, trust auth: present
+# on the development machines and CI), each in a throw-away database; they
+# print "PostgreSQL absent: skipped" without one, except on CI, where a
+# missing server is a failure.
+if [ "${CI:-}" = true ]; then
+  export FLUXION_REQUIRE_PG=1
+fi
 # `silero` builds the pure-Rust ONNX engine for Silero VAD (tests skip cleanly
 # when the models are absent).
 cargo test --workspace --locked --features fluxion/silero "$@"

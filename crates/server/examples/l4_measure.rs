@@ -19,7 +19,7 @@ use fluxion::app::build_engine_with;
 use fluxion::llm::fake::{FakeLlm, FakeReply};
 use fluxion::llm::LlmConfig;
 use fluxion::seed::SeedData;
-use fluxion::store::SqliteStore;
+use fluxion::store::{DatabaseUrl, Store, Tenant};
 use fluxion_core::booking::{Channel, Repository, Vertical};
 use fluxion_core::dialogue::session::Engine;
 use fluxion_core::dialogue::BusinessInfo;
@@ -60,13 +60,12 @@ const CONVERSATIONS: &[&[&str]] = &[
     &["avete posto giovedì pomeriggio per un colore?", "sì", "la prima", "Anna Bianchi", "333 765 4321", "sì", "arrivederci"],
 ];
 
-async fn seeded(v: Vertical, dir: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(&dir.join(format!("{}.db", v.as_str()))).await.expect("db");
-    SeedData::demo(v).expect("seed").load(&store, true).await.expect("seed load");
-    store
+async fn seeded(v: Vertical, dir: &std::path::Path) -> Tenant {
+    let store = Store::open(&DatabaseUrl::Sqlite(dir.join(format!("{}.db", v.as_str())))).await.expect("db");
+    SeedData::demo(v).expect("seed").load(&store, true).await.expect("seed load")
 }
 
-async fn counting_engine(store: SqliteStore, counter: Counter) -> Engine<SqliteStore, Counter> {
+async fn counting_engine(store: Tenant, counter: Counter) -> Engine<Tenant, Counter> {
     let b = store.business().await.expect("business");
     let (services, operators, faqs) =
         (store.services().await.expect("s"), store.operators().await.expect("o"), store.faqs().await.expect("f"));

@@ -47,14 +47,13 @@ use futures::{SinkExt, StreamExt};
 use metrics::{Counter, CounterFn, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use serde_json::json;
-use sqlx::Row;
 use tokio_tungstenite::tungstenite::Message;
 
-use fluxion::app::{self, build_engine_with, AppState};
+use fluxion::app::{self, AppState, Engines};
 use fluxion::clock::Clock;
 use fluxion::seed::SeedData;
 use fluxion::speech::speaker::Speaker;
-use fluxion::store::SqliteStore;
+use fluxion::store::{DatabaseUrl, Store};
 use fluxion::telephony::{self, SpeechKit, Telephony, TelephonyConfig};
 use fluxion::voice::session::{FRAMES_LATE_TOTAL, FRAME_SECONDS};
 use fluxion::voice::{agent, phrases, VoiceConfig};
@@ -395,21 +394,20 @@ impl Recorder for FrameTap {
 /// standard input closes (the driver exits or drops it).
 async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>)) -> anyhow::Result<()> {
     fluxion::observability::init_tracing(false);
-    let store = SqliteStore::open(&db).await?;
+    let store = Store::open(&DatabaseUrl::Sqlite(db)).await?;
     SeedData::demo(Vertical::Salone)?.load(&store, false).await?;
     // No L4 model whatever the environment says: the tool stays offline.
-    let engine = build_engine_with(store.clone(), Channel::Chat, None).await?;
-    let state = AppState::from_engine(engine, store, Clock::System);
+    let state = AppState::with_engines(Engines::with_llm(store, Channel::Chat, None).await?, Clock::System);
     let voice = VoiceConfig::default();
     let speaker = Arc::new(Speaker::new(Arc::new(ConstantCostTts::new()), None, None));
     // As `Telephony::from_env` does: the greeting and fixed phrases are synthesised before the first call.
-    let mut dialogue = state.engine.dialogue();
-    let greeting = state.engine.start(&mut dialogue, "warm-up", None, state.clock.now()).await;
+    let mut dialogue = state.engine().dialogue();
+    let greeting = state.engine().start(&mut dialogue, "warm-up", None, state.clock.now()).await;
     for text in std::iter::once(greeting.as_str()).chain(phrases::ALL.iter().copied()) {
         speaker.phrase(text, voice.sample_rate_hz).await.map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
     }
     let kit =
-        SpeechKit { stt: Arc::new(ConstantCostStt), speaker, vad: VadEngine::Webrtc, stt_prompt: agent::stt_prompt(state.engine.info()) };
+        SpeechKit { stt: Arc::new(ConstantCostStt), speaker, vad: VadEngine::Webrtc, stt_prompt: agent::stt_prompt(state.engine().info()) };
     let t = Arc::new(Telephony {
         app: state.clone(),
         config: TelephonyConfig::default(),
@@ -956,13 +954,19 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     let final_sample = sample(&pid, ticks)?;
     let prometheus = reqwest::get(format!("http://127.0.0.1:{}/metrics", server.port)).await?.text().await?;
     let frame_times = reqwest::get(format!("http://127.0.0.1:{}/load/frames", server.port)).await?.text().await?;
-    let store = SqliteStore::open(&db).await?;
-    let rows = sqlx::query(
-        "SELECT COALESCE(hangup_reason, '(still open)') AS reason, COALESCE(outcome, '-') AS outcome, COUNT(*) AS n, \
-         COALESCE(SUM(turns), 0) AS turns FROM calls GROUP BY 1, 2 ORDER BY 3 DESC",
-    )
-    .fetch_all(store.pool())
-    .await?;
+    let store = Store::open(&DatabaseUrl::Sqlite(db.clone())).await?;
+    let tenant = store.default_tenant().await?.context("no business")?;
+    // (reason, outcome) → (calls, turns), most frequent first.
+    let mut by_end: std::collections::HashMap<(String, String), (i64, i64)> = std::collections::HashMap::new();
+    for c in tenant.recent_calls(u32::MAX).await? {
+        let reason = c.hangup_reason.map_or("(still open)", |r| r.as_str()).to_string();
+        let outcome = c.outcome.map_or("-", |o| o.as_str()).to_string();
+        let e = by_end.entry((reason, outcome)).or_default();
+        e.0 += 1;
+        e.1 += c.turns;
+    }
+    let mut rows: Vec<_> = by_end.into_iter().collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
     let (warns, errors) = (log.lines().filter(|l| l.contains(" WARN ")).count(), log.lines().filter(|l| l.contains(" ERROR ")).count());
     drop(server);
@@ -1067,14 +1071,8 @@ async fn drive(o: Options) -> anyhow::Result<()> {
         (machine_busy - cpu - me_cpu).max(0.0)
     );
     println!("calls table (server):");
-    for r in rows {
-        println!(
-            "  {:<16} {:<14} {:>6} calls, {:>6} turns",
-            r.get::<String, _>("reason"),
-            r.get::<String, _>("outcome"),
-            r.get::<i64, _>("n"),
-            r.get::<i64, _>("turns")
-        );
+    for ((reason, outcome), (n, turns)) in rows {
+        println!("  {reason:<16} {outcome:<14} {n:>6} calls, {turns:>6} turns");
     }
     let timeline = |name: &str| -> Vec<u64> {
         frame_times

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
-use fluxion::app::{build_engine_with, AppState};
+use fluxion::app::{AppState, Engines};
 use fluxion::cli::voice::convert_rate;
 use fluxion::clock::{parse_now, Clock};
 use fluxion::seed::SeedData;
@@ -37,7 +37,7 @@ use fluxion::speech::espeak::{EspeakTts, ESPEAK_RATE_HZ};
 use fluxion::speech::ggml::{write_model, WhisperShape};
 use fluxion::speech::speaker::Speaker;
 use fluxion::speech::vad_for;
-use fluxion::store::SqliteStore;
+use fluxion::store::{DatabaseUrl, Store};
 use fluxion::voice::simulate::{simulate, SimulateOptions};
 use fluxion::voice::{agent, phrases, start_call, Agent, EngineAgent, TurnTiming, VoiceConfig, VoiceDeps};
 use fluxion_core::audio::vad::VadEngine;
@@ -137,12 +137,11 @@ fn silence(ms: u32) -> Vec<i16> {
 
 /// The receptionist over a fresh seeded SQLite database `dir/name.db`, L4 off.
 async fn fresh_state(dir: &Path, name: &str) -> anyhow::Result<Arc<AppState>> {
-    let store = SqliteStore::open(&dir.join(format!("{name}.db"))).await?;
+    let store = Store::open(&DatabaseUrl::Sqlite(dir.join(format!("{name}.db")))).await?;
     SeedData::demo(Vertical::Salone)?.load(&store, false).await?;
     let tz = jiff::tz::TimeZone::get("Europe/Rome")?;
     let clock = Clock::Fixed(parse_now(NOW, &tz).map_err(anyhow::Error::msg)?);
-    let engine = build_engine_with(store.clone(), Channel::Chat, None).await?;
-    Ok(AppState::from_engine(engine, store, clock))
+    Ok(AppState::with_engines(Engines::with_llm(store, Channel::Chat, None).await?, clock))
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -225,7 +224,7 @@ async fn one_call(
         stt: Arc::new(recorder),
         speaker,
         vad: vad_for(VadEngine::Webrtc, RATE_HZ)?,
-        stt_prompt: agent::stt_prompt(state.engine.info()),
+        stt_prompt: agent::stt_prompt(state.engine().info()),
     };
     let agent = EngineAgent::new(state.clone(), id, Some(CALLER.to_string())).await;
     let config = VoiceConfig { sample_rate_hz: RATE_HZ, stt_timeout_ms: 10_000, ..VoiceConfig::default() };

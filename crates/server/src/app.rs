@@ -1,8 +1,9 @@
-//! The HTTP application: shared state, the router, and serving on a bound
-//! listener until a shutdown signal.
+//! The HTTP application: shared state, the per-business conversation
+//! engines ([`Engines`]), the router, and serving on a bound listener until
+//! a shutdown signal.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
@@ -11,7 +12,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use fluxion_core::booking::desk::FrontDesk;
-use fluxion_core::booking::{Channel, Repository, StoreError};
+use fluxion_core::booking::{Channel, Id, Repository, StoreError};
 use fluxion_core::dialogue::session::Engine;
 use fluxion_core::dialogue::{BusinessInfo, Dialogue};
 use fluxion_core::nlu::{Pipeline, PipelineConfig};
@@ -20,7 +21,7 @@ use crate::api;
 use crate::assistant::{Assistant, Prompts, DEFAULT_CACHE_TTL, L4};
 use crate::clock::Clock;
 use crate::llm::{LlmClient, LlmConfig};
-use crate::store::SqliteStore;
+use crate::store::{NumberKind, Store, Tenant};
 
 /// Largest accepted request body, bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -29,22 +30,26 @@ pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 /// At most this many live conversations are kept; the idlest go first.
 pub const MAX_SESSIONS: usize = 10_000;
 
-/// The engine type the server runs.
-pub type ServerEngine = Engine<SqliteStore, L4>;
+/// The engine type the server runs: one business's store, pipeline and facts.
+pub type ServerEngine = Engine<Tenant, L4>;
+
+/// A live conversation and when it was last used.
+type Live = (Arc<tokio::sync::Mutex<Dialogue>>, Instant);
 
 /// Live conversations by session id.
 #[derive(Default)]
 pub struct Sessions {
-    map: Mutex<HashMap<String, (Arc<tokio::sync::Mutex<Dialogue>>, Instant)>>,
+    map: Mutex<HashMap<String, Live>>,
 }
 
 impl Sessions {
-    /// The conversation with this id, created when unknown (or expired).
-    /// Returns it and whether it is new.
-    pub fn get_or_create(&self, id: &str, create: impl FnOnce() -> Dialogue) -> (Arc<tokio::sync::Mutex<Dialogue>>, bool) {
+    /// Business `tenant`'s conversation with this id, created when unknown
+    /// (or expired). Returns it and whether it is new.
+    pub fn get_or_create(&self, tenant: Id, id: &str, create: impl FnOnce() -> Dialogue) -> (Arc<tokio::sync::Mutex<Dialogue>>, bool) {
+        let key = format!("{tenant}:{id}");
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if let Some((d, seen)) = map.get_mut(id) {
+        if let Some((d, seen)) = map.get_mut(&key) {
             if now.duration_since(*seen) < SESSION_IDLE {
                 *seen = now;
                 return (d.clone(), false);
@@ -59,7 +64,7 @@ impl Sessions {
             }
         }
         let d = Arc::new(tokio::sync::Mutex::new(create()));
-        map.insert(id.to_string(), (d.clone(), now));
+        map.insert(key, (d.clone(), now));
         (d, true)
     }
 
@@ -74,38 +79,130 @@ impl Sessions {
     }
 }
 
+/// The conversation engines, one per business: built on first use, rebuilt
+/// by [`Engines::reload`] when a business's configuration changes. A turn
+/// takes the current engine when it starts, so the turn after a reload runs
+/// on the new one while turns in flight finish on the old.
+pub struct Engines {
+    store: Store,
+    channel: Channel,
+    llm: Option<LlmConfig>,
+    default: Id,
+    /// The default business's engine.
+    default_engine: RwLock<Arc<ServerEngine>>,
+    /// The other businesses' engines, as built.
+    others: RwLock<HashMap<Id, Arc<ServerEngine>>>,
+    /// One build at a time, so a slow build never overwrites a newer one.
+    building: tokio::sync::Mutex<()>,
+}
+
+impl Engines {
+    /// The engines of `store`'s businesses for `channel`, with L4 configured
+    /// from the environment (see [`build_engine`]); the default business's
+    /// engine is built now.
+    ///
+    /// # Errors
+    /// The database holds no business or fails, or see [`build_engine`].
+    pub async fn new(store: Store, channel: Channel) -> anyhow::Result<Self> {
+        Self::with_llm(store, channel, LlmConfig::from_env(|k| std::env::var(k).ok())).await
+    }
+
+    /// [`Engines::new`] with an explicit model configuration (`None`: no L4).
+    ///
+    /// # Errors
+    /// As [`Engines::new`].
+    pub async fn with_llm(store: Store, channel: Channel, llm: Option<LlmConfig>) -> anyhow::Result<Self> {
+        let default =
+            store.default_tenant().await?.ok_or_else(|| anyhow::anyhow!("the database holds no business (run `fluxion db seed`)"))?;
+        let engine = build_engine_with(default.clone(), channel, llm.clone()).await?;
+        tracing::info!(tenant = default.id(), business = %engine.info().business.name, "conversation engine built");
+        Ok(Engines {
+            store,
+            channel,
+            llm,
+            default: default.id(),
+            default_engine: RwLock::new(Arc::new(engine)),
+            others: RwLock::new(HashMap::new()),
+            building: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The default business (the first; the only one in single-business
+    /// deployments).
+    pub fn default_tenant(&self) -> Tenant {
+        self.store.tenant(self.default)
+    }
+
+    /// The default business's current engine.
+    pub fn default_engine(&self) -> Arc<ServerEngine> {
+        self.default_engine.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Business `tenant`'s current engine, built on first use.
+    ///
+    /// # Errors
+    /// No such business, or see [`build_engine`].
+    pub async fn get(&self, tenant: Id) -> anyhow::Result<Arc<ServerEngine>> {
+        if tenant == self.default {
+            return Ok(self.default_engine());
+        }
+        if let Some(e) = self.others.read().unwrap_or_else(|p| p.into_inner()).get(&tenant) {
+            return Ok(e.clone());
+        }
+        self.reload(tenant).await
+    }
+
+    /// Rebuilds business `tenant`'s engine from the database (after a
+    /// configuration change) and makes it current; returns it.
+    ///
+    /// # Errors
+    /// No such business, or see [`build_engine`]; the previous engine stays
+    /// current then.
+    pub async fn reload(&self, tenant: Id) -> anyhow::Result<Arc<ServerEngine>> {
+        let _one_at_a_time = self.building.lock().await;
+        let engine = Arc::new(build_engine_with(self.store.tenant(tenant), self.channel, self.llm.clone()).await?);
+        if tenant == self.default {
+            *self.default_engine.write().unwrap_or_else(|p| p.into_inner()) = engine.clone();
+        } else {
+            self.others.write().unwrap_or_else(|p| p.into_inner()).insert(tenant, engine.clone());
+        }
+        tracing::info!(tenant, business = %engine.info().business.name, "conversation engine built");
+        Ok(engine)
+    }
+}
+
 /// Everything a request handler needs.
 pub struct AppState {
-    /// The conversation engine (store, pipeline, business facts).
-    pub engine: ServerEngine,
-    /// The store, for the read endpoints.
-    pub store: SqliteStore,
+    /// The conversation engines, per business.
+    pub engines: Engines,
+    /// The database.
+    pub store: Store,
     /// Live conversations.
     pub sessions: Sessions,
     /// Source of "now".
     pub clock: Clock,
 }
 
-/// Builds the engine for the business in `store` with L4 configured from the
+/// Builds the engine for business `tenant` with L4 configured from the
 /// environment (`LLM_BASE_URL`, `LLM_API_KEY`, `LLM_MODEL`, `GROQ_API_KEY`,
 /// `OPENAI_API_KEY`; none set: no model, Fluxion answers without one).
 ///
 /// # Errors
-/// The database is not seeded or fails, the time zone is unknown, or the
-/// model configuration is invalid.
-pub async fn build_engine(store: SqliteStore, channel: Channel) -> anyhow::Result<ServerEngine> {
-    build_engine_with(store, channel, LlmConfig::from_env(|k| std::env::var(k).ok())).await
+/// The business does not exist or the database fails, the time zone is
+/// unknown, or the model configuration is invalid.
+pub async fn build_engine(tenant: Tenant, channel: Channel) -> anyhow::Result<ServerEngine> {
+    build_engine_with(tenant, channel, LlmConfig::from_env(|k| std::env::var(k).ok())).await
 }
 
 /// [`build_engine`] with an explicit model configuration (`None`: no L4).
 ///
 /// # Errors
 /// As [`build_engine`].
-pub async fn build_engine_with(store: SqliteStore, channel: Channel, llm: Option<LlmConfig>) -> anyhow::Result<ServerEngine> {
-    let business = store.business().await?;
-    let services = store.services().await?;
-    let operators = store.operators().await?;
-    let faqs = store.faqs().await?;
+pub async fn build_engine_with(tenant: Tenant, channel: Channel, llm: Option<LlmConfig>) -> anyhow::Result<ServerEngine> {
+    let business = tenant.business().await?;
+    let services = tenant.services().await?;
+    let operators = tenant.operators().await?;
+    let faqs = tenant.faqs().await?;
     let vertical = business.vertical;
     let pipeline = Arc::new(Pipeline::new(vertical, &services, &operators, &faqs, PipelineConfig::default())?);
     let info = Arc::new(BusinessInfo::new(business, services, operators)?);
@@ -116,26 +213,51 @@ pub async fn build_engine_with(store: SqliteStore, channel: Channel, llm: Option
             let client = Arc::new(LlmClient::new(cfg)?);
             let prompts_dir = std::env::var_os("FLUXION_PROMPTS_DIR").map(std::path::PathBuf::from);
             let prompts = Prompts::load(vertical, prompts_dir.as_deref());
-            let desk = FrontDesk::new(store.clone(), info.clone(), channel);
+            let desk = FrontDesk::new(tenant.clone(), info.clone(), channel);
             L4::Model(Box::new(Assistant::new(client, desk, pipeline.clone(), prompts, DEFAULT_CACHE_TTL)))
         }
     };
-    Ok(Engine::new(store, l4, pipeline, info, channel))
+    Ok(Engine::new(tenant, l4, pipeline, info, channel))
 }
 
 impl AppState {
-    /// State over a seeded store.
+    /// State over a seeded store (chat channel, L4 from the environment).
     ///
     /// # Errors
-    /// See [`build_engine`].
-    pub async fn new(store: SqliteStore, clock: Clock) -> anyhow::Result<Arc<Self>> {
-        let engine = build_engine(store.clone(), Channel::Chat).await?;
-        Ok(Self::from_engine(engine, store, clock))
+    /// See [`Engines::new`].
+    pub async fn new(store: Store, clock: Clock) -> anyhow::Result<Arc<Self>> {
+        Ok(Self::with_engines(Engines::new(store, Channel::Chat).await?, clock))
     }
 
-    /// State over an engine built elsewhere (tests, other channels).
-    pub fn from_engine(engine: ServerEngine, store: SqliteStore, clock: Clock) -> Arc<Self> {
-        Arc::new(AppState { engine, store, sessions: Sessions::default(), clock })
+    /// State over engines built elsewhere (tests, other channels).
+    pub fn with_engines(engines: Engines, clock: Clock) -> Arc<Self> {
+        let store = engines.store.clone();
+        Arc::new(AppState { engines, store, sessions: Sessions::default(), clock })
+    }
+
+    /// The default business's current engine.
+    pub fn engine(&self) -> Arc<ServerEngine> {
+        self.engines.default_engine()
+    }
+
+    /// The business a call to `called` (E.164, the telephony `To`) is for:
+    /// the business that number routes to; with no such route, the only
+    /// business when there is one; otherwise none (the call is refused: with
+    /// several businesses an unrouted number belongs to nobody).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn tenant_for_called(&self, called: Option<&str>) -> Result<Option<Tenant>, StoreError> {
+        if let Some(number) = called.map(str::trim).filter(|n| !n.is_empty()) {
+            if let Some(t) = self.store.tenant_by_number(NumberKind::Phone, number).await? {
+                return Ok(Some(t));
+            }
+        }
+        let tenants = self.store.tenants().await?;
+        Ok(match tenants.as_slice() {
+            [only] => Some(self.store.tenant(only.id)),
+            _ => None,
+        })
     }
 
     /// Whether the database answers.

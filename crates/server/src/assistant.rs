@@ -31,7 +31,7 @@ use fluxion_core::tools::{self, Scope, ToolContext, Tools};
 
 use crate::llm::{ChatMessage, LlmClient, LlmError, ToolDef};
 use crate::observability::{LLM_REQUESTS_TOTAL, LLM_SECONDS, LLM_TOKENS_TOTAL};
-use crate::store::SqliteStore;
+use crate::store::Tenant;
 
 /// Most model ↔ tool round trips in one turn.
 pub const MAX_TOOL_ROUNDS: usize = 4;
@@ -102,7 +102,7 @@ impl ResponseCache {
 /// The L4 fallback: a model, the tools and the prompts of one business.
 pub struct Assistant {
     client: Arc<LlmClient>,
-    desk: FrontDesk<SqliteStore>,
+    desk: FrontDesk<Tenant>,
     pipeline: Arc<Pipeline>,
     prompts: Prompts,
     cache: ResponseCache,
@@ -111,13 +111,7 @@ pub struct Assistant {
 
 impl Assistant {
     /// An assistant over a model client and the business's desk and pipeline.
-    pub fn new(
-        client: Arc<LlmClient>,
-        desk: FrontDesk<SqliteStore>,
-        pipeline: Arc<Pipeline>,
-        prompts: Prompts,
-        cache_ttl: Duration,
-    ) -> Self {
+    pub fn new(client: Arc<LlmClient>, desk: FrontDesk<Tenant>, pipeline: Arc<Pipeline>, prompts: Prompts, cache_ttl: Duration) -> Self {
         let tool_defs = tools::specs()
             .into_iter()
             .map(|t| ToolDef { name: t.name.to_string(), description: t.description.to_string(), parameters: t.parameters })

@@ -11,6 +11,7 @@ pub mod config;
 pub mod llm;
 pub mod mcp;
 pub mod observability;
+pub mod secret;
 pub mod seed;
 pub mod speech;
 pub mod store;

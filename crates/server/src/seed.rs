@@ -1,17 +1,17 @@
 //! Demo data for each vertical (`crates/server/seed/*.json`, compiled in):
 //! a business with opening hours and closures, services, operators, FAQs
-//! and a few clients. `fluxion db seed --vertical V` loads one.
+//! and a few clients. `fluxion db seed --vertical V` loads one into the
+//! default business, `fluxion tenant add --vertical V` adds one as a new
+//! business; both write through the store's configuration interface.
 
 use jiff::civil::{Date, Time};
 use serde::Deserialize;
 
 use fluxion_core::booking::{weekday_serde, Closure, TimeRange, Vertical, WeeklyHours};
-use fluxion_core::booking::{BookingRules, Operator, Service};
+use fluxion_core::booking::{BookingRules, Business, Client, Operator, Service};
 use fluxion_core::faq::Faq;
-use fluxion_core::text::fold;
 
-use crate::store::sqlite::SqliteStore;
-use crate::store::{store_error, ts_text};
+use crate::store::{BusinessConfig, Store, Tenant};
 
 /// The JSON of one vertical.
 pub fn json(vertical: Vertical) -> &'static str {
@@ -130,8 +130,8 @@ pub enum SeedError {
     /// The database refused it.
     #[error(transparent)]
     Store(#[from] fluxion_core::booking::StoreError),
-    /// The database already holds appointments and `force` was not given.
-    #[error("the database already holds {0} appointments: refusing to replace its data (use --force)")]
+    /// The business already holds appointments and `force` was not given.
+    #[error("the business already holds {0} appointments: refusing to replace its data (use --force)")]
     HasData(i64),
 }
 
@@ -242,111 +242,70 @@ impl SeedData {
         }
     }
 
-    /// Replaces the database's business data with this seed, in one
-    /// transaction. Refuses when appointments exist unless `force`.
+    /// The seed as a business configuration, for the store.
+    ///
+    /// # Errors
+    /// An opening interval that ends before it starts.
+    pub fn config(&self) -> Result<BusinessConfig, SeedError> {
+        let b = &self.business;
+        Ok(BusinessConfig {
+            business: Business {
+                id: 0,
+                name: b.name.clone(),
+                vertical: b.vertical,
+                timezone: b.timezone.clone(),
+                address: b.address.clone(),
+                phone: b.phone.clone(),
+                hours: hours(&b.hours)?,
+                closures: closures(&b.closures),
+                rules: self.rules(),
+            },
+            services: self.services(),
+            operators: self.operators(),
+            faqs: self.faqs(),
+            clients: self
+                .clients
+                .iter()
+                .map(|c| Client {
+                    id: 0,
+                    name: c.name.clone(),
+                    phone: c.phone.clone(),
+                    email: c.email.clone(),
+                    consent_marketing: false,
+                    consent_recording: false,
+                    loyalty_points: 0,
+                })
+                .collect(),
+        })
+    }
+
+    /// Replaces the default business's data with this seed (creating the
+    /// business in an empty database), in one transaction. Refuses when that
+    /// business has appointments unless `force`. Returns its handle.
     ///
     /// # Errors
     /// [`SeedError::HasData`] or a database failure (nothing is written then).
-    pub async fn load(&self, store: &SqliteStore, force: bool) -> Result<(), SeedError> {
-        let pool = store.pool();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM appointments").fetch_one(pool).await.map_err(store_error)?;
-        if n > 0 && !force {
-            return Err(SeedError::HasData(n));
-        }
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(store_error)?;
-        for table in [
-            "chat_history",
-            "waitlist",
-            "callback_requests",
-            "appointments",
-            "clients",
-            "faq_entries",
-            "operator_absences",
-            "operator_hours",
-            "operator_services",
-            "operators",
-            "services",
-            "closures",
-            "opening_hours",
-            "business",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await.map_err(store_error)?;
-        }
-        let b = &self.business;
-        let rules = self.rules();
-        sqlx::query(
-            "INSERT INTO business (id, name, vertical, timezone, address, phone, buffer_min, min_notice_min, horizon_days, slot_step_min, closed_on_public_holidays) \
-             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&b.name)
-        .bind(b.vertical.as_str())
-        .bind(&b.timezone)
-        .bind(&b.address)
-        .bind(&b.phone)
-        .bind(i64::from(rules.buffer_min))
-        .bind(i64::from(rules.min_notice_min))
-        .bind(i64::from(rules.horizon_days))
-        .bind(i64::from(rules.slot_step_min))
-        .bind(rules.closed_on_public_holidays)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        SqliteStore::insert_hours(&mut tx, "opening_hours", "business_id", 1, &hours(&b.hours)?).await?;
-        SqliteStore::insert_closures(&mut tx, "closures", "business_id", 1, &closures(&b.closures)).await?;
-        for s in self.services() {
-            sqlx::query("INSERT INTO services (id, business_id, name, synonyms, duration_min, price_cents) VALUES ($1, 1, $2, $3, $4, $5)")
-                .bind(s.id)
-                .bind(&s.name)
-                .bind(serde_json::to_string(&s.synonyms).unwrap_or_else(|_| "[]".into()))
-                .bind(i64::from(s.duration_min))
-                .bind(s.price_cents)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        for o in self.operators() {
-            sqlx::query("INSERT INTO operators (id, business_id, name) VALUES ($1, 1, $2)")
-                .bind(o.id)
-                .bind(&o.name)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            for sid in &o.service_ids {
-                sqlx::query("INSERT INTO operator_services (operator_id, service_id) VALUES ($1, $2)")
-                    .bind(o.id)
-                    .bind(sid)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
+    pub async fn load(&self, store: &Store, force: bool) -> Result<Tenant, SeedError> {
+        let config = self.config()?;
+        match store.default_tenant().await? {
+            None => Ok(store.create_tenant(&config).await?),
+            Some(tenant) => {
+                let n = tenant.appointment_count().await?;
+                if n > 0 && !force {
+                    return Err(SeedError::HasData(n));
+                }
+                tenant.replace_config(&config).await?;
+                Ok(tenant)
             }
-            SqliteStore::insert_hours(&mut tx, "operator_hours", "operator_id", o.id, &o.hours).await?;
-            SqliteStore::insert_closures(&mut tx, "operator_absences", "operator_id", o.id, &o.absences).await?;
         }
-        for f in self.faqs() {
-            sqlx::query("INSERT INTO faq_entries (id, business_id, vertical, category, questions, answer) VALUES ($1, 1, $2, $3, $4, $5)")
-                .bind(f.id)
-                .bind(b.vertical.as_str())
-                .bind(&f.category)
-                .bind(serde_json::to_string(&f.questions).unwrap_or_else(|_| "[]".into()))
-                .bind(&f.answer)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        let now = ts_text(jiff::Timestamp::now());
-        for c in &self.clients {
-            sqlx::query("INSERT INTO clients (name, name_folded, phone, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
-                .bind(&c.name)
-                .bind(fold(&c.name))
-                .bind(&c.phone)
-                .bind(&c.email)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(())
+    }
+
+    /// Adds this seed as a new business (`fluxion tenant add`).
+    ///
+    /// # Errors
+    /// A database failure (nothing is written then).
+    pub async fn add_tenant(&self, store: &Store) -> Result<Tenant, SeedError> {
+        Ok(store.create_tenant(&self.config()?).await?)
     }
 }
 

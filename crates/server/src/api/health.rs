@@ -26,8 +26,8 @@ pub async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         "status": status,
         "service": "fluxion",
         "version": env!("CARGO_PKG_VERSION"),
-        "business": state.engine.info().business.name,
-        "vertical": state.engine.info().business.vertical,
+        "business": state.engine().info().business.name,
+        "vertical": state.engine().info().business.vertical,
         "database": db_status,
         "sessions": state.sessions.len(),
     }))

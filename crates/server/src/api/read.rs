@@ -26,7 +26,7 @@ pub struct DateParam {
 
 fn parse_date(s: Option<&str>, state: &AppState) -> Result<Date, ApiError> {
     match s {
-        None => Ok(state.engine.info().local(state.clock.now()).date()),
+        None => Ok(state.engine().info().local(state.clock.now()).date()),
         Some(s) => s.parse().map_err(|_| ApiError::bad(format!("date: '{s}' is not a date (expected YYYY-MM-DD)"))),
     }
 }
@@ -39,10 +39,11 @@ pub async fn appointments(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = q?;
     let date = parse_date(q.date.as_deref(), &state)?;
-    let list = state.store.appointments_on(&date.to_string(), None).await?;
+    let tenant = state.engines.default_tenant();
+    let list = tenant.appointments_on(&date.to_string(), None).await?;
     let mut out = Vec::with_capacity(list.len());
     for a in &list {
-        let client = state.store.client(a.client_id).await?;
+        let client = tenant.client(a.client_id).await?;
         let b = super::voice::booking_json(&state, a);
         out.push(json!({
             "id": a.id,
@@ -77,14 +78,15 @@ pub struct SlotsParams {
 /// date.
 pub async fn slots(State(state): State<Arc<AppState>>, q: Result<Query<SlotsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
     let Query(q) = q?;
-    let info = state.engine.info();
+    let engine = state.engine();
+    let info = engine.info();
     let wanted = q.service.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("service: required"))?;
     let folded = fold(wanted);
     let service = info
         .services
         .iter()
         .find(|s| s.id.to_string() == wanted || fold(&s.name) == folded || s.synonyms.iter().any(|x| fold(x) == folded))
-        .or_else(|| state.engine.pipeline().catalog().find_service(&folded).and_then(|n| info.services.iter().find(|s| s.name == n)))
+        .or_else(|| engine.pipeline().catalog().find_service(&folded).and_then(|n| info.services.iter().find(|s| s.name == n)))
         .ok_or_else(|| ApiError::bad(format!("service: unknown service '{wanted}'")))?;
     let operator = match q.operator.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -100,7 +102,7 @@ pub async fn slots(State(state): State<Arc<AppState>>, q: Result<Query<SlotsPara
     let now = state.clock.now();
     let from = info.tz.to_timestamp(date.to_datetime(jiff::civil::Time::MIN)).map_err(|e| ApiError::bad(e.to_string()))?;
     let to = info.tz.to_timestamp(date.to_datetime(jiff::civil::Time::MAX)).map_err(|e| ApiError::bad(e.to_string()))?;
-    let booked = state.store.booked_between(from, to).await?;
+    let booked = engine.repo().booked_between(from, to).await?;
     let query = SlotQuery { service, operator, from: date, to: date, now };
     let slots = availability::free_slots(&info.business, &info.operators, &booked, &query).map_err(|e| ApiError::bad(e.to_string()))?;
     let out: Vec<Value> = slots
@@ -141,12 +143,12 @@ pub fn services_json(info: &fluxion_core::dialogue::BusinessInfo) -> Value {
 
 /// `GET /api/services`: see [`services_json`].
 pub async fn services(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(services_json(state.engine.info())))
+    Ok(Json(services_json(state.engine().info())))
 }
 
 /// `GET /api/clients`: every client (name, E.164 phone, email, consents,
 /// loyalty points).
 pub async fn clients(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    let list = state.store.clients().await?;
+    let list = state.engines.default_tenant().clients().await?;
     Ok(Json(json!({ "clients": list })))
 }

@@ -105,7 +105,8 @@ pub fn caller_phone(raw: &str) -> Result<String, ApiError> {
 
 /// Appointment → JSON with names and local times.
 pub fn booking_json(state: &AppState, a: &Appointment) -> BookingJson {
-    let info = state.engine.info();
+    let engine = state.engine();
+    let info = engine.info();
     BookingJson {
         id: a.id,
         status: a.status.as_str().to_string(),
@@ -146,8 +147,8 @@ pub async fn query(
     let phone = req.phone.as_deref().filter(|p| !p.trim().is_empty()).map(caller_phone).transpose()?;
 
     let now = state.clock.now();
-    let engine = &state.engine;
-    let (dialogue, is_new) = state.sessions.get_or_create(&session_id, || engine.dialogue());
+    let engine = state.engine();
+    let (dialogue, is_new) = state.sessions.get_or_create(engine.repo().id(), &session_id, || engine.dialogue());
     let mut dialogue = dialogue.lock().await;
     if is_new {
         *dialogue = engine.dialogue_for(phone.as_deref()).await;

@@ -49,6 +49,10 @@ pub fn check(file: &ConfigFile) -> anyhow::Result<()> {
             }
         }
     }
+    let db = std::env::var_os("FLUXION_DB").map(std::path::PathBuf::from);
+    if let Err(e) = crate::store::DatabaseUrl::from_env(db.as_deref()) {
+        problems.push(e);
+    }
     let dir = models_dir();
     match SttEngine::from_env() {
         Ok(engine) => {

@@ -1,8 +1,9 @@
-//! The `fluxion` command line: `serve`, `chat`, `mcp`, `nlu parse|eval`, `db
-//! init|seed`, and the voice commands in [`voice`]: `stt`, `tts`, `call`,
-//! `doctor`.
+//! The `fluxion` command line: `serve`, `chat`, `mcp`, `nlu parse|eval`, the
+//! database commands in [`db`]: `db init|seed`, `tenant add|list`, and the
+//! voice commands in [`voice`]: `stt`, `tts`, `call`, `doctor`.
 
 pub mod check;
+pub mod db;
 pub mod voice;
 
 use std::io::{BufRead, Write};
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use jiff::tz::TimeZone;
 
 use fluxion_core::booking::{Channel, Repository, Vertical};
@@ -21,8 +22,7 @@ use fluxion_core::nlu::{Pipeline, PipelineConfig};
 use crate::app::{self, AppState};
 use crate::clock::{parse_now, Clock};
 use crate::seed::SeedData;
-use crate::store::sqlite::default_db_path;
-use crate::store::SqliteStore;
+pub use db::{DbArgs, DbCommand, TenantCommand};
 
 /// Fluxion: an offline Italian AI receptionist.
 #[derive(Debug, Parser)]
@@ -36,16 +36,6 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Where the database is.
-#[derive(Debug, Args, Clone)]
-pub struct DbArgs {
-    /// SQLite database file [default: the platform data directory,
-    /// e.g. ~/.local/share/fluxion/fluxion.db]. `DATABASE_URL=sqlite://PATH`
-    /// is honoured too.
-    #[arg(long, env = "FLUXION_DB", global = true)]
-    pub db: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -118,6 +108,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: DbCommand,
+    },
+    /// The businesses of a deployment (tenants).
+    Tenant {
+        /// What to do.
+        #[command(subcommand)]
+        command: TenantCommand,
     },
     /// Transcribe a WAV file with the configured speech-to-text engine
     /// (`STT_ENGINE`, default local Whisper).
@@ -305,50 +301,8 @@ pub enum ModelsCommand {
     },
 }
 
-/// `fluxion db …`.
-#[derive(Debug, Subcommand)]
-pub enum DbCommand {
-    /// Create the database and run the migrations.
-    Init {
-        #[command(flatten)]
-        db: DbArgs,
-    },
-    /// Replace the business data with a vertical's demo data.
-    Seed {
-        #[command(flatten)]
-        db: DbArgs,
-        /// salone, wellness, medical or auto.
-        #[arg(long)]
-        vertical: Vertical,
-        /// Replace even when appointments exist (they are deleted).
-        #[arg(long)]
-        force: bool,
-    },
-}
-
-fn db_path(args: &DbArgs) -> anyhow::Result<PathBuf> {
-    if let Some(p) = &args.db {
-        return Ok(p.clone());
-    }
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        if let Some(p) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-            return Ok(PathBuf::from(p));
-        }
-        if !url.is_empty() {
-            bail!("DATABASE_URL: only sqlite:// URLs are supported by this build");
-        }
-    }
-    default_db_path().context("no home directory: pass --db PATH")
-}
-
-async fn open_seeded(db: &DbArgs, vertical: Vertical) -> anyhow::Result<SqliteStore> {
-    let path = db_path(db)?;
-    let store = SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
-    if !store.is_seeded().await? {
-        SeedData::demo(vertical)?.load(&store, false).await?;
-        tracing::info!(vertical = vertical.as_str(), path = %path.display(), "seeded demo business");
-    }
-    Ok(store)
+async fn open_seeded(db: &DbArgs, vertical: Vertical) -> anyhow::Result<crate::store::Store> {
+    db.open_seeded(vertical).await
 }
 
 fn clock(now: Option<&str>) -> anyhow::Result<Clock> {
@@ -374,7 +328,7 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             }
             let store = open_seeded(&db, vertical).await?;
             let clock = clock(now.as_deref())?;
-            let state = AppState::new(store.clone(), clock).await?;
+            let state = AppState::new(store, clock).await?;
             let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("binding {host}:{port}"))?;
             let addr = listener.local_addr()?;
             let mcp = if no_mcp {
@@ -383,10 +337,11 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
                 let l = tokio::net::TcpListener::bind((mcp_host, mcp_port))
                     .await
                     .with_context(|| format!("binding MCP {mcp_host}:{mcp_port}"))?;
-                Some((l, Arc::new(app::build_engine(store, Channel::Staff).await?)))
+                Some((l, Arc::new(app::build_engine(state.engines.default_tenant(), Channel::Staff).await?)))
             };
-            tracing::info!(%addr, business = %state.engine.info().business.name, "Fluxion listening");
-            println!("Fluxion listening on http://{addr} ({})", state.engine.info().business.name);
+            let business = state.engine().info().business.name.clone();
+            tracing::info!(%addr, %business, database = state.store.dialect().as_str(), "Fluxion listening");
+            println!("Fluxion listening on http://{addr} ({business})");
             let (stop, _) = tokio::sync::watch::channel(false);
             let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
                 let _ = rx.wait_for(|s| *s).await;
@@ -426,7 +381,8 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
         Command::Mcp { db, vertical, now } => {
             crate::observability::init_tracing(false);
             let store = open_seeded(&db, vertical).await?;
-            let engine = Arc::new(app::build_engine(store, Channel::Staff).await?);
+            let tenant = store.default_tenant().await?.context("no business")?;
+            let engine = Arc::new(app::build_engine(tenant, Channel::Staff).await?);
             crate::mcp::serve_stdio(engine, clock(now.as_deref())?).await?;
             Ok(())
         }
@@ -441,12 +397,8 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             println!("L0+L1 held-out accuracy:   {:.3} ({}/{})", l01.accuracy(), l01.correct, l01.total);
             Ok(())
         }
-        Command::Db { command: DbCommand::Init { db } } => {
-            let path = db_path(&db)?;
-            SqliteStore::open(&path).await?;
-            println!("database ready: {}", path.display());
-            Ok(())
-        }
+        Command::Db { command } => db::db(command).await,
+        Command::Tenant { command } => db::tenant(command).await,
         Command::Stt { file, json } => voice::stt(&file, json).await,
         Command::Tts { text, out, rate } => voice::tts(&text, &out, rate).await,
         Command::Call { db, input, output, phone, json, realtime, rate, script, vertical, now } => {
@@ -460,13 +412,6 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
         Command::Models { command: ModelsCommand::List } => voice::models_list(),
         Command::Models { command: ModelsCommand::Download { name, dir } } => voice::models_download(&name, dir).await,
         Command::Models { command: ModelsCommand::StandIn { shape, dir } } => voice::models_stand_in(&shape, dir),
-        Command::Db { command: DbCommand::Seed { db, vertical, force } } => {
-            let path = db_path(&db)?;
-            let store = SqliteStore::open(&path).await?;
-            SeedData::demo(vertical)?.load(&store, force).await?;
-            println!("seeded {} demo data into {}", vertical.as_str(), path.display());
-            Ok(())
-        }
     }
 }
 
@@ -489,20 +434,22 @@ async fn shutdown_signal() {
 }
 
 async fn nlu_parse(db: DbArgs, now: Option<String>, vertical: Vertical, text: Vec<String>) -> anyhow::Result<()> {
-    let (pipeline, tz) = match &db.db {
-        Some(path) => {
-            let store = SqliteStore::open(path).await.with_context(|| format!("opening {}", path.display()))?;
-            let b = store.business().await?;
+    let with_db = db.db.is_some() || std::env::var("DATABASE_URL").is_ok_and(|u| !u.trim().is_empty());
+    let (pipeline, tz) = match with_db {
+        true => {
+            let store = db.open().await?;
+            let tenant = store.default_tenant().await?.context("the database holds no business (run `fluxion db seed`)")?;
+            let b = tenant.business().await?;
             let p = Pipeline::new(
                 b.vertical,
-                &store.services().await?,
-                &store.operators().await?,
-                &store.faqs().await?,
+                &tenant.services().await?,
+                &tenant.operators().await?,
+                &tenant.faqs().await?,
                 PipelineConfig::default(),
             )?;
             (p, TimeZone::get(&b.timezone)?)
         }
-        None => {
+        false => {
             let seed = SeedData::demo(vertical)?;
             let p = Pipeline::new(vertical, &seed.services(), &seed.operators(), &seed.faqs(), PipelineConfig::default())?;
             (p, TimeZone::get("Europe/Rome")?)
@@ -545,7 +492,8 @@ async fn nlu_parse(db: DbArgs, now: Option<String>, vertical: Vertical, text: Ve
 async fn chat(db: DbArgs, phone: Option<String>, vertical: Vertical, now: Option<String>) -> anyhow::Result<()> {
     crate::observability::init_tracing(false);
     let store = open_seeded(&db, vertical).await?;
-    let engine = Arc::new(app::build_engine(store, Channel::Chat).await?);
+    let tenant = store.default_tenant().await?.context("no business")?;
+    let engine = Arc::new(app::build_engine(tenant, Channel::Chat).await?);
     let clock = clock(now.as_deref())?;
     let phone = phone.as_deref().map(crate::api::voice::caller_phone).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
     let session = format!("chat-{}", jiff::Timestamp::now().as_second());

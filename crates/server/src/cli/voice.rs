@@ -123,7 +123,7 @@ pub async fn call(args: CallArgs) -> anyhow::Result<()> {
     };
     let speaker = Arc::new(engines::speaker_from_env(&models_dir())?);
     let vad = vad_for(VadEngine::from_env()?, args.rate_hz)?;
-    let deps = VoiceDeps { stt, speaker, vad, stt_prompt: agent::stt_prompt(state.engine.info()) };
+    let deps = VoiceDeps { stt, speaker, vad, stt_prompt: agent::stt_prompt(state.engine().info()) };
     let phone = match args.phone.as_deref() {
         Some(p) => Some(crate::api::voice::caller_phone(p).map_err(|e| anyhow::anyhow!("--phone: {e:?}"))?),
         None => None,
@@ -215,7 +215,8 @@ pub async fn doctor(db: &DbArgs, json: bool) -> anyhow::Result<()> {
             let store = open_seeded(db, Vertical::Salone).await?;
             let state = AppState::new(store, clock(None)?).await?;
             state.db_ok().await?;
-            Ok(format!("{} ({} services)", state.engine.info().business.name, state.engine.info().services.len()))
+            let engine = state.engine();
+            Ok(format!("{} ({} services)", engine.info().business.name, engine.info().services.len()))
         }
         .await,
     ));

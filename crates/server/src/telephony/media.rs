@@ -19,7 +19,7 @@ use fluxion_core::nlu::l2_slots::normalize_phone;
 use super::outcome::outcome;
 use super::{Codec, Provider, StreamEvent, StreamStart, Telephony};
 use crate::observability::mask_phone;
-use crate::store::calls::CallEnd;
+use crate::store::{CallDirection, CallEnd};
 use crate::voice::{start_call, CallEvent, CallInput, EngineAgent, HangupReason, VoiceDeps};
 
 /// Largest WebSocket message accepted, bytes (a 20 ms media frame is ~250).
@@ -87,13 +87,16 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>) -> an
     let called = start.to.clone().or_else(|| ["called", "To", "to"].iter().find_map(|k| start.custom.get(*k).cloned()));
     let call_sid = if start.call_sid.is_empty() { start.stream_sid.clone() } else { start.call_sid.clone() };
     let span = tracing::info_span!("call", provider = provider.as_str(), call_sid = %call_sid);
-    let store = &t.app.store;
+    let Some(tenant) = t.app.tenant_for_called(called.as_deref()).await? else {
+        tracing::warn!(parent: &span, called = called.as_deref().map(mask_phone).unwrap_or_default(), "no business answers on the called number; closing the stream");
+        return Ok(());
+    };
     let started = t.app.clock.now();
-    let row = store.start_call(provider.as_str(), &call_sid, "inbound", caller.as_deref(), called.as_deref(), started).await?;
+    let row = tenant.start_call(provider, &call_sid, CallDirection::Inbound, caller.as_deref(), called.as_deref(), started).await?;
     tracing::info!(parent: &span, caller = caller.as_deref().map(mask_phone).unwrap_or_default(), "call started");
     metrics::counter!("fluxion_calls_total", "provider" => provider.as_str()).increment(1);
 
-    let agent = EngineAgent::new(t.app.clone(), &call_sid, caller.clone()).await;
+    let agent = EngineAgent::for_tenant(t.app.clone(), tenant.id(), &call_sid, caller.clone()).await?;
     let agent = super::recording::announce(Box::new(agent), t.config.record_calls);
     let deps = VoiceDeps {
         stt: kit.stt.clone(),
@@ -161,7 +164,7 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>) -> an
         let message = tokio::select! {
             m = ws_rx.next() => m,
             Some(()) = transfer_rx.recv() => {
-                super::provider_api::transfer(&t, provider, &call_sid, caller.as_deref()).await;
+                super::provider_api::transfer(&t, &tenant, provider, &call_sid, caller.as_deref()).await;
                 continue;
             }
         };
@@ -225,7 +228,7 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>) -> an
                 ended_at,
                 duration_ms: s.duration_ms,
                 outcome: outcome(s),
-                hangup_reason: s.reason.as_str().to_string(),
+                hangup_reason: s.reason,
                 turns: s.turns.len() as u32,
                 recording_path: None,
             },
@@ -237,8 +240,8 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>) -> an
                 CallEnd {
                     ended_at,
                     duration_ms: 0,
-                    outcome: crate::store::calls::CallOutcome::Failed,
-                    hangup_reason: "session_failed".to_string(),
+                    outcome: crate::store::CallOutcome::Failed,
+                    hangup_reason: HangupReason::SessionFailed,
                     turns: 0,
                     recording_path: None,
                 },
@@ -248,10 +251,11 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>) -> an
     };
     if summary.as_ref().is_ok_and(|s| s.reason == HangupReason::NotUnderstood) {
         // The goodbye promised the caller a call back.
-        super::provider_api::record_callback(&t, &call_sid, caller.as_deref(), "la linea era disturbata: richiamare il cliente").await;
+        super::provider_api::record_callback(&t, &tenant, &call_sid, caller.as_deref(), "la linea era disturbata: richiamare il cliente")
+            .await;
     }
     let end = CallEnd { recording_path: recorder.and_then(|r| r.finish()), ..end };
-    store.end_call(row, &end).await?;
+    tenant.end_call(row, &end).await?;
     tracing::info!(parent: &span, outcome = end.outcome.as_str(), reason, stop = stop_reason, duration_ms = end.duration_ms, bad, "call recorded");
     Ok(())
 }

@@ -277,13 +277,14 @@ async fn build_speech_kit(app: &AppState) -> Result<SpeechKit, String> {
     let speaker = crate::speech::engines::speaker_from_env(&dir).map_err(|e| e.to_string())?;
     let vad = VadEngine::from_env().map_err(|e| e.to_string())?;
     crate::speech::vad_for(vad, 8_000).map_err(|e| e.to_string())?;
-    Ok(SpeechKit { stt, speaker: Arc::new(speaker), vad, stt_prompt: crate::voice::agent::stt_prompt(app.engine.info()) })
+    Ok(SpeechKit { stt, speaker: Arc::new(speaker), vad, stt_prompt: crate::voice::agent::stt_prompt(app.engine().info()) })
 }
 
 /// Synthesises the generic greeting and the fixed phrases into the cache.
 async fn warm_up(app: &AppState, kit: &SpeechKit, voice: &VoiceConfig, recording: bool) {
-    let mut dialogue = app.engine.dialogue();
-    let greeting = app.engine.start(&mut dialogue, "warm-up", None, app.clock.now()).await;
+    let engine = app.engine();
+    let mut dialogue = engine.dialogue();
+    let greeting = engine.start(&mut dialogue, "warm-up", None, app.clock.now()).await;
     let greeting = if recording { format!("{} {greeting}", recording::NOTICE) } else { greeting };
     let started = std::time::Instant::now();
     for text in std::iter::once(greeting.as_str()).chain(crate::voice::phrases::ALL.iter().copied()) {

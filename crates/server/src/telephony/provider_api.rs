@@ -10,10 +10,11 @@ use fluxion_core::history::CallbackRequest;
 
 use super::{Provider, Telephony, TelephonyConfig};
 use crate::observability::mask_phone;
+use crate::store::Tenant;
 
 /// Hands the caller to a person, or records a callback request when that
 /// is not possible. Never fails the call: errors are logged.
-pub async fn transfer(t: &Telephony, provider: Provider, call_sid: &str, caller: Option<&str>) {
+pub async fn transfer(t: &Telephony, tenant: &Tenant, provider: Provider, call_sid: &str, caller: Option<&str>) {
     let result = match (&t.config.transfer_number, provider) {
         (Some(number), Provider::Twilio) => twilio_transfer(t, call_sid, number).await,
         (Some(number), Provider::Plivo) => plivo_transfer(t, call_sid, number).await,
@@ -24,14 +25,14 @@ pub async fn transfer(t: &Telephony, provider: Provider, call_sid: &str, caller:
         Ok(()) => tracing::info!(call_sid, provider = provider.as_str(), "call transferred"),
         Err(e) => {
             tracing::warn!(call_sid, error = %e, "transfer not possible; recording a callback request");
-            record_callback(t, call_sid, caller, "richiesta di parlare con una persona").await;
+            record_callback(t, tenant, call_sid, caller, "richiesta di parlare con una persona").await;
         }
     }
 }
 
 /// Records that the business should call `caller` back (`reason` in Italian,
 /// for the staff). Errors are logged.
-pub async fn record_callback(t: &Telephony, call_sid: &str, caller: Option<&str>, reason: &str) {
+pub async fn record_callback(t: &Telephony, tenant: &Tenant, call_sid: &str, caller: Option<&str>, reason: &str) {
     let request = CallbackRequest {
         client_id: None,
         phone: caller.map(str::to_string),
@@ -39,7 +40,7 @@ pub async fn record_callback(t: &Telephony, call_sid: &str, caller: Option<&str>
         reason: reason.to_string(),
         created_at: t.app.clock.now(),
     };
-    if let Err(e) = t.app.store.add_callback_request(&request).await {
+    if let Err(e) = tenant.add_callback_request(&request).await {
         tracing::error!(call_sid, error = %e, "could not record the callback request");
     }
 }

@@ -91,12 +91,25 @@ pub async fn twilio_status(State(t): State<Arc<Telephony>>, uri: OriginalUri, he
     let (Some(sid), Some(status)) = (param(&params, "CallSid"), param(&params, "CallStatus")) else {
         return (StatusCode::BAD_REQUEST, "CallSid and CallStatus are required").into_response();
     };
-    store_status(&t, Provider::Twilio, sid, status).await
+    store_status(&t, Provider::Twilio, sid, status, param(&params, "To")).await
 }
 
-async fn store_status(t: &Telephony, provider: Provider, sid: &str, status: &str) -> Response {
+/// Stores a status callback with the call of the business the called
+/// number `to` routes to (none: nothing to store, logged).
+async fn store_status(t: &Telephony, provider: Provider, sid: &str, status: &str, to: Option<&str>) -> Response {
     let status: String = status.chars().filter(|c| !c.is_control()).take(64).collect();
-    match t.app.store.call_status(provider.as_str(), sid, &status, t.app.clock.now()).await {
+    let tenant = match t.app.tenant_for_called(to).await {
+        Ok(Some(tenant)) => tenant,
+        Ok(None) => {
+            tracing::warn!(called = to.map(mask_phone).unwrap_or_default(), "status callback for a number no business answers on");
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not store a call status");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    match tenant.call_status(provider, sid, &status, t.app.clock.now()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not store a call status");
@@ -129,7 +142,7 @@ pub async fn plivo_hangup(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
         return (StatusCode::BAD_REQUEST, "CallUUID is required").into_response();
     };
     let cause = param(&params, "HangupCause").unwrap_or("hangup");
-    store_status(&t, Provider::Plivo, uuid, cause).await
+    store_status(&t, Provider::Plivo, uuid, cause, param(&params, "To")).await
 }
 
 /// `POST /plivo/transfer`: the XML a transferred call is sent to.

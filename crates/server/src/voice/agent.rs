@@ -8,6 +8,8 @@ use fluxion_core::booking::Appointment;
 use fluxion_core::dialogue::Dialogue;
 use fluxion_core::speech::BoxFuture;
 
+use fluxion_core::booking::Id;
+
 use crate::app::AppState;
 
 /// What the agent answered to one caller turn.
@@ -40,9 +42,12 @@ pub trait Agent: Send {
     fn reply<'a>(&'a mut self, text: &'a str) -> BoxFuture<'a, Result<AgentReply, String>>;
 }
 
-/// The receptionist: one dialogue over the server's engine.
+/// The receptionist: one dialogue over a business's engine (each turn runs
+/// on the business's current engine, so a configuration reload takes effect
+/// on the next turn).
 pub struct EngineAgent {
     state: Arc<AppState>,
+    tenant: Id,
     dialogue: Dialogue,
     session_id: String,
     caller: Option<String>,
@@ -51,9 +56,26 @@ pub struct EngineAgent {
 impl EngineAgent {
     /// A conversation for a call `session_id` (the call SID) from `caller`
     /// (E.164, when known: a known client is greeted by name).
+    /// The call is for the default business.
     pub async fn new(state: Arc<AppState>, session_id: &str, caller: Option<String>) -> Self {
-        let dialogue = state.engine.dialogue_for(caller.as_deref()).await;
-        EngineAgent { state, dialogue, session_id: session_id.to_string(), caller }
+        let engine = state.engine();
+        let dialogue = engine.dialogue_for(caller.as_deref()).await;
+        EngineAgent { tenant: engine.repo().id(), state, dialogue, session_id: session_id.to_string(), caller }
+    }
+
+    /// A conversation for a call to business `tenant`.
+    ///
+    /// # Errors
+    /// The business's engine cannot be built (no such business, database down).
+    pub async fn for_tenant(state: Arc<AppState>, tenant: Id, session_id: &str, caller: Option<String>) -> anyhow::Result<Self> {
+        let engine = state.engines.get(tenant).await?;
+        let dialogue = engine.dialogue_for(caller.as_deref()).await;
+        Ok(EngineAgent { tenant, state, dialogue, session_id: session_id.to_string(), caller })
+    }
+
+    /// The business's current engine.
+    async fn engine(&self) -> Result<Arc<crate::app::ServerEngine>, String> {
+        self.state.engines.get(self.tenant).await.map_err(|e| e.to_string())
     }
 
     /// Whether the caller is a known client (the greeting is personal).
@@ -66,14 +88,23 @@ impl Agent for EngineAgent {
     fn greet(&mut self) -> BoxFuture<'_, String> {
         Box::pin(async move {
             let now = self.state.clock.now();
-            self.state.engine.start(&mut self.dialogue, &self.session_id, self.caller.clone(), now).await
+            let engine = match self.engine().await {
+                Ok(e) => e,
+                Err(e) => {
+                    // Never another business's greeting: a neutral one, and the turns will apologise.
+                    tracing::error!(error = %e, "no conversation engine for the call's business");
+                    return "Buongiorno, come posso aiutarla?".to_string();
+                }
+            };
+            engine.start(&mut self.dialogue, &self.session_id, self.caller.clone(), now).await
         })
     }
 
     fn reply<'a>(&'a mut self, text: &'a str) -> BoxFuture<'a, Result<AgentReply, String>> {
         Box::pin(async move {
             let now = self.state.clock.now();
-            let report = self.state.engine.turn(&mut self.dialogue, &self.session_id, text, now).await.map_err(|e| e.to_string())?;
+            let engine = self.engine().await?;
+            let report = engine.turn(&mut self.dialogue, &self.session_id, text, now).await.map_err(|e| e.to_string())?;
             Ok(AgentReply {
                 text: report.reply,
                 ended: report.ended,

@@ -84,6 +84,9 @@ pub enum HangupReason {
     NotUnderstood,
     /// The caller asked for a person; the transport transfers.
     Transferred,
+    /// The voice session itself failed; the transport records this, the
+    /// session never ends with it.
+    SessionFailed,
 }
 
 impl HangupReason {
@@ -96,7 +99,24 @@ impl HangupReason {
             HangupReason::MaxDuration => "max_duration",
             HangupReason::NotUnderstood => "not_understood",
             HangupReason::Transferred => "transferred",
+            HangupReason::SessionFailed => "session_failed",
         }
+    }
+
+    /// Every reason.
+    pub const ALL: [HangupReason; 7] = [
+        HangupReason::Completed,
+        HangupReason::CallerHungUp,
+        HangupReason::Silence,
+        HangupReason::MaxDuration,
+        HangupReason::NotUnderstood,
+        HangupReason::Transferred,
+        HangupReason::SessionFailed,
+    ];
+
+    /// Parses [`HangupReason::as_str`]'s spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 

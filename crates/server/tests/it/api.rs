@@ -93,6 +93,6 @@ async fn bad_input_gets_clear_errors_and_loses_nothing() {
 async fn database_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let app = TestApp::spawn().await;
-    let mode = std::fs::metadata(app.store.path()).expect("db file").permissions().mode();
+    let mode = std::fs::metadata(app.db_file()).expect("db file").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }

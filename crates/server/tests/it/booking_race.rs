@@ -10,7 +10,7 @@ use crate::TestApp;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_bookings_of_one_slot_see_exactly_one_success() {
     let app = TestApp::spawn().await;
-    let store = Arc::new(app.store.clone());
+    let store = Arc::new(app.tenant.clone());
     let mut clients = Vec::new();
     for i in 0..50 {
         let c = store.upsert_client(&format!("Cliente {i}"), &format!("+3933300000{i:02}"), None).await.expect("client");

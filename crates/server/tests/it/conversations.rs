@@ -28,7 +28,7 @@ async fn books_an_appointment_for_a_new_caller() {
 
     let (phone, start, status): (String, String, String) =
         sqlx::query_as("SELECT c.phone, a.start_utc, a.status FROM appointments a JOIN clients c ON c.id = a.client_id")
-            .fetch_one(app.store.pool())
+            .fetch_one(app.store.pool_for_tests())
             .await
             .expect("one appointment");
     assert_eq!((phone.as_str(), start.as_str(), status.as_str()), ("+393471112233", "2027-03-11T14:00:00Z", "booked"));

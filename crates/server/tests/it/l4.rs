@@ -65,7 +65,7 @@ async fn a_multi_step_tool_conversation_books_a_real_appointment() {
     assert_eq!(v["booking"]["start"], "2027-03-11T10:00:00", "{v}");
     assert_eq!(app.count("SELECT COUNT(*) FROM appointments a JOIN clients c ON c.id = a.client_id WHERE c.phone = '+393471119999' AND a.status = 'booked'").await, 1);
     let (model, tools): (String, String) = sqlx::query_as("SELECT model, tool_calls FROM chat_history WHERE session_id = 'l4' AND role = 'user' AND model IS NOT NULL ORDER BY id DESC LIMIT 1")
-        .fetch_one(app.store.pool())
+        .fetch_one(app.store.pool_for_tests())
         .await
         .expect("L4 turn recorded");
     assert_eq!(model, "fake-llama");

@@ -1,4 +1,5 @@
-//! Integration tests: the real server on a free port, a real SQLite file.
+//! Integration tests: the real server on a free port, a real SQLite file;
+//! the store tests also run against PostgreSQL when one answers (see [`pg`]).
 
 mod api;
 mod booking_race;
@@ -6,17 +7,19 @@ mod conversations;
 mod l4;
 mod mcp;
 mod nlu_eval;
+mod pg;
 mod speech_cloud;
+mod store;
 mod telephony;
 mod voice;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use fluxion::app::{self, AppState};
+use fluxion::app::{self, AppState, Engines};
 use fluxion::clock::{parse_now, Clock};
 use fluxion::seed::SeedData;
-use fluxion::store::SqliteStore;
+use fluxion::store::{DatabaseUrl, Store, Tenant};
 use fluxion_core::booking::Vertical;
 use serde_json::{json, Value};
 
@@ -26,7 +29,10 @@ pub const NOW: &str = "2027-03-10T10:00:00";
 /// A server running on 127.0.0.1:0 over a fresh seeded database.
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub store: SqliteStore,
+    /// The database.
+    pub store: Store,
+    /// The seeded (default) business.
+    pub tenant: Tenant,
     pub client: reqwest::Client,
     pub state: Arc<AppState>,
     _dir: tempfile::TempDir,
@@ -48,20 +54,16 @@ impl TestApp {
     }
 
     async fn spawn_full(vertical: Vertical, llm: Option<fluxion::llm::LlmConfig>) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("fluxion.db")).await.expect("open db");
-        SeedData::demo(vertical).expect("seed").load(&store, false).await.expect("load seed");
-        let tz = jiff::tz::TimeZone::get("Europe/Rome").expect("tz");
-        let clock = Clock::Fixed(parse_now(NOW, &tz).expect("now"));
-        let engine = app::build_engine_with(store.clone(), fluxion_core::booking::Channel::Chat, llm).await.expect("engine");
-        let state: Arc<AppState> = AppState::from_engine(engine, store.clone(), clock);
+        let (dir, store, tenant) = seeded_sqlite(vertical).await;
+        let engines = Engines::with_llm(store.clone(), fluxion_core::booking::Channel::Chat, llm).await.expect("engines");
+        let state: Arc<AppState> = AppState::with_engines(engines, test_clock());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app::serve(listener, state.clone(), async {
             let _ = rx.await;
         }));
-        TestApp { addr, store, client: reqwest::Client::new(), state, _dir: dir, shutdown: Some(tx) }
+        TestApp { addr, store, tenant, client: reqwest::Client::new(), state, _dir: dir, shutdown: Some(tx) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -88,7 +90,15 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.store.pool()).await.expect("count")
+        count(&self.store, sql).await
+    }
+
+    /// The SQLite file.
+    pub fn db_file(&self) -> std::path::PathBuf {
+        match self.store.url() {
+            DatabaseUrl::Sqlite(path) => path.clone(),
+            DatabaseUrl::Postgres(_) => unreachable!("TestApp runs on SQLite"),
+        }
     }
 }
 
@@ -98,4 +108,23 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// The fixed clock of the tests ([`NOW`] in Rome).
+pub fn test_clock() -> Clock {
+    let tz = jiff::tz::TimeZone::get("Europe/Rome").expect("tz");
+    Clock::Fixed(parse_now(NOW, &tz).expect("now"))
+}
+
+/// A fresh SQLite file in a temporary folder, seeded with `vertical`'s demo business.
+pub async fn seeded_sqlite(vertical: Vertical) -> (tempfile::TempDir, Store, Tenant) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("fluxion.db"))).await.expect("open db");
+    let tenant = SeedData::demo(vertical).expect("seed").load(&store, false).await.expect("load seed");
+    (dir, store, tenant)
+}
+
+/// A raw `SELECT COUNT(*) …` (test-only: production code goes through the store's interface).
+pub async fn count(store: &Store, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(store.pool_for_tests()).await.expect("count")
 }

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use fluxion::app;
 use fluxion::clock::{parse_now, Clock};
 use fluxion::mcp;
-use fluxion::seed::SeedData;
-use fluxion::store::SqliteStore;
+use fluxion::store::{DatabaseUrl, Store, Tenant};
 use fluxion_core::booking::{Channel, Vertical};
 use serde_json::{json, Value};
 
@@ -23,17 +22,14 @@ const PROTOCOL: &str = "2025-11-25";
 /// `serve_http` on 127.0.0.1:0 over a fresh seeded database.
 struct McpApp {
     url: String,
-    store: SqliteStore,
+    store: Store,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn seeded() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("fluxion.db")).await.expect("open db");
-    SeedData::demo(Vertical::Salone).expect("seed").load(&store, false).await.expect("load seed");
-    (dir, store)
+async fn seeded() -> (tempfile::TempDir, Store, Tenant) {
+    crate::seeded_sqlite(Vertical::Salone).await
 }
 
 fn clock() -> Clock {
@@ -42,8 +38,8 @@ fn clock() -> Clock {
 
 impl McpApp {
     async fn spawn(bearer: Option<&str>) -> Self {
-        let (dir, store) = seeded().await;
-        let engine = Arc::new(app::build_engine(store.clone(), Channel::Staff).await.expect("engine"));
+        let (dir, store, tenant) = seeded().await;
+        let engine = Arc::new(app::build_engine(tenant, Channel::Staff).await.expect("engine"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -94,7 +90,7 @@ impl McpApp {
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.store.pool()).await.expect("count")
+        sqlx::query_scalar(sql).fetch_one(self.store.pool_for_tests()).await.expect("count")
     }
 }
 
@@ -212,8 +208,8 @@ async fn http_bearer_token_is_required() {
 
 #[tokio::test]
 async fn http_refuses_a_public_address_without_a_token() {
-    let (_dir, store) = seeded().await;
-    let engine = Arc::new(app::build_engine(store, Channel::Staff).await.expect("engine"));
+    let (_dir, _store, tenant) = seeded().await;
+    let engine = Arc::new(app::build_engine(tenant, Channel::Staff).await.expect("engine"));
     let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.expect("bind");
     let err = mcp::serve_http(listener, engine, clock(), None, async {}).await.expect_err("must refuse");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
@@ -240,13 +236,13 @@ async fn python_sdk_over_stdio() {
     eprintln!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "mcp_client.py failed: {}", out.status);
 
-    let store = SqliteStore::open(&db).await.expect("open db");
+    let store = Store::open(&DatabaseUrl::Sqlite(db)).await.expect("open db");
     let booked: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM appointments a JOIN clients c ON c.id = a.client_id JOIN services s ON s.id = a.service_id \
          WHERE c.phone = '+393471234567' AND c.name = 'Ada Lovelace' AND s.name = 'Piega' \
          AND a.status = 'booked' AND a.local_date = '2027-03-11'",
     )
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .expect("count");
     assert_eq!(booked, 1);

@@ -8,13 +8,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use fluxion::app::{self, AppState};
-use fluxion::clock::{parse_now, Clock};
-use fluxion::seed::SeedData;
+use fluxion::app::{self, AppState, Engines};
 use fluxion::speech::espeak::EspeakTts;
 use fluxion::speech::scripted::ScriptedStt;
 use fluxion::speech::speaker::Speaker;
-use fluxion::store::SqliteStore;
+use fluxion::store::Store;
 use fluxion::telephony::signature::{plivo_v3_signature, twilio_signature};
 use fluxion::telephony::simulator::{simulate_call, SimulatorOptions};
 use fluxion::telephony::{Provider, SpeechKit, Telephony, TelephonyConfig};
@@ -28,14 +26,12 @@ use futures::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::NOW;
-
 const TWILIO_TOKEN: &str = "twilio-test-token";
 const PLIVO_TOKEN: &str = "plivo-test-token";
 
 struct PhoneApp {
     addr: SocketAddr,
-    store: SqliteStore,
+    store: Store,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -61,12 +57,9 @@ impl PhoneApp {
             }
             Err(e) => panic!("{e}"),
         };
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("fluxion.db")).await.unwrap();
-        SeedData::demo(Vertical::Salone).unwrap().load(&store, false).await.unwrap();
-        let clock = Clock::Fixed(parse_now(NOW, &jiff::tz::TimeZone::get("Europe/Rome").unwrap()).unwrap());
-        let engine = app::build_engine_with(store.clone(), fluxion_core::booking::Channel::Voice, None).await.unwrap();
-        let state = AppState::from_engine(engine, store.clone(), clock);
+        let (dir, store, _tenant) = crate::seeded_sqlite(Vertical::Salone).await;
+        let engines = Engines::with_llm(store.clone(), fluxion_core::booking::Channel::Voice, None).await.unwrap();
+        let state = AppState::with_engines(engines, crate::test_clock());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let public = format!("http://{addr}");
@@ -114,7 +107,10 @@ impl PhoneApp {
     }
 
     async fn calls(&self) -> Vec<(String, String, Option<String>, Option<String>)> {
-        sqlx::query_as("SELECT provider, call_sid, outcome, ended_at FROM calls ORDER BY id").fetch_all(self.store.pool()).await.unwrap()
+        sqlx::query_as("SELECT provider, call_sid, outcome, ended_at FROM calls ORDER BY id")
+            .fetch_all(self.store.pool_for_tests())
+            .await
+            .unwrap()
     }
 
     /// Waits (up to 10 s) for the call to be recorded as ended.
@@ -123,7 +119,7 @@ impl PhoneApp {
             let row: Option<(Option<String>, Option<String>, String)> =
                 sqlx::query_as("SELECT outcome, ended_at, provider FROM calls WHERE call_sid = ?")
                     .bind(call_sid)
-                    .fetch_optional(self.store.pool())
+                    .fetch_optional(self.store.pool_for_tests())
                     .await
                     .unwrap();
             if let Some((outcome, Some(_), provider)) = row {
@@ -168,7 +164,7 @@ async fn books_through(provider: Provider) {
 
     let (start, name): (String, String) =
         sqlx::query_as("SELECT a.start_utc, c.name FROM appointments a JOIN clients c ON c.id = a.client_id")
-            .fetch_one(app.store.pool())
+            .fetch_one(app.store.pool_for_tests())
             .await
             .expect("booked");
     assert_eq!((start.as_str(), name.as_str()), ("2027-03-11T14:00:00Z", "Mario Bianchi"));
@@ -176,7 +172,7 @@ async fn books_through(provider: Provider) {
     assert_eq!((stored_provider.as_str(), outcome.as_deref()), (provider.as_str(), Some("booked")));
     let turns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_history WHERE session_id = ?")
         .bind(&options.call_sid)
-        .fetch_one(app.store.pool())
+        .fetch_one(app.store.pool_for_tests())
         .await
         .unwrap();
     assert!(turns >= 3, "transcript turns linked to the call ({turns})");
@@ -336,7 +332,8 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
     };
     simulate_call(&options, &caller).await.unwrap();
     app.ended_call(&options.call_sid).await;
-    let phones: Vec<Option<String>> = sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool()).await.unwrap();
+    let phones: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
     assert!(phones.contains(&Some("+393401234567".to_string())), "{phones:?}");
 }
 
@@ -350,7 +347,7 @@ async fn recording_tells_the_caller_and_keeps_both_sides() {
     let call = simulate_call(&options, &caller).await.unwrap();
     assert!(call.said.first().is_some_and(|(_, t)| t.starts_with(fluxion::telephony::recording::NOTICE)), "{:?}", call.said);
     app.ended_call(&options.call_sid).await;
-    let path: Option<String> = sqlx::query_scalar("SELECT recording_path FROM calls").fetch_one(app.store.pool()).await.unwrap();
+    let path: Option<String> = sqlx::query_scalar("SELECT recording_path FROM calls").fetch_one(app.store.pool_for_tests()).await.unwrap();
     let path = std::path::PathBuf::from(path.expect("recording path stored"));
     let agent = path.to_string_lossy().replace("-caller.wav", "-agent.wav");
     for file in [path.clone(), agent.into()] {
@@ -389,6 +386,7 @@ async fn repeated_recognition_failures_end_politely_with_a_callback_request() {
     assert!(call.said.iter().any(|(_, t)| t == fluxion::voice::phrases::GOODBYE_NOT_UNDERSTOOD), "{:?}", call.said);
     let (_, outcome) = app.ended_call(&options.call_sid).await;
     assert_eq!(outcome.as_deref(), Some("failed"));
-    let phones: Vec<Option<String>> = sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool()).await.unwrap();
+    let phones: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
     assert_eq!(phones, [Some("+393401234567".to_string())]);
 }

@@ -90,7 +90,7 @@ async fn books_by_voice(rate_hz: u32, mulaw: bool) {
     }
     let stt = ScriptedStt::new(LINES);
     let mut deps = deps(Arc::new(stt.clone()), &tts, rate_hz);
-    deps.stt_prompt = agent::stt_prompt(app.state.engine.info());
+    deps.stt_prompt = agent::stt_prompt(app.state.engine().info());
     let agent = EngineAgent::new(app.state.clone(), "voice-test", Some("+393401234567".to_string())).await;
     let handle = start_call(deps, Box::new(agent), VoiceConfig { sample_rate_hz: rate_hz, ..VoiceConfig::default() }).expect("call");
     let call = simulate(handle, &caller, rate_hz, SimulateOptions::default()).await.expect("simulated call");
@@ -114,7 +114,7 @@ async fn books_by_voice(rate_hz: u32, mulaw: bool) {
     let (start, status, name): (String, String, String) =
         sqlx::query_as("SELECT a.start_utc, a.status, c.name FROM appointments a JOIN clients c ON c.id = a.client_id WHERE a.id = ?")
             .bind(booked)
-            .fetch_one(app.store.pool())
+            .fetch_one(app.store.pool_for_tests())
             .await
             .expect("the appointment is in the database");
     assert_eq!((start.as_str(), status.as_str(), name.as_str()), ("2027-03-11T14:00:00Z", "booked", "Mario Bianchi"));
