@@ -20,6 +20,7 @@ use fluxion_core::nlu::{Pipeline, PipelineConfig};
 use crate::api;
 use crate::assistant::{Assistant, Prompts, DEFAULT_CACHE_TTL, L4};
 use crate::clock::Clock;
+use crate::guard::HttpGuard;
 use crate::llm::{LlmClient, LlmConfig};
 use crate::store::{NumberKind, Store, Tenant};
 
@@ -296,7 +297,8 @@ pub async fn serve(
 }
 
 /// Serves `router` (the app's router, possibly merged with others) on an
-/// already bound listener until `shutdown` resolves.
+/// already bound listener until `shutdown` resolves, under the default
+/// [`HttpGuard`] (localhost names only; see [`serve_guarded`]).
 ///
 /// # Errors
 /// The listener fails.
@@ -305,6 +307,22 @@ pub async fn serve_router(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_guarded(listener, router, &HttpGuard::default(), shutdown).await
+}
+
+/// Serves `router` on an already bound listener until `shutdown` resolves,
+/// with `guard`'s request checks ([`HttpGuard::layer`]) and connection
+/// limits ([`crate::guard::accept`]); WebSocket upgrades work, shutdown is
+/// graceful.
+///
+/// # Errors
+/// The listener fails.
+pub async fn serve_guarded(
+    listener: TcpListener,
+    router: Router,
+    guard: &HttpGuard,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     crate::observability::metrics_handle();
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    crate::guard::accept::serve(listener, guard.layer(router), guard, shutdown).await
 }

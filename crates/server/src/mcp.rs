@@ -254,6 +254,13 @@ pub fn router(engine: Arc<ServerEngine>, clock: Clock, bearer: Option<String>, l
     if !loopback_only {
         config = config.disable_allowed_hosts();
     }
+    // The MCP specification (transports, security warning) asks servers to
+    // validate `Origin` against DNS rebinding: browsers may only come from
+    // the allowed hosts (HttpGuard: localhost names, PUBLIC_URL, ALLOWED_HOSTS)
+    // or CORS_ALLOWED_ORIGINS; requests without `Origin` (non-browser
+    // clients) pass.
+    let origins = crate::guard::HttpGuard::from_env().unwrap_or_default().mcp_origins();
+    config = config.with_allowed_origins(origins).enforce_origin_validation();
     let handler = McpServer::new(engine, clock);
     let service: StreamableHttpService<McpServer, LocalSessionManager> =
         StreamableHttpService::new(move || Ok(handler.clone()), Arc::default(), config);

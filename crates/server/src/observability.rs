@@ -1,7 +1,14 @@
-//! Logs and metrics: structured tracing with phone numbers masked, and the
-//! Prometheus registry behind `GET /metrics`.
+//! Logs and metrics: structured tracing with phone numbers and e-mail
+//! addresses masked in every line, whichever crate wrote it ([`Masking`]),
+//! library targets lowered, and the Prometheus registry behind
+//! `GET /metrics`.
 
+use std::borrow::Cow;
+use std::io::Write;
 use std::sync::OnceLock;
+
+use regex::Regex;
+use tracing_subscriber::fmt::MakeWriter;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -32,12 +39,126 @@ pub fn mask_phone(phone: &str) -> String {
     chars.iter().enumerate().map(|(i, c)| if i < keep_head || i >= chars.len() - 2 { *c } else { '*' }).collect()
 }
 
-/// Installs the global tracing subscriber (`RUST_LOG`, default `info`);
+/// Library targets held at `warn` unless `RUST_LOG` names them: at debug
+/// level they print whole requests and responses (rmcp: tool results with
+/// clients' phone numbers and e-mails; hyper, sqlx: bodies and queries).
+pub const QUIET_LIBRARIES: &[&str] = &["rmcp", "sqlx", "hyper", "hyper_util", "h2", "reqwest", "tungstenite", "tokio_tungstenite", "tantivy"];
+
+/// The log filter: `rust_log` (default `info`) plus `warn` for each of
+/// [`QUIET_LIBRARIES`] it does not name.
+pub fn log_filter(rust_log: Option<&str>) -> String {
+    let base = rust_log.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("info");
+    let mut filter = base.to_string();
+    for lib in QUIET_LIBRARIES {
+        let named = base.split(',').any(|d| d.trim().split(['=', '[', ':']).next() == Some(lib));
+        if !named {
+            filter.push_str(&format!(",{lib}=warn"));
+        }
+    }
+    filter
+}
+
+/// Installs the global tracing subscriber (`RUST_LOG`, default `info`, see
+/// [`log_filter`]) writing masked lines ([`Masking`]) to standard error;
 /// JSON lines when `json` is set. Safe to call more than once.
 pub fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,rmcp=warn,tantivy=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(rust_log.as_deref()))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(None)));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(Masking(std::io::stderr));
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Phone numbers: `+` and 8–15 digits (spaces, dots or dashes between
+/// them allowed), or 9–15 digits standing alone (Italian numbers without
+/// prefix). Digits inside identifiers (call SIDs, hex) are not numbers.
+const PHONE_PATTERN: &str = r"\+\d(?:[ .\-]?\d){7,14}\b|\b\d{9,15}\b";
+
+/// E-mail addresses.
+const EMAIL_PATTERN: &str = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}";
+
+/// A compiled constant pattern (both compile: the masking tests run them).
+fn pattern(cell: &'static OnceLock<Regex>, source: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(source).expect("constant log-masking pattern"))
+}
+
+/// Masks an e-mail address for logs: `ada.rossi@example.it` → `a***@example.it`.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".to_string(),
+    }
+}
+
+/// `text` with every phone number ([`mask_phone`], separators dropped) and
+/// e-mail address ([`mask_email`]) masked. A run of digits right after a
+/// `-` (the tail of a UUID) is left alone.
+pub fn mask_pii(text: &str) -> Cow<'_, str> {
+    static EMAIL: OnceLock<Regex> = OnceLock::new();
+    static PHONE: OnceLock<Regex> = OnceLock::new();
+    let emails = pattern(&EMAIL, EMAIL_PATTERN).replace_all(text, |c: &regex::Captures<'_>| mask_email(&c[0]));
+    let phones = pattern(&PHONE, PHONE_PATTERN).replace_all(&emails, |c: &regex::Captures<'_>| {
+        let m = c.get(0).map_or("", |m| m.as_str());
+        let start = c.get(0).map_or(0, |m| m.start());
+        if !m.starts_with('+') && emails[..start].ends_with('-') {
+            return m.to_string();
+        }
+        let compact: String = m.chars().filter(|ch| *ch == '+' || ch.is_ascii_digit()).collect();
+        mask_phone(&compact)
+    });
+    if let Cow::Owned(masked) = phones {
+        return Cow::Owned(masked);
+    }
+    emails
+}
+
+/// A tracing writer maker whose writers mask personal data ([`mask_pii`])
+/// in each formatted line before handing it to the inner writer.
+#[derive(Debug, Clone, Copy)]
+pub struct Masking<M>(pub M);
+
+/// The writer of one log line: collects it, masks it when dropped.
+#[derive(Debug)]
+pub struct MaskedLine<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Masking<M> {
+    type Writer = MaskedLine<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        MaskedLine { inner: self.0.make_writer(), line: Vec::with_capacity(256) }
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        MaskedLine { inner: self.0.make_writer_for(meta), line: Vec::with_capacity(256) }
+    }
+}
+
+impl<W: Write> Write for MaskedLine<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.line.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.line.is_empty() {
+            return self.inner.flush();
+        }
+        let text = String::from_utf8_lossy(&self.line);
+        let masked = mask_pii(&text);
+        self.inner.write_all(masked.as_bytes())?;
+        self.line.clear();
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for MaskedLine<W> {
+    fn drop(&mut self) {
+        // A log line that cannot be written is dropped; there is nowhere to report it.
+        let _ = self.flush();
+    }
 }
 
 /// How often histogram samples are folded into their buckets, so memory
@@ -72,6 +193,64 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Collects everything written, for the masking test.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn every_log_line_is_masked_at_every_level() {
+        let captured = Captured::default();
+        for json in [false, true] {
+            let builder = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(Masking(captured.clone()));
+            let dispatch = if json { tracing::Dispatch::new(builder.json().finish()) } else { tracing::Dispatch::new(builder.finish()) };
+            tracing::dispatcher::with_default(&dispatch, || {
+                tracing::debug!(target: "rmcp::service", "response: {{\"telefono\":\"+393331234567\",\"email\":\"ada.rossi@example.it\"}}");
+                tracing::trace!(caller = "+39 333 765 4321", "stream started");
+                tracing::info!(phone = "3471112222", sid = "CA0123456789abcdef0123456789abcdef", "call from a known client");
+            });
+        }
+        let out = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+        for raw in ["+393331234567", "ada.rossi@example.it", "333 765 4321", "3337654321", "3471112222"] {
+            assert!(!out.contains(raw), "{raw} unmasked in:\n{out}");
+        }
+        assert!(out.contains("+39333*****67"), "{out}");
+        assert!(out.contains("a***@example.it"), "{out}");
+        assert!(out.contains("CA0123456789abcdef0123456789abcdef"), "identifiers stay readable: {out}");
+        assert_eq!(out.lines().count(), 6, "one line per event: {out}");
+    }
+
+    #[test]
+    fn masks_text_and_keeps_other_numbers() {
+        assert_eq!(mask_pii("chiama il 3331234567 o +39 02 1234 5678"), "chiama il 333123**67 o +39021*****78");
+        assert_eq!(mask_pii("id 550e8400-e29b-41d4-a716-446655440000 took 1234 ms"), "id 550e8400-e29b-41d4-a716-446655440000 took 1234 ms");
+        assert!(matches!(mask_pii("nothing here 2027-03-10T10:00:00Z"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn quiets_libraries_not_named() {
+        assert_eq!(log_filter(None), "info,rmcp=warn,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn,reqwest=warn,tungstenite=warn,tokio_tungstenite=warn,tantivy=warn");
+        let f = log_filter(Some("debug,sqlx=debug"));
+        assert!(f.starts_with("debug,sqlx=debug,rmcp=warn"), "{f}");
+        assert!(!f.contains("sqlx=warn"), "{f}");
+    }
 
     #[test]
     fn masks_phones() {

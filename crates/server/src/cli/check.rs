@@ -24,6 +24,7 @@ const NUMBERS: &[(&str, u64, u64)] = &[
     ("TTS_TIMEOUT_MS", 100, 120_000),
     ("LLM_TIMEOUT_MS", 100, 120_000),
     ("RECORDING_RETENTION_DAYS", 1, 3_650),
+    ("DATA_RETENTION_DAYS", 1, 3_650),
 ];
 
 /// Lists the problems of the effective configuration (file plus
@@ -48,6 +49,9 @@ pub fn check(file: &ConfigFile) -> anyhow::Result<()> {
                 Err(_) => problems.push(format!("{name}={raw:?}: not a whole number")),
             }
         }
+    }
+    if let Err(e) = crate::guard::HttpGuard::from_env() {
+        problems.push(e.to_string());
     }
     let db = std::env::var_os("FLUXION_DB").map(std::path::PathBuf::from);
     if let Err(e) = crate::store::DatabaseUrl::from_env(db.as_deref()) {

@@ -326,6 +326,8 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             if !no_mcp && !mcp_host.is_loopback() && mcp_token.is_none() {
                 bail!("--mcp-host {mcp_host} is not a loopback address: set MCP_TOKEN (clients send Authorization: Bearer <token>) or pass --no-mcp");
             }
+            let guard = crate::guard::HttpGuard::from_env()?;
+            let retention_days = crate::store::retention::retention_days(std::env::var("DATA_RETENTION_DAYS").ok().as_deref()).map_err(anyhow::Error::msg)?;
             let store = open_seeded(&db, vertical).await?;
             let clock = clock(now.as_deref())?;
             let state = AppState::new(store, clock).await?;
@@ -349,8 +351,9 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             // Either server ending (signal or failure) stops the other.
             let telephony = crate::telephony::Telephony::from_env(state.clone()).await?;
             let routes = app::router(state.clone()).merge(crate::telephony::router(telephony));
+            tokio::spawn(crate::store::retention::run_daily(state.store.clone(), state.clock, retention_days, stopped(stop.subscribe())));
             let api = async {
-                let r = app::serve_router(listener, routes, stopped(stop.subscribe())).await;
+                let r = app::serve_guarded(listener, routes, &guard, stopped(stop.subscribe())).await;
                 stop.send_replace(true);
                 r
             };

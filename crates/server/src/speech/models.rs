@@ -144,7 +144,7 @@ pub async fn download(name: &str, dir: &Path, client: &reqwest::Client) -> anyho
 /// # Errors
 /// As [`download`].
 pub async fn download_model(model: &Model, base_url: &str, dir: &Path, client: &reqwest::Client) -> anyhow::Result<PathBuf> {
-    tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
+    crate::private_fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(model.file);
     if let Some(expected) = model.sha256 {
         if path.is_file() && sha256_file(&path).await? == expected {

@@ -215,9 +215,9 @@ impl PhraseCache {
 
 fn write_atomically(path: &Path, pcm: &[i16], rate_hz: u32) -> anyhow::Result<()> {
     let dir = path.parent().ok_or_else(|| anyhow::anyhow!("no parent directory"))?;
-    std::fs::create_dir_all(dir)?;
+    crate::private_fs::create_dir_all(dir)?;
     let tmp = path.with_extension(format!("wav.{}.part", std::process::id()));
-    std::fs::write(&tmp, wav::wav_bytes(pcm, rate_hz)?)?;
+    crate::private_fs::write(&tmp, &wav::wav_bytes(pcm, rate_hz)?)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
 }

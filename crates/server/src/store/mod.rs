@@ -33,6 +33,7 @@ pub mod clients;
 pub mod config;
 mod location;
 pub mod postgres;
+pub mod retention;
 mod rows;
 pub mod sqlite;
 mod tenant;

@@ -29,17 +29,15 @@ pub fn default_db_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "fluxion").map(|d| d.data_dir().join("fluxion.db"))
 }
 
-/// Creates the file (and its folder, mode 700) with mode 600 when missing,
-/// and tightens the mode of an existing file.
+/// Creates the file (and its missing folders, mode 700; the platform data
+/// directory is always set to 700) with mode 600 when missing, and tightens
+/// the mode of an existing file.
 fn prepare_file(path: &Path) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-            }
+        crate::private_fs::create_dir_all(dir)?;
+        // Fluxion's own data directory is tightened even when it exists.
+        if default_db_path().as_deref().and_then(Path::parent) == Some(dir) {
+            crate::private_fs::tighten_dir(dir)?;
         }
     }
     #[cfg(unix)]

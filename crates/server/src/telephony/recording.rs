@@ -93,11 +93,11 @@ impl Recorder {
     /// caller file's path.
     pub fn finish(&self) -> Option<String> {
         let write = || -> anyhow::Result<PathBuf> {
-            std::fs::create_dir_all(&self.dir)?;
+            crate::private_fs::create_dir_all(&self.dir)?;
             let caller_path = self.dir.join(format!("{}-caller.wav", self.name));
             for (path, pcm) in [(caller_path.clone(), &self.caller), (self.dir.join(format!("{}-agent.wav", self.name)), &self.agent)] {
                 let pcm = pcm.lock().map_err(|_| anyhow::anyhow!("recording poisoned"))?;
-                write_private(&path, &wav::wav_bytes(&pcm, self.rate_hz)?)?;
+                crate::private_fs::write(&path, &wav::wav_bytes(&pcm, self.rate_hz)?)?;
             }
             prune(&self.dir, self.retention);
             Ok(caller_path)
@@ -110,17 +110,6 @@ impl Recorder {
             }
         }
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    options.open(path)?.write_all(bytes)
 }
 
 /// Deletes `.wav` files in `dir` older than `retention`.

@@ -4,10 +4,12 @@
 mod api;
 mod booking_race;
 mod conversations;
+mod guard;
 mod l4;
 mod mcp;
 mod nlu_eval;
 mod pg;
+mod retention;
 mod speech_cloud;
 mod store;
 mod telephony;

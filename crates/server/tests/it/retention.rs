@@ -1,0 +1,74 @@
+//! Retention: chat history and call records older than the retention are
+//! purged, younger rows are untouched, on SQLite and PostgreSQL.
+
+use fluxion::seed::SeedData;
+use fluxion::store::retention::DEFAULT_RETENTION_DAYS;
+use fluxion::store::{CallDirection, Store};
+use fluxion::telephony::Provider;
+use fluxion_core::booking::{Channel, Repository, Vertical};
+use fluxion_core::history::{ChatTurn, Role};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::pg;
+
+fn turn(session: &str, at: Timestamp) -> ChatTurn {
+    ChatTurn {
+        session_id: session.into(),
+        client_id: None,
+        role: Role::User,
+        text: "il mio numero è +393471110000".into(),
+        intent: None,
+        layer: None,
+        latency_us: 100,
+        timings: None,
+        model_use: None,
+        at,
+        channel: Channel::Voice,
+    }
+}
+
+async fn rows(store: &Store, table: &str) -> Vec<String> {
+    let sql = match table {
+        "chat_history" => "SELECT session_id FROM chat_history ORDER BY session_id",
+        _ => "SELECT call_sid FROM calls ORDER BY call_sid",
+    };
+    sqlx::query_scalar(sql).fetch_all(store.pool_for_tests()).await.expect("rows")
+}
+
+/// Two businesses, rows 91 and 89 days old (and one a second either side of
+/// the cutoff): the older go, the younger stay.
+async fn purges_only_expired_rows(store: &Store) {
+    let a = SeedData::demo(Vertical::Salone).expect("seed").add_tenant(store).await.expect("a");
+    let b = SeedData::demo(Vertical::Medical).expect("seed").add_tenant(store).await.expect("b");
+    let now: Timestamp = "2027-03-10T09:00:00Z".parse().expect("now");
+    let days = |d: i64| now - SignedDuration::from_hours(24 * d);
+    let cutoff = days(i64::from(DEFAULT_RETENTION_DAYS));
+    for (t, tag) in [(&a, "a"), (&b, "b")] {
+        t.record_turn(&turn(&format!("{tag}-old"), days(91))).await.expect("old turn");
+        t.record_turn(&turn(&format!("{tag}-edge-old"), cutoff - SignedDuration::from_secs(1))).await.expect("edge turn");
+        t.record_turn(&turn(&format!("{tag}-edge-new"), cutoff + SignedDuration::from_secs(1))).await.expect("edge turn");
+        t.record_turn(&turn(&format!("{tag}-new"), days(89))).await.expect("new turn");
+        for (sid, at) in [(format!("{tag}-CA-old"), days(120)), (format!("{tag}-CA-new"), days(1))] {
+            t.start_call(Provider::Twilio, &sid, CallDirection::Inbound, Some("+393471110000"), None, at).await.expect("call");
+        }
+    }
+    let purged = store.purge_expired(now, DEFAULT_RETENTION_DAYS).await.expect("purge");
+    assert_eq!((purged.chat_turns, purged.calls), (4, 2));
+    assert_eq!(rows(store, "chat_history").await, ["a-edge-new", "a-new", "b-edge-new", "b-new"]);
+    assert_eq!(rows(store, "calls").await, ["a-CA-new", "b-CA-new"]);
+    let again = store.purge_expired(now, DEFAULT_RETENTION_DAYS).await.expect("purge again");
+    assert_eq!((again.chat_turns, again.calls), (0, 0), "a second run finds nothing");
+}
+
+#[tokio::test]
+async fn retention_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&fluxion::store::DatabaseUrl::Sqlite(dir.path().join("f.db"))).await.expect("open");
+    purges_only_expired_rows(&store).await;
+}
+
+#[tokio::test]
+async fn retention_postgres() {
+    let Some(db) = pg::fresh("retention").await else { return };
+    purges_only_expired_rows(&db.store).await;
+}
