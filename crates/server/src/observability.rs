@@ -42,7 +42,8 @@ pub fn mask_phone(phone: &str) -> String {
 /// Library targets held at `warn` unless `RUST_LOG` names them: at debug
 /// level they print whole requests and responses (rmcp: tool results with
 /// clients' phone numbers and e-mails; hyper, sqlx: bodies and queries).
-pub const QUIET_LIBRARIES: &[&str] = &["rmcp", "sqlx", "hyper", "hyper_util", "h2", "reqwest", "tungstenite", "tokio_tungstenite", "tantivy"];
+pub const QUIET_LIBRARIES: &[&str] =
+    &["rmcp", "sqlx", "hyper", "hyper_util", "h2", "reqwest", "tungstenite", "tokio_tungstenite", "tantivy"];
 
 /// The log filter: `rust_log` (default `info`) plus `warn` for each of
 /// [`QUIET_LIBRARIES`] it does not name.
@@ -240,13 +241,19 @@ mod tests {
     #[test]
     fn masks_text_and_keeps_other_numbers() {
         assert_eq!(mask_pii("chiama il 3331234567 o +39 02 1234 5678"), "chiama il 333123**67 o +39021*****78");
-        assert_eq!(mask_pii("id 550e8400-e29b-41d4-a716-446655440000 took 1234 ms"), "id 550e8400-e29b-41d4-a716-446655440000 took 1234 ms");
+        assert_eq!(
+            mask_pii("id 550e8400-e29b-41d4-a716-446655440000 took 1234 ms"),
+            "id 550e8400-e29b-41d4-a716-446655440000 took 1234 ms"
+        );
         assert!(matches!(mask_pii("nothing here 2027-03-10T10:00:00Z"), Cow::Borrowed(_)));
     }
 
     #[test]
     fn quiets_libraries_not_named() {
-        assert_eq!(log_filter(None), "info,rmcp=warn,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn,reqwest=warn,tungstenite=warn,tokio_tungstenite=warn,tantivy=warn");
+        assert_eq!(
+            log_filter(None),
+            "info,rmcp=warn,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn,reqwest=warn,tungstenite=warn,tokio_tungstenite=warn,tantivy=warn"
+        );
         let f = log_filter(Some("debug,sqlx=debug"));
         assert!(f.starts_with("debug,sqlx=debug,rmcp=warn"), "{f}");
         assert!(!f.contains("sqlx=warn"), "{f}");

@@ -327,7 +327,8 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
                 bail!("--mcp-host {mcp_host} is not a loopback address: set MCP_TOKEN (clients send Authorization: Bearer <token>) or pass --no-mcp");
             }
             let guard = crate::guard::HttpGuard::from_env()?;
-            let retention_days = crate::store::retention::retention_days(std::env::var("DATA_RETENTION_DAYS").ok().as_deref()).map_err(anyhow::Error::msg)?;
+            let retention_days = crate::store::retention::retention_days(std::env::var("DATA_RETENTION_DAYS").ok().as_deref())
+                .map_err(anyhow::Error::msg)?;
             let store = open_seeded(&db, vertical).await?;
             let clock = clock(now.as_deref())?;
             let state = AppState::new(store, clock).await?;

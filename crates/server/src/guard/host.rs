@@ -154,7 +154,17 @@ mod tests {
     fn allows_configured_and_local_hosts_only() {
         let hosts = AllowedHosts::new(Some("https://salone.example.it"), &["fluxion.lan:8080".to_string(), "[fd00::5]".to_string()])
             .expect("hosts");
-        for ok in ["localhost", "LOCALHOST:3002", "127.0.0.1:3002", "[::1]:3002", "::1", "salone.example.it", "app.localhost", "fluxion.lan", "[fd00::5]:80"] {
+        for ok in [
+            "localhost",
+            "LOCALHOST:3002",
+            "127.0.0.1:3002",
+            "[::1]:3002",
+            "::1",
+            "salone.example.it",
+            "app.localhost",
+            "fluxion.lan",
+            "[fd00::5]:80",
+        ] {
             assert!(hosts.allows(ok), "{ok}");
         }
         for bad in ["evil.example", "salone.example.it.evil.example", "127.0.0.2", "localhost.evil.example", "", "10.0.0.1:3002"] {

@@ -137,8 +137,8 @@ impl HttpGuard {
             get(name).map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
         };
         let public = get("PUBLIC_URL");
-        let hosts = AllowedHosts::new(public.as_deref(), &list("ALLOWED_HOSTS"))
-            .map_err(|message| GuardError { name: "PUBLIC_URL", message })?;
+        let hosts =
+            AllowedHosts::new(public.as_deref(), &list("ALLOWED_HOSTS")).map_err(|message| GuardError { name: "PUBLIC_URL", message })?;
         let cors_origins = list("CORS_ALLOWED_ORIGINS");
         if let Some(bad) = cors_origins.iter().find(|o| host::origin_host(o).is_none()) {
             return Err(GuardError { name: "CORS_ALLOWED_ORIGINS", message: format!("'{bad}' is not an origin like https://example.it") });
@@ -178,7 +178,8 @@ impl HttpGuard {
     /// The CORS layer for the configured origins, or `None` (no CORS headers:
     /// browsers keep other sites out).
     fn cors(&self) -> Option<tower_http::cors::CorsLayer> {
-        let origins: Vec<HeaderValue> = self.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+        let origins: Vec<HeaderValue> =
+            self.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
         if origins.is_empty() {
             return None;
         }

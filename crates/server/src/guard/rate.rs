@@ -94,7 +94,8 @@ pub async fn limit(State(rate): State<Arc<RateLimit>>, request: Request, next: N
             tracing::debug!(path = %request.uri().path(), wait_ms, "request over the per-address rate limit");
             let retry_after = wait_ms.div_ceil(1000).max(1);
             let mut response =
-                (StatusCode::TOO_MANY_REQUESTS, Json(json!({ "error": "too many requests from this address; retry later" }))).into_response();
+                (StatusCode::TOO_MANY_REQUESTS, Json(json!({ "error": "too many requests from this address; retry later" })))
+                    .into_response();
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
