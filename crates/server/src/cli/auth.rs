@@ -151,7 +151,11 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
             let t = tenant(&store, id).await?;
             let (tid, token) = crate::auth::create_token(&t, name.trim(), !untrusted).await?;
             let trust = if untrusted { "untrusted" } else { "trusted" };
-            println!("token {tid} '{}' ({trust}) for business {}; send it as 'Authorization: Bearer <token>'. It is shown only now:", name.trim(), t.id());
+            println!(
+                "token {tid} '{}' ({trust}) for business {}; send it as 'Authorization: Bearer <token>'. It is shown only now:",
+                name.trim(),
+                t.id()
+            );
             println!("{token}");
             Ok(())
         }

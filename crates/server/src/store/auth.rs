@@ -115,12 +115,11 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row: Option<UserRow> =
-            sqlx::query_as("SELECT id, business_id, username, role, password_hash FROM users WHERE username = $1")
-                .bind(username.trim())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
+        let row: Option<UserRow> = sqlx::query_as("SELECT id, business_id, username, role, password_hash FROM users WHERE username = $1")
+            .bind(username.trim())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
         row.map(user).transpose()
     }
 
@@ -207,7 +206,9 @@ impl Tenant {
         .fetch_one(self.pool())
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::fatal(format!("user '{}' already exists", username.trim())),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::fatal(format!("user '{}' already exists", username.trim()))
+            }
             _ => store_error(e),
         })
     }

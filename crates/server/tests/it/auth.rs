@@ -40,7 +40,10 @@ async fn no_api_route_answers_without_credentials() {
     let r = app.client.get(app.url("/api/me")).send().await.expect("me");
     assert_eq!(r.status(), StatusCode::OK);
     let me: Value = r.json().await.expect("json");
-    assert_eq!((me["who"]["kind"].as_str(), me["trusted"].as_bool(), me["tenant"].as_i64()), (Some("token"), Some(true), Some(app.tenant.id())));
+    assert_eq!(
+        (me["who"]["kind"].as_str(), me["trusted"].as_bool(), me["tenant"].as_i64()),
+        (Some("token"), Some(true), Some(app.tenant.id()))
+    );
 }
 
 async fn login(app: &TestApp, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
