@@ -28,6 +28,8 @@ const SAFETY: Duration = Duration::from_secs(20);
 /// A seeded server under `guard`; dropped: shut down.
 struct Guarded {
     addr: SocketAddr,
+    /// A trusted API token of the seeded business.
+    token: String,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -35,14 +37,15 @@ struct Guarded {
 
 impl Guarded {
     async fn spawn(guard: HttpGuard) -> Self {
-        let (dir, store, _tenant) = crate::seeded_sqlite(Vertical::Salone).await;
+        let (dir, store, tenant) = crate::seeded_sqlite(Vertical::Salone).await;
+        let (_, token) = fluxion::auth::create_token(&tenant, "tests", true).await.expect("token");
         let engines = Engines::with_llm(store, Channel::Chat, None).await.expect("engines");
         let state: Arc<AppState> = AppState::with_engines(engines, crate::test_clock());
         let router = app::router(state).route("/echo", get(echo));
-        Self::serve(router, guard, dir).await
+        Self::serve(router, guard, dir, token).await
     }
 
-    async fn serve(router: Router, guard: HttpGuard, dir: tempfile::TempDir) -> Self {
+    async fn serve(router: Router, guard: HttpGuard, dir: tempfile::TempDir, token: String) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -52,7 +55,7 @@ impl Guarded {
             })
             .await
         });
-        Guarded { addr, _dir: dir, stop: Some(tx), served: Some(served) }
+        Guarded { addr, token, _dir: dir, stop: Some(tx), served: Some(served) }
     }
 
     fn url(&self, path: &str) -> String {
@@ -88,8 +91,11 @@ async fn echo(ws: WebSocketUpgrade) -> axum::response::Response {
     })
 }
 
-fn client_from(source: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(source.parse::<IpAddr>().ok()).build().expect("client")
+/// A client from `source` sending `token` as its bearer token.
+fn client_from(source: &str, token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
+    reqwest::Client::builder().local_address(source.parse::<IpAddr>().ok()).default_headers(headers).build().expect("client")
 }
 
 async fn health_status(client: &reqwest::Client, app: &Guarded) -> u16 {
@@ -167,7 +173,7 @@ async fn connections_are_capped_per_address() {
 async fn a_flood_from_one_address_is_rate_limited_while_another_is_served() {
     let guard = HttpGuard { rate: RateQuota::new(1, 5), ..HttpGuard::default() };
     let app = Guarded::spawn(guard).await;
-    let flood = client_from("127.0.0.2");
+    let flood = client_from("127.0.0.2", &app.token);
     let mut limited = 0;
     for _ in 0..60 {
         let r = flood.get(app.url("/api/services")).send().await.expect("request");
@@ -179,7 +185,7 @@ async fn a_flood_from_one_address_is_rate_limited_while_another_is_served() {
     // 5 at once, then 1 per second: at least 30 of 60 are refused unless the
     // 60 requests took longer than 25 s.
     assert!(limited >= 30, "only {limited} of 60 flood requests were limited");
-    let other = client_from("127.0.0.1");
+    let other = client_from("127.0.0.1", &app.token);
     let r = other.get(app.url("/api/services")).send().await.expect("request");
     assert_eq!(r.status(), 200, "another address is served");
     assert_eq!(health_status(&flood, &app).await, 200, "probes are never limited");
@@ -188,7 +194,7 @@ async fn a_flood_from_one_address_is_rate_limited_while_another_is_served() {
 #[tokio::test]
 async fn unknown_hosts_and_foreign_origins_are_refused() {
     let app = Guarded::spawn(HttpGuard { rate: None, ..HttpGuard::default() }).await;
-    let c = reqwest::Client::new();
+    let c = client_from("127.0.0.1", &app.token);
     let status = |r: reqwest::Response| r.status().as_u16();
     assert_eq!(status(c.get(app.url("/api/services")).send().await.expect("req")), 200);
     assert_eq!(status(c.get(app.url("/api/services")).header("host", "localhost:3002").send().await.expect("req")), 200);
