@@ -187,7 +187,9 @@ impl<R: Repository> FrontDesk<R> {
             }
             Wanted::Day(_) | Wanted::Range(..) => {
                 let all = match wanted {
-                    Wanted::Range(s, e) => range_search::free_in_range(b, ops, &booked, &service, operator_id, s, e, now).unwrap_or_default(),
+                    Wanted::Range(s, e) => {
+                        range_search::free_in_range(b, ops, &booked, &service, operator_id, s, e, now).unwrap_or_default()
+                    }
                     _ => {
                         let q = Query { service: &service, operator: operator_id, from: window.0, to: window.1, now };
                         availability::free_slots(b, ops, &booked, &q).unwrap_or_default()

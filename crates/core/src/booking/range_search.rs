@@ -153,8 +153,10 @@ mod tests {
     fn a_range_of_days_spans_every_day_and_skips_closed_ones() {
         let (b, svc, ops) = (business(), service(), [op(1)]);
         // Sat 6 .. Mon 8 March, end exclusive: Sunday is closed.
-        let got = free_in_range(&b, &ops, &[], &svc, None, date(2027, 3, 6).at(0, 0, 0, 0), date(2027, 3, 9).at(0, 0, 0, 0), now()).unwrap();
-        let days: Vec<String> = hhmm(&got).iter().map(|s| s[..2].to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let got =
+            free_in_range(&b, &ops, &[], &svc, None, date(2027, 3, 6).at(0, 0, 0, 0), date(2027, 3, 9).at(0, 0, 0, 0), now()).unwrap();
+        let days: Vec<String> =
+            hhmm(&got).iter().map(|s| s[..2].to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         assert_eq!(days, ["06", "08"]);
     }
 

@@ -29,7 +29,6 @@ impl Clock {
     }
 }
 
-
 // ---------------------------------------------------------------------------
 // Matchers: clock times ("alle 15", "alle dieci e mezza", "verso le 5")
 // ---------------------------------------------------------------------------
@@ -208,7 +207,9 @@ pub(super) fn match_hour_of_pod(words: &[&str], i: usize, _today: Date) -> Optio
 /// "16h45", "17h", "9h30": an hour, "h", and optional minutes.
 fn is_h_clock(w: &str) -> bool {
     w.split_once('h').is_some_and(|(h, m)| {
-        (1..=2).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_digit()) && (m.is_empty() || (m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit())))
+        (1..=2).contains(&h.len())
+            && h.bytes().all(|b| b.is_ascii_digit())
+            && (m.is_empty() || (m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit())))
     })
 }
 
@@ -326,7 +327,11 @@ fn bare_minutes(words: &[&str], k: usize) -> Option<i16> {
     let is_digits = m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit());
     let n = if is_digits { parse_number(m)? } else { parse_number(m).filter(|n| *n >= 10 && !m.bytes().any(|b| b.is_ascii_digit()))? };
     let next = word(words, k + 1);
-    if n > 59 || followed_by_month(words, k + 1) || QUANTITY_NOUNS.contains(&next) || next.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+    if n > 59
+        || followed_by_month(words, k + 1)
+        || QUANTITY_NOUNS.contains(&next)
+        || next.bytes().next().is_some_and(|b| b.is_ascii_digit())
+    {
         return None;
     }
     i16::try_from(n).ok()

@@ -176,9 +176,9 @@ mod lexer;
 mod range;
 mod relative;
 mod resolution;
-mod weekday;
 #[cfg(test)]
 mod tests;
+mod weekday;
 
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::Span;
@@ -193,9 +193,9 @@ use day_part::{match_pod, pod_word, PartOfDay};
 use expressions::{group, pick_target};
 use lexer::{longest, one, prepare, starts_with, word};
 use range::{match_anchored, match_date_bound, match_date_range};
-use relative::{match_day_word, match_offset};
 #[cfg(test)]
 use relative::typo_day_word;
+use relative::{match_day_word, match_offset};
 use resolution::{at, combine, midnight};
 use weekday::{match_ordinal_weekday, match_weekday, next_monday, weekday, weekday_date};
 
@@ -257,7 +257,6 @@ pub fn resolve_all(text: &str, now: DateTime) -> Vec<Resolved> {
     }
     group(&found, &words).iter().filter_map(|g| combine(&g.parts, now)).collect()
 }
-
 
 /// How a weekday was qualified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,4 +366,3 @@ fn scan(words: &[&str], today: Date) -> Vec<Found> {
     }
     found
 }
-

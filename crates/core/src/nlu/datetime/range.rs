@@ -14,7 +14,8 @@ const FROM_MONTHS: i64 = 1;
 
 /// Words that may stand between a cue and its date ("entro il 20", "a
 /// partire da lunedì", "prima di venerdì").
-const LINKS: &[&str] = &["il", "l", "lo", "la", "i", "le", "di", "del", "della", "dell", "da", "dal", "dalla", "dall", "al", "alla", "all", "a", "d"];
+const LINKS: &[&str] =
+    &["il", "l", "lo", "la", "i", "le", "di", "del", "della", "dell", "da", "dal", "dalla", "dall", "al", "alla", "all", "a", "d"];
 
 /// Verbs of moving an appointment: with one, "da giovedì a sabato" is a
 /// move (see "Several expressions"), not a range.
@@ -32,7 +33,8 @@ enum End {
 }
 
 /// The date matchers a bound or a range end may use.
-const DATE_MATCHERS: [Matcher; 6] = [match_ordinal_weekday, match_numeric_date, match_day_month, match_day_of_month, match_day_word, match_weekday];
+const DATE_MATCHERS: [Matcher; 6] =
+    [match_ordinal_weekday, match_numeric_date, match_day_month, match_day_of_month, match_day_word, match_weekday];
 
 /// The first date part the date matchers find at `i` (or after one link
 /// word), and the words used from `i`.

@@ -58,7 +58,16 @@ pub(super) fn match_offset(words: &[&str], i: usize, today: Date) -> Option<(Vec
     let lead = longest(
         words,
         i,
-        &[&["tra"], &["fra"], &["in"], &["entro"], &["nei", "prossimi"], &["nelle", "prossime"], &["entro", "i", "prossimi"], &["entro", "le", "prossime"]],
+        &[
+            &["tra"],
+            &["fra"],
+            &["in"],
+            &["entro"],
+            &["nei", "prossimi"],
+            &["nelle", "prossime"],
+            &["entro", "i", "prossimi"],
+            &["entro", "le", "prossime"],
+        ],
     )?;
     let (amount, used) = parse_amount(words, i + lead)?;
     let total = lead + used;
@@ -103,7 +112,13 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
     if let Some(n) = longest(
         words,
         i,
-        &[&["settimana", "prossima"], &["prossima", "settimana"], &["settimana", "dopo"], &["settimana", "successiva"], &["settimana", "seguente"]],
+        &[
+            &["settimana", "prossima"],
+            &["prossima", "settimana"],
+            &["settimana", "dopo"],
+            &["settimana", "successiva"],
+            &["settimana", "seguente"],
+        ],
     ) {
         return one(Part::Date(DatePart::NextWeek), n);
     }

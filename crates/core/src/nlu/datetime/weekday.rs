@@ -49,7 +49,6 @@ pub(super) fn match_weekday(words: &[&str], i: usize, _today: Date) -> Option<(V
     one(Part::Date(DatePart::Weekday(wd, mode)), used)
 }
 
-
 /// The date a weekday expression means (see the module docs).
 pub(super) fn weekday_date(today: Date, wd: Weekday, mode: WeekdayMode, next_week: bool) -> Option<Date> {
     let offset = i64::from(wd.to_monday_zero_offset());
@@ -100,20 +99,21 @@ pub(super) fn match_ordinal_weekday(words: &[&str], i: usize, today: Date) -> Op
     let next_first = first.checked_add(Span::new().months(1)).ok()?;
     let k = k + 1;
     // (candidate first days of months, words used after the connector)
-    let (months, used): (Vec<Date>, usize) = if let Some(n) = longest(words, k, &[&["mese", "prossimo"], &["prossimo", "mese"], &["mese", "che", "viene"]]) {
-        (vec![next_first], n)
-    } else if let Some(n) = longest(words, k, &[&["mese"], &["questo", "mese"], &["mese", "corrente"]]) {
-        (vec![first, next_first], n)
-    } else {
-        let m = i64::from(month(word(words, k))?);
-        let year = year_number(word(words, k + 1)).filter(|_| word(words, k + 1).len() == 4);
-        let y = i64::from(today.year());
-        let years: Vec<i64> = match year {
-            Some(y) => vec![y],
-            None => vec![y, y + 1],
+    let (months, used): (Vec<Date>, usize) =
+        if let Some(n) = longest(words, k, &[&["mese", "prossimo"], &["prossimo", "mese"], &["mese", "che", "viene"]]) {
+            (vec![next_first], n)
+        } else if let Some(n) = longest(words, k, &[&["mese"], &["questo", "mese"], &["mese", "corrente"]]) {
+            (vec![first, next_first], n)
+        } else {
+            let m = i64::from(month(word(words, k))?);
+            let year = year_number(word(words, k + 1)).filter(|_| word(words, k + 1).len() == 4);
+            let y = i64::from(today.year());
+            let years: Vec<i64> = match year {
+                Some(y) => vec![y],
+                None => vec![y, y + 1],
+            };
+            (years.into_iter().filter_map(|y| ymd(y, m, 1)).collect(), 1 + usize::from(year.is_some()))
         };
-        (years.into_iter().filter_map(|y| ymd(y, m, 1)).collect(), 1 + usize::from(year.is_some()))
-    };
     let used = article + 3 + used;
     let explicit_year = months.len() == 1;
     let found = months.into_iter().filter_map(|m| nth_in_month(m, wd, nth)).find(|d| explicit_year || *d >= today);
