@@ -47,6 +47,9 @@ fn hours(y: i16, m: i8, d: i8, sh: i8, eh: i8) -> DateTimeSlot {
     }
     DateTimeSlot::Range { start, end, grain: Grain::Hour, open: None }
 }
+fn open(start: DateTime, end: DateTime, grain: Grain, side: OpenEnd) -> DateTimeSlot {
+    DateTimeSlot::Range { start, end, grain, open: Some(side) }
+}
 fn days(start: Date, end: Date) -> DateTimeSlot {
     DateTimeSlot::Range { start: start.at(0, 0, 0, 0), end: end.at(0, 0, 0, 0), grain: Grain::Day, open: None }
 }
@@ -98,7 +101,7 @@ fn table() -> Vec<Case> {
         c("in mattinata", hours(2027, 3, 10, 6, 12)),
         c("di mattina", hours(2027, 3, 10, 6, 12)),
         c("a pranzo", hours(2027, 3, 10, 12, 14)),
-        c("dopo pranzo", hours(2027, 3, 10, 12, 19)),
+        c("dopo pranzo", hours(2027, 3, 10, 14, 16)),
         c("di notte", hours(2027, 3, 10, 22, 6)),
         at_now(late(), "nel pomeriggio", hours(2027, 3, 11, 12, 19)),
         at_now(late(), "in serata", hours(2027, 3, 10, 18, 0)),
@@ -280,7 +283,7 @@ fn table() -> Vec<Case> {
         c("per le 17", hour(2027, 3, 10, 17)),
         c("dalle 15", hour(2027, 3, 10, 15)),
         c("intorno alle 18", hour(2027, 3, 10, 18)),
-        c("entro le 19", hour(2027, 3, 10, 19)),
+        c("entro le 19", open(date(2027, 3, 10).at(0, 0, 0, 0), date(2027, 3, 10).at(19, 0, 0, 0), Grain::Hour, OpenEnd::Start)),
         c("alle 15 in punto", hour(2027, 3, 10, 15)),
         c("a mezzogiorno", hour(2027, 3, 10, 12)),
         c("mezzogiorno e mezza", minute(2027, 3, 10, 12, 30)),
@@ -356,9 +359,9 @@ fn table() -> Vec<Case> {
         c("la visita del ventidue", day(2027, 3, 22)),
         c("la visita del 22 alle 10", hour(2027, 3, 22, 10)),
         c("per il 22", day(2027, 3, 22)),
-        c("entro il 22", day(2027, 3, 22)),
-        c("a partire dal 22", day(2027, 3, 22)),
-        c("fino al 22", day(2027, 3, 22)),
+        c("entro il 22", open(date(2027, 3, 10).at(0, 0, 0, 0), date(2027, 3, 23).at(0, 0, 0, 0), Grain::Day, OpenEnd::Start)),
+        c("a partire dal 22", open(date(2027, 3, 22).at(0, 0, 0, 0), date(2027, 4, 22).at(0, 0, 0, 0), Grain::Day, OpenEnd::End)),
+        c("fino al 22", open(date(2027, 3, 10).at(0, 0, 0, 0), date(2027, 3, 23).at(0, 0, 0, 0), Grain::Day, OpenEnd::Start)),
         at_now(leap(), "la visita del 30", day(2028, 3, 30)),
         // --- corrections: the expression after the negated one wins --
         cf("non alle 15 ma alle 17", hour(2027, 3, 10, 17), false, true),
@@ -379,7 +382,8 @@ fn table() -> Vec<Case> {
         c("ho il massaggio sabato ma vorrei spostarlo a domenica", day(2027, 3, 14)),
         c("devo spostare l'appuntamento di venerdì a lunedì prossimo alle 10 e mezza", minute(2027, 3, 15, 10, 30)),
         c("vorrei spostare l'appuntamento del 22 al 25", day(2027, 3, 25)),
-        c("dal 20 al 22", day(2027, 3, 22)),
+        c("dal 20 al 22", days(date(2027, 3, 20), date(2027, 3, 23))),
+        c("il 2-3 marzo", days(date(2028, 3, 2), date(2028, 3, 4))),
         c("vorrei spostare a venerdì, giovedì non posso", day(2027, 3, 12)),
         // ... and without a cue, the first date and time as before.
         c("giovedì o venerdì", day(2027, 3, 11)),
@@ -485,7 +489,6 @@ fn negative_table() {
         "1/2 ora",
         "ho 2/3 domande",
         "taglio più colore 50-60 euro?",
-        "il 2-3 marzo",
         // "del/dal/al" + number that is not a day.
         "sconto del 20",
         "c'è il 10 per cento di sconto",
@@ -526,7 +529,7 @@ fn resolve_all_table() {
         ("giovedì alle 10, venerdì alle 11 o sabato", vec![hour(2027, 3, 11, 10), hour(2027, 3, 12, 11), day(2027, 3, 13)]),
         ("giovedì pomeriggio o venerdì mattina", vec![hours(2027, 3, 11, 12, 19), hours(2027, 3, 12, 6, 12)]),
         ("sabato e domenica", vec![day(2027, 3, 13), day(2027, 3, 14)]),
-        ("dal 20 al 22 marzo", vec![day(2027, 3, 20), day(2027, 3, 22)]),
+        ("dal 20 al 22 marzo", vec![days(date(2027, 3, 20), date(2027, 3, 23))]),
         ("visita 18/03 ore 10, oppure il 19 alle 11", vec![hour(2027, 3, 18, 10), hour(2027, 3, 19, 11)]),
         // One expression each.
         ("giovedì 15 aprile alle 10", vec![hour(2027, 4, 15, 10)]),
