@@ -616,9 +616,12 @@ impl Session {
         pending.ended_at = Some(Instant::now());
         let early = pending.early_result.take();
         let now = tokio::time::Instant::now();
-        self.stt_deadline = Some(now + Duration::from_millis(self.config.stt_timeout_ms));
+        // What the recogniser got: the speech, its pre-roll and the end-of-turn silence.
+        let audio_ms = end_ms.saturating_sub(start_ms) + u64::from(self.config.endpoint.end_silence_ms + self.config.endpoint.pre_roll_ms);
+        let estimate = self.deps.stt.finish_estimate(audio_ms);
+        self.stt_deadline = Some(now + Duration::from_millis(self.config.stt_deadline_ms(estimate)));
         if !pending.during_playback {
-            self.filler_deadline = Some(now + Duration::from_millis(self.config.filler_after_ms));
+            self.filler_deadline = Some(now + Duration::from_millis(self.config.filler_after_ms_for(estimate)));
         }
         if let Some(result) = early {
             self.on_transcript(result).await;
