@@ -45,7 +45,9 @@ pub async fn stt(file: &Path, json: bool) -> anyhow::Result<()> {
     let (pcm, rate) = read_wav_file(file)?;
     let engine = engines::stt_from_env(&models_dir())?;
     let started = Instant::now();
-    let transcript = transcribe(engine.as_ref(), &SttRequest::italian(rate), &pcm).await?;
+    // No business here: the common booking words are the recognition prompt.
+    let request = SttRequest::italian(rate).with_prompt(agent::BOOKING_WORDS);
+    let transcript = transcribe(engine.as_ref(), &request, &pcm).await?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     if json {
         let out = serde_json::json!({

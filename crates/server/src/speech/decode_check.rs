@@ -183,7 +183,8 @@ pub fn clean_up(text: &str, max_words: usize) -> String {
             if i + LOOP_REPEATS * n > original.len() {
                 continue;
             }
-            let times = (1..).take_while(|t| i + (t + 1) * n <= keys.len() && keys[i..i + n] == keys[i + t * n..i + (t + 1) * n]).count() + 1;
+            let times =
+                (1..).take_while(|t| i + (t + 1) * n <= keys.len() && keys[i..i + n] == keys[i + t * n..i + (t + 1) * n]).count() + 1;
             if times >= LOOP_REPEATS {
                 kept.extend_from_slice(&original[i..i + n]);
                 i += times * n;

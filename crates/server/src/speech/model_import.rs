@@ -61,7 +61,9 @@ pub async fn import(file: &Path, dir: &Path) -> anyhow::Result<Imported> {
     let verified = CATALOGUE.iter().find(|m| m.sha256 == Some(sha256.as_str()));
     let name = match verified {
         Some(model) => model.file.to_string(),
-        None => file.file_name().map(|n| n.to_string_lossy().into_owned()).with_context(|| format!("{} has no file name", file.display()))?,
+        None => {
+            file.file_name().map(|n| n.to_string_lossy().into_owned()).with_context(|| format!("{} has no file name", file.display()))?
+        }
     };
     tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(&name);
@@ -129,7 +131,11 @@ mod tests {
     #[test]
     fn a_catalogue_file_is_described_as_verified() {
         let model = &CATALOGUE[1];
-        let imported = Imported { path: PathBuf::from("/m/ggml-base-q5_1.bin"), sha256: model.sha256.unwrap_or_default().to_string(), verified: Some(model) };
+        let imported = Imported {
+            path: PathBuf::from("/m/ggml-base-q5_1.bin"),
+            sha256: model.sha256.unwrap_or_default().to_string(),
+            verified: Some(model),
+        };
         assert!(imported.describe().contains("verified: it is the upstream base-q5_1"), "{}", imported.describe());
     }
 }

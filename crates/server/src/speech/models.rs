@@ -397,9 +397,10 @@ mod tests {
         // Port 9 (discard) on loopback refuses connections.
         let dir = tempfile::tempdir().unwrap();
         let mut seen = 0;
-        let err = download_model_with_progress(&fake(10, None), "http://127.0.0.1:9", dir.path(), &reqwest::Client::new(), &mut |r, _| seen = r)
-            .await
-            .unwrap_err();
+        let err =
+            download_model_with_progress(&fake(10, None), "http://127.0.0.1:9", dir.path(), &reqwest::Client::new(), &mut |r, _| seen = r)
+                .await
+                .unwrap_err();
         assert!(err.to_string().contains("fluxion models import FILE"), "{err:#}");
         assert_eq!(seen, 0);
     }

@@ -120,7 +120,7 @@ impl Agent for EngineAgent {
 /// Common booking words, as a caller says them, after the business's own
 /// names in [`stt_prompt`]: they steer Whisper towards the spelling and the
 /// forms (times as "15:30") the NLU reads best.
-const BOOKING_WORDS: &str =
+pub const BOOKING_WORDS: &str =
     "Buongiorno, vorrei prenotare un appuntamento per domani alle 15:30. Posso spostare o disdire la prenotazione di lunedì mattina?";
 
 /// Words a recogniser should expect for `info`'s business: its name, its

@@ -13,9 +13,10 @@
 //! - the encoder first sees only as many positions as the utterance needs
 //!   (50 per second plus a margin) instead of the fixed 30 s window;
 //! - decoded tokens are capped in proportion to the duration;
-//! - a pass that loops, hits the cap, holds more words than the audio can or
-//!   has a mean log-probability below -1 is decoded once more on the full
-//!   30 s window, and the better of the two is kept (loops cut, words capped);
+//! - a pass that loops, hits the cap or holds more words than the audio can
+//!   is decoded once more on the full 30 s window; one with a mean
+//!   log-probability below -1 (a guess) once more at temperature 0.4 on the
+//!   same window; the better of the two is kept (loops cut, words capped);
 //! - a text that only repeats the initial prompt is decoded again without it;
 //! - audio quieter than -55 dBFS is not decoded; audio the model marks as no speech (no-speech probability above 0.6
 //!   with a guessed text) gives an empty transcript;
@@ -72,6 +73,11 @@ const TOKENS_BASE: i32 = 16;
 /// Most threads one decode uses.
 const MAX_THREADS: usize = 4;
 
+/// Sampling temperature of the retry of a decode that is only a guess
+/// (upstream's first fallback step is 0.2; 0.4 moves further from the
+/// greedy path that just failed).
+const FALLBACK_TEMPERATURE: f32 = 0.4;
+
 /// Local Whisper speech-to-text: one loaded model shared by every stream.
 #[derive(Clone)]
 pub struct WhisperStt {
@@ -108,7 +114,8 @@ impl WhisperStt {
         })?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(MAX_THREADS);
-        let stt = WhisperStt { context: Arc::new(context), path: path.to_path_buf(), threads, pace: Arc::new(Pace::new(cores, MAX_THREADS)) };
+        let stt =
+            WhisperStt { context: Arc::new(context), path: path.to_path_buf(), threads, pace: Arc::new(Pace::new(cores, MAX_THREADS)) };
         stt.calibrate();
         Ok(stt)
     }
@@ -129,8 +136,8 @@ impl WhisperStt {
         let samples = job.samples();
         let abort = Arc::new(AtomicBool::new(false));
         let measured = job.context.create_state().map_err(|e| provider_error("create a decoding state", e)).and_then(|mut state| {
-            job.pass(&mut state, &samples, Window::Utterance, false, self.threads, &abort)?;
-            job.pass(&mut state, &samples, Window::Full, false, self.threads, &abort)
+            job.pass(&mut state, &samples, Window::Utterance, false, 0.0, self.threads, &abort)?;
+            job.pass(&mut state, &samples, Window::Full, false, 0.0, self.threads, &abort)
         });
         let estimate = self.finish_estimate(8_000);
         match measured {
@@ -314,8 +321,8 @@ impl Decoded {
 
 impl Decode {
     /// Decodes the utterance on the short window; when that pass looks like
-    /// a loop or a guess ([`Attempt::suspicion`]) decodes once more on the
-    /// full window and keeps the better of the two, loops cut and the words
+    /// a loop, a guess or an echo ([`Attempt::suspicion`]) decodes once more
+    /// (see the module documentation) and keeps the better of the two, loops cut and the words
     /// capped to what the duration holds. Audio the model marks as no speech
     /// gives an empty text.
     fn run(self, abort: Arc<AtomicBool>) -> Result<Decoded, SttError> {
@@ -327,20 +334,28 @@ impl Decode {
         let slot = self.pace.begin();
         let threads = slot.threads;
         let mut state = self.context.create_state().map_err(|e| provider_error("create a decoding state", e))?;
-        let first = self.pass(&mut state, &samples, Window::Utterance, true, threads, &abort)?;
+        let first = self.pass(&mut state, &samples, Window::Utterance, true, 0.0, threads, &abort)?;
         let echo = decode_check::echoes_prompt(&first.text, &self.prompt_words);
         let why = if echo { Some(Suspicion::PromptEcho) } else { first.suspicion(seconds) };
         let Some(why) = why.filter(|_| !first.is_no_speech()) else {
             return Ok(settle(&first, seconds));
         };
-        tracing::debug!(reason = %why, text = %first.text, "Whisper decode suspect; retrying on the full window");
-        // An echo of the prompt is retried without it.
-        let second = self.pass(&mut state, &samples, Window::Full, !echo, threads, &abort)?;
+        tracing::debug!(reason = %why, text = %first.text, "Whisper decode suspect; decoding once more");
+        let second = match why {
+            // A guess: sample once more on the same window (temperature fallback).
+            Suspicion::LowLogprob(_) => self.pass(&mut state, &samples, Window::Utterance, true, FALLBACK_TEMPERATURE, threads, &abort)?,
+            // An echo of the prompt: the full window without the prompt.
+            Suspicion::PromptEcho => self.pass(&mut state, &samples, Window::Full, false, 0.0, threads, &abort)?,
+            // A loop or an overflow: the full window the model was trained on.
+            _ => self.pass(&mut state, &samples, Window::Full, true, 0.0, threads, &abort)?,
+        };
         let chosen = match (second.suspicion(seconds), &why) {
             (None, _) => &second,
             // A loop, an overflow or an echo is worse than a guess.
             (Some(_), Suspicion::PromptEcho) => &second,
-            (Some(Suspicion::LowLogprob(_)), Suspicion::Repetition { .. } | Suspicion::TokenCap | Suspicion::TooManyWords { .. }) => &second,
+            (Some(Suspicion::LowLogprob(_)), Suspicion::Repetition { .. } | Suspicion::TokenCap | Suspicion::TooManyWords { .. }) => {
+                &second
+            }
             (Some(_), _) if second.avg_logprob > first.avg_logprob => &second,
             (Some(_), _) => &first,
         };
@@ -365,6 +380,7 @@ impl Decode {
         samples: &[f32],
         window: Window,
         with_prompt: bool,
+        temperature: f32,
         threads: usize,
         abort: &Arc<AtomicBool>,
     ) -> Result<Attempt, SttError> {
@@ -386,7 +402,7 @@ impl Decode {
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
         // One pass per window, bounded time: the retry is ours, not whisper.cpp's ladder.
-        params.set_temperature(0.0);
+        params.set_temperature(temperature);
         params.set_temperature_inc(0.0);
         params.set_logprob_thold(decode_check::LOGPROB_THRESHOLD);
         params.set_no_speech_thold(decode_check::NO_SPEECH_THRESHOLD);
