@@ -147,7 +147,8 @@ mod tests {
     fn synonyms_fold_to_one_word() {
         assert_eq!(canonical("Si può pagare con il POS?"), "si puo pagare con il carta");
         assert_eq!(canonical("sono in sedia a rotelle"), "sono in carrozzina");
-        assert_eq!(canonical("dove lascio l'auto"), "dove lascio l macchina");
+        assert_eq!(canonical("dove lascio l'auto"), "dove parcheggio");
+        assert_eq!(canonical("prendete il bancomat"), "prendete il carta");
     }
 
     #[test]
