@@ -12,14 +12,16 @@
 //!   answers over a fresh seeded SQLite database per call;
 //! - espeak-ng speaks the reply through the `Speaker`.
 //!
-//! No Whisper weights can be downloaded on these machines, so the models are
+//! With a Whisper model in `FLUXION_MODELS_DIR` (the real base-q5_1 in
+//! `../shared/models` on these machines) the real model is measured: the
+//! transcripts are real and the dialogue books. Without one, models are
 //! generated with Whisper's real tiny and base shapes
 //! (`speech::ggml::write_model`): the decode does the real amount of work per
-//! token, but the transcripts are gibberish and the dialogue never books.
-//! What is measured is the latency of the real components, not the
-//! conversation. Each shape runs N calls with a fresh phrase cache (the
-//! fixed phrases and the greeting are synthesised at call start) and N
-//! with a warm one, interleaved.
+//! token, but the transcripts are gibberish. The voice settings are the
+//! defaults, so the recognition deadline follows the engine's measured speed
+//! and a deadline miss is counted. Each model runs N calls with a fresh
+//! phrase cache (the fixed phrases and the greeting are synthesised at call
+//! start) and N with a warm one, interleaved.
 //!
 //! `cargo run --release -p fluxion --example voice_e2e [-- --calls N]` (default 5).
 //! Prints p50/p90/max per shape and cache state, in ms.
@@ -36,13 +38,13 @@ use fluxion::seed::SeedData;
 use fluxion::speech::espeak::{EspeakTts, ESPEAK_RATE_HZ};
 use fluxion::speech::ggml::{write_model, WhisperShape};
 use fluxion::speech::speaker::Speaker;
-use fluxion::speech::vad_for;
+use fluxion::speech::{models, models_dir, vad_for};
 use fluxion::store::{DatabaseUrl, Store};
 use fluxion::voice::simulate::{simulate, SimulateOptions};
 use fluxion::voice::{agent, phrases, start_call, Agent, EngineAgent, TurnTiming, VoiceConfig, VoiceDeps};
 use fluxion_core::audio::vad::VadEngine;
 use fluxion_core::booking::{Channel, Vertical};
-use fluxion_core::speech::stt::{SpeechToText, SttError, SttRequest, SttStream, Transcript};
+use fluxion_core::speech::stt::{FinishEstimate, SpeechToText, SttError, SttRequest, SttStream, Transcript};
 use fluxion_core::speech::tts::synthesize_all;
 use fluxion_core::speech::BoxFuture;
 
@@ -78,6 +80,10 @@ impl SpeechToText for Recorder {
             let inner = self.inner.start(request).await?;
             Ok(Box::new(RecordedStream { inner, heard: self.heard.clone() }) as Box<dyn SttStream>)
         })
+    }
+
+    fn finish_estimate(&self, audio_ms: u64) -> Option<FinishEstimate> {
+        self.inner.finish_estimate(audio_ms)
     }
 }
 
@@ -162,6 +168,8 @@ struct Runs {
     failed: usize,
     bookings: usize,
     fillers: usize,
+    /// Recognitions that failed or missed their deadline.
+    missed: usize,
     call_ms: Vec<u64>,
 }
 
@@ -169,14 +177,15 @@ impl Runs {
     fn print(&self, label: &str) {
         println!(
             "  {label}: {} calls, {} turns measured ({} utterances decoded: {} empty and dropped without a turn, {} recognition errors), \
-             {} fillers played, {} bookings",
+             {} fillers played, {} bookings, {} recognition deadline misses or failures",
             self.calls,
             self.turns.len(),
             self.utterances,
             self.empty,
             self.failed,
             self.fillers,
-            self.bookings
+            self.bookings,
+            self.missed
         );
         let column = |f: &dyn Fn(&TurnTiming) -> Option<u64>| {
             let mut v: Vec<u64> = self.turns.iter().filter_map(f).collect();
@@ -189,10 +198,20 @@ impl Runs {
             ("first_audio_ms", column(&|t| t.first_audio_ms)),
             ("end-to-end (endpoint + first audio)", column(&|t| t.first_audio_ms.map(|ms| ms + t.endpoint_ms))),
         ];
-        println!("    {:<37} {:>5} {:>7} {:>7} {:>7}", "ms", "n", "p50", "p90", "max");
+        println!("    {:<37} {:>5} {:>7} {:>7} {:>7}", "ms", "n", "p50", "p95", "max");
         for (name, v) in rows {
-            println!("    {name:<37} {:>5} {:>7} {:>7} {:>7}", v.len(), pct(&v, 0.5), pct(&v, 0.9), v.last().copied().unwrap_or(0));
+            println!("    {name:<37} {:>5} {:>7} {:>7} {:>7}", v.len(), pct(&v, 0.5), pct(&v, 0.95), v.last().copied().unwrap_or(0));
         }
+        let mut endpoint: Vec<u64> = self.turns.iter().map(|t| t.endpoint_ms).collect();
+        endpoint.sort_unstable();
+        println!(
+            "    {:<37} {:>5} {:>7} {:>7} {:>7}",
+            "end-of-turn silence waited",
+            endpoint.len(),
+            pct(&endpoint, 0.5),
+            pct(&endpoint, 0.95),
+            endpoint.last().copied().unwrap_or(0)
+        );
         let mut calls = self.call_ms.clone();
         calls.sort_unstable();
         println!(
@@ -200,7 +219,7 @@ impl Runs {
             "whole call, wall clock",
             calls.len(),
             pct(&calls, 0.5),
-            pct(&calls, 0.9),
+            pct(&calls, 0.95),
             calls.last().copied().unwrap_or(0)
         );
     }
@@ -227,7 +246,9 @@ async fn one_call(
         stt_prompt: agent::stt_prompt(state.engine().info()),
     };
     let agent = EngineAgent::new(state.clone(), id, Some(CALLER.to_string())).await;
-    let config = VoiceConfig { sample_rate_hz: RATE_HZ, stt_timeout_ms: 10_000, ..VoiceConfig::default() };
+    // The default recognition deadline: with a measuring engine it follows
+    // the engine's speed, so a miss here is a miss in production.
+    let config = VoiceConfig { sample_rate_hz: RATE_HZ, ..VoiceConfig::default() };
     let started = Instant::now();
     let handle = start_call(deps, Box::new(agent), config)?;
     let call = simulate(handle, caller, RATE_HZ, SimulateOptions::default()).await?;
@@ -235,6 +256,7 @@ async fn one_call(
     runs.calls += 1;
     runs.bookings += call.summary.bookings.len();
     runs.fillers += call.summary.turns.iter().filter(|t| t.filler).count();
+    runs.missed += call.summary.failed_recognitions as usize;
     runs.turns.extend(call.summary.turns);
     let heard = std::mem::take(&mut *heard.lock().map_err(|_| anyhow::anyhow!("recorder poisoned"))?);
     for result in heard {
@@ -288,13 +310,14 @@ async fn main() -> anyhow::Result<()> {
          Speaker; the voice session (start_call) driven by simulate()."
     );
     println!(
-        "NOT REAL: the Whisper weights are GENERATED (ggml::write_model, Whisper's tiny/base shapes; real weights cannot be downloaded \
-         here), so transcripts are gibberish and the dialogue does not book: this measures the latency of the real components, not the \
-         conversation. No phone line, network or G.711; no L4 language model; the caller is espeak-ng, not a person."
+        "NOT REAL: no phone line, network or G.711; no L4 language model; the caller is espeak-ng, not a person. Without a model in \
+         FLUXION_MODELS_DIR the Whisper weights are GENERATED (gibberish transcripts, no bookings)."
     );
     println!(
-        "machine: {cores} cores; {calls} calls per shape and cache state; stt_timeout_ms 10000 (slow decodes are measured, not cut); \
-         filler after 1000 ms; latencies are wall-clock ms from the end of turn being detected, end-to-end adds the 500 ms end-of-turn silence"
+        "machine: {cores} cores; {calls} calls per model and cache state; default voice settings (recognition deadline from the engine's \
+         measured speed, filler after 1000 ms or sooner for a slow engine); latencies are wall-clock ms from the end of turn being detected, \
+         end-to-end adds the end-of-turn silence actually waited (semantic end of turn: 300 ms after a complete sentence, 1100 ms after an \
+         unfinished one, 500 ms otherwise)"
     );
 
     let mut caller = silence(600);
@@ -323,17 +346,38 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_micros()
     );
 
-    for (label, shape) in [("tiny", WhisperShape::TINY), ("base", WhisperShape::BASE)] {
-        let path = dir.path().join(format!("ggml-{label}-generated.bin"));
+    // A real model in FLUXION_MODELS_DIR is measured alone; without one,
+    // generated weights with the tiny and base shapes.
+    let real = models::whisper_model_path(&models_dir(), std::env::var(models::WHISPER_MODEL_ENV).ok().as_deref());
+    let shapes: Vec<(&str, Option<WhisperShape>)> =
+        if real.is_file() { vec![("real", None)] } else { vec![("tiny", Some(WhisperShape::TINY)), ("base", Some(WhisperShape::BASE))] };
+    for (label, shape) in shapes {
+        let path = match shape {
+            Some(shape) => {
+                let path = dir.path().join(format!("ggml-{label}-generated.bin"));
+                let started = Instant::now();
+                write_model(&path, shape, 1).with_context(|| format!("writing {}", path.display()))?;
+                println!();
+                println!(
+                    "whisper {label}: GENERATED weights ({} parameters, {:.0} MB, written in {} ms)",
+                    shape.parameters(),
+                    shape.file_len() as f64 / 1e6,
+                    started.elapsed().as_millis()
+                );
+                path
+            }
+            None => {
+                println!();
+                println!("whisper: REAL weights {}", real.display());
+                real.clone()
+            }
+        };
         let started = Instant::now();
-        write_model(&path, shape, 1).with_context(|| format!("writing {}", path.display()))?;
-        let written_ms = started.elapsed().as_millis();
         let (stt, threads) = load_whisper(&path)?;
-        println!();
+        let estimate = stt.finish_estimate(4_000);
         println!(
-            "whisper {label}: GENERATED weights ({} parameters, {:.0} MB, written in {written_ms} ms), {threads} whisper threads on {cores} cores",
-            shape.parameters(),
-            shape.file_len() as f64 / 1e6
+            "  loaded and measured in {} ms; {threads} whisper threads on {cores} cores; measured finish for 4 s of audio: {estimate:?}",
+            started.elapsed().as_millis()
         );
         let (mut cold, mut hot) = (Runs::default(), Runs::default());
         let mut heard = Vec::new();
@@ -342,10 +386,7 @@ async fn main() -> anyhow::Result<()> {
             one_call(&stt, warm.clone(), dir.path(), &format!("{label}-warm-{n}"), &caller, &mut hot, &mut heard).await?;
         }
         let sample: Vec<String> = heard.iter().take(3).map(|t| t.chars().take(50).collect()).collect();
-        println!("  heard (gibberish from generated weights): {sample:?}");
-        println!(
-            "  (repeated syllables mean the decoder ran to its token cap, 16 + 10 per second of audio: more tokens than real speech needs)"
-        );
+        println!("  heard: {sample:?}");
         if let Some(t) = cold.turns.first() {
             println!(
                 "  the receptionist answered the first turn ({} {}): {:?}",

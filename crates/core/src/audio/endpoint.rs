@@ -110,6 +110,9 @@ pub struct Endpointer {
     speech_samples: u64,
     /// Consecutive non-speech samples since the last speech frame.
     silence_samples: u64,
+    /// End-of-turn silence for the turn in progress (the configured one
+    /// unless [`Endpointer::set_turn_end_silence_ms`] changed it).
+    turn_end_silence_samples: u64,
 }
 
 impl Endpointer {
@@ -141,6 +144,7 @@ impl Endpointer {
             utterance_len_at_end: 0,
             speech_samples: 0,
             silence_samples: 0,
+            turn_end_silence_samples: samples(config.end_silence_ms),
         })
     }
 
@@ -177,6 +181,35 @@ impl Endpointer {
     /// Stream time so far, in ms.
     pub fn now_ms(&self) -> u64 {
         self.to_ms(self.now)
+    }
+
+    /// Silence since the last speech frame of the confirmed turn in
+    /// progress, in ms; 0 outside one.
+    pub fn silence_ms(&self) -> u64 {
+        if self.state == State::Speaking {
+            self.to_ms(self.silence_samples)
+        } else {
+            0
+        }
+    }
+
+    /// End of the last speech frame, in samples from the stream start: it
+    /// changes exactly when new speech arrives.
+    pub fn speech_end_samples(&self) -> u64 {
+        self.speech_end
+    }
+
+    /// Sets the end-of-turn silence for the turn in progress only, in ms
+    /// (at least 1): longer when the words so far are unfinished, shorter
+    /// when they are complete. The configured value returns with the next turn.
+    pub fn set_turn_end_silence_ms(&mut self, ms: u32) {
+        self.turn_end_silence_samples = (u64::from(ms.max(1)) * u64::from(self.sample_rate_hz) / 1000).max(1);
+    }
+
+    /// Ends the confirmed turn in progress now, as if its end-of-turn
+    /// silence had passed; `None` outside one.
+    pub fn end_turn_now(&mut self) -> Option<EndpointEvent> {
+        (self.state == State::Speaking).then(|| self.end_turn())
     }
 
     /// Takes the next frame and its speech probability; returns the event it
@@ -226,7 +259,7 @@ impl Endpointer {
             (State::Speaking, false) => {
                 self.utterance.extend_from_slice(frame);
                 self.silence_samples += len;
-                if self.silence_samples >= self.end_silence_samples {
+                if self.silence_samples >= self.turn_end_silence_samples {
                     Some(self.end_turn())
                 } else {
                     None
@@ -255,6 +288,7 @@ impl Endpointer {
         self.utterance_len_at_end = 0;
         self.speech_samples = 0;
         self.silence_samples = 0;
+        self.turn_end_silence_samples = self.end_silence_samples;
     }
 
     fn on_speech(&mut self, len: u64) -> Option<EndpointEvent> {
@@ -278,6 +312,7 @@ impl Endpointer {
         self.state = State::Silence;
         self.silence_samples = 0;
         self.speech_samples = 0;
+        self.turn_end_silence_samples = self.end_silence_samples;
         EndpointEvent::SpeechEnded { start_ms: self.to_ms(self.speech_start), end_ms: self.to_ms(self.speech_end), audio }
     }
 
@@ -323,6 +358,32 @@ mod tests {
         }
         events.extend(endpointer.finish());
         events
+    }
+
+    #[test]
+    fn the_end_silence_of_one_turn_can_be_changed_or_cut_short() {
+        let mut endpointer = Endpointer::new(EndpointConfig::default(), RATE_HZ).unwrap();
+        let frame = |v: i16| vec![v; 80];
+        for _ in 0..30 {
+            assert!(!matches!(endpointer.push(&frame(SPEECH), 0.9), Some(EndpointEvent::SpeechEnded { .. })));
+        }
+        let end = endpointer.speech_end_samples();
+        // Unfinished words: wait 1000 ms instead of 500.
+        endpointer.set_turn_end_silence_ms(1_000);
+        for _ in 0..60 {
+            assert_eq!(endpointer.push(&frame(0), 0.1), None);
+        }
+        assert_eq!(endpointer.silence_ms(), 600);
+        assert_eq!(endpointer.speech_end_samples(), end);
+        let ended = endpointer.end_turn_now();
+        assert!(matches!(ended, Some(EndpointEvent::SpeechEnded { start_ms: 0, end_ms: 300, .. })), "{ended:?}");
+        assert_eq!((endpointer.end_turn_now(), endpointer.silence_ms()), (None, 0));
+        // The next turn has the configured 500 ms again.
+        for _ in 0..30 {
+            endpointer.push(&frame(SPEECH), 0.9);
+        }
+        let ended = (0..50).find_map(|_| endpointer.push(&frame(0), 0.1));
+        assert!(matches!(ended, Some(EndpointEvent::SpeechEnded { .. })), "{ended:?}");
     }
 
     /// Events without audio: `(start_ms, end_ms)` for turns, `(at_ms, at_ms)`

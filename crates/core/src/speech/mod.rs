@@ -8,6 +8,7 @@
 //!   while the rest is synthesised.
 //! - [`verbalize`]: digits, times, prices and symbols → spoken Italian words.
 //! - [`backchannel`]: "mhm", "ok", "ehm": sounds that are not a turn.
+//! - [`turn_end`]: whether a partial Italian transcript sounds finished.
 //!
 //! Engines live in the server crate; this crate only names what they do.
 
@@ -15,6 +16,7 @@ pub mod backchannel;
 pub mod sentences;
 pub mod stt;
 pub mod tts;
+pub mod turn_end;
 pub mod verbalize;
 
 use std::future::Future;

@@ -100,6 +100,24 @@ pub trait SpeechToText: Send + Sync {
     /// [`SttError::Unavailable`] when the engine cannot run; provider errors
     /// when a streaming connection cannot be opened.
     fn start<'a>(&'a self, request: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>>;
+
+    /// How long finishing an utterance of `audio_ms` ms is expected to take
+    /// on this machine now, measured by the engine; `None` when the engine
+    /// does not measure it (the caller's fixed deadline applies).
+    fn finish_estimate(&self, audio_ms: u64) -> Option<FinishEstimate> {
+        let _ = audio_ms;
+        None
+    }
+}
+
+/// The expected wall-clock time from the end of an utterance to its
+/// transcript, from the engine's measured speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinishEstimate {
+    /// The usual case, in ms.
+    pub typical_ms: u64,
+    /// With every retry the engine may make, in ms (≥ `typical_ms`).
+    pub worst_ms: u64,
 }
 
 /// One utterance being recognised.

@@ -309,6 +309,16 @@ pub enum ModelsCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Copy a Whisper model file (ggml .bin) into FLUXION_MODELS_DIR, for
+    /// machines without network: SHA-256 checked against the catalogue when
+    /// it is a known upstream file, accepted with a warning otherwise.
+    Import {
+        /// The model file.
+        file: PathBuf,
+        /// Target directory [default: FLUXION_MODELS_DIR, or ./models].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Write a Whisper model with the real tiny or base tensor shapes and
     /// generated (random) weights, to try the whole pipeline and measure its
     /// speed without downloading: it loads and runs like a real model but
@@ -371,6 +381,9 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             let business = state.engine().info().business.name.clone();
             tracing::info!(%addr, %business, database = state.store.dialect().as_str(), "Fluxion listening");
             println!("Fluxion listening on http://{addr} ({business})");
+            if let Some(hint) = crate::speech::models::missing_model_hint(&crate::speech::models_dir()) {
+                println!("{hint}");
+            }
             let (stop, _) = tokio::sync::watch::channel(false);
             let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
                 let _ = rx.wait_for(|s| *s).await;
@@ -444,6 +457,7 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
         Command::CallOut { to, purpose, from } => voice::call_out(&to, &purpose, &from).await,
         Command::Models { command: ModelsCommand::List } => voice::models_list(),
         Command::Models { command: ModelsCommand::Download { name, dir } } => voice::models_download(&name, dir).await,
+        Command::Models { command: ModelsCommand::Import { file, dir } } => voice::models_import(&file, dir).await,
         Command::Models { command: ModelsCommand::StandIn { shape, dir } } => voice::models_stand_in(&shape, dir),
     }
 }

@@ -45,7 +45,9 @@ pub async fn stt(file: &Path, json: bool) -> anyhow::Result<()> {
     let (pcm, rate) = read_wav_file(file)?;
     let engine = engines::stt_from_env(&models_dir())?;
     let started = Instant::now();
-    let transcript = transcribe(engine.as_ref(), &SttRequest::italian(rate), &pcm).await?;
+    // No business here: the common booking words are the recognition prompt.
+    let request = SttRequest::italian(rate).with_prompt(agent::BOOKING_WORDS);
+    let transcript = transcribe(engine.as_ref(), &request, &pcm).await?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     if json {
         let out = serde_json::json!({
@@ -308,8 +310,31 @@ pub async fn models_download(name: &str, dir: Option<PathBuf>) -> anyhow::Result
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let client = reqwest::Client::builder().user_agent(concat!("fluxion/", env!("CARGO_PKG_VERSION"))).build()?;
     eprintln!("downloading {name} into {} …", dir.display());
-    let path = crate::speech::models::download(name, &dir, &client).await?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = crate::speech::models::download_with_progress(name, &dir, &client, &mut |received, total| {
+        bar.set_length(total);
+        bar.set_position(received);
+    })
+    .await;
+    bar.finish_and_clear();
+    let path = result?;
     println!("{}", path.display());
+    Ok(())
+}
+
+/// `fluxion models import FILE`.
+pub async fn models_import(file: &Path, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(models_dir);
+    let imported = crate::speech::model_import::import(file, &dir).await?;
+    if imported.verified.is_none() {
+        eprintln!("warning: {}", imported.describe());
+    } else {
+        eprintln!("{}", imported.describe());
+    }
+    println!("{}", imported.path.display());
     Ok(())
 }
 

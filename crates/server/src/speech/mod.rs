@@ -3,8 +3,10 @@
 //!
 //! - [`silero`]: Silero VAD v6 through tract-onnx (cargo feature `silero`).
 //! - [`vad_from_env`]: the detector named by `VAD_ENGINE`.
+//! - [`decode_check`]: loop, guess and no-speech checks on a Whisper decode.
 //! - [`whisper`]: local speech-to-text through whisper.cpp (cargo feature `whisper`).
 //! - [`ggml`]: generated ggml Whisper models with real tensor shapes, for tests and benchmarks.
+//! - [`model_import`]: `fluxion models import FILE`, for machines without network.
 //! - [`models`]: the catalogue of downloadable models (`fluxion models download`).
 //! - [`deepgram`]: Deepgram streaming speech-to-text and Aura text-to-speech.
 //! - [`openai`]: OpenAI-compatible transcription and speech (OpenAI, Groq).
@@ -16,11 +18,13 @@
 //! - [`engines`]: engines chosen by `STT_ENGINE`, `TTS_ENGINE`, `TTS_FALLBACK`.
 
 pub mod cloud;
+pub mod decode_check;
 pub mod deepgram;
 pub mod elevenlabs;
 pub mod engines;
 pub mod espeak;
 pub mod ggml;
+pub mod model_import;
 pub mod models;
 pub mod openai;
 pub mod piper;

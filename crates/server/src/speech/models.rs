@@ -122,6 +122,22 @@ pub fn missing_model_message(path: &Path) -> String {
     )
 }
 
+/// One line for `serve` when the configured recogniser is local Whisper and
+/// its model file is missing from `dir`: how to get one. `None` otherwise.
+pub fn missing_model_hint(dir: &Path) -> Option<String> {
+    let engine = std::env::var("STT_ENGINE").unwrap_or_default();
+    if !matches!(engine.trim().to_ascii_lowercase().as_str(), "" | "whisper" | "whisper.cpp" | "local") {
+        return None;
+    }
+    let path = whisper_model_path(dir, std::env::var(WHISPER_MODEL_ENV).ok().as_deref());
+    (!path.is_file()).then(|| {
+        format!(
+            "No Whisper model at {}: phone calls need one: `fluxion models download {DEFAULT_WHISPER_MODEL}` (offline: `fluxion models import FILE`).",
+            path.display()
+        )
+    })
+}
+
 /// Downloads the catalogue model `name` from Hugging Face into `dir` and
 /// returns its path. A file already there with the right checksum is kept.
 ///
@@ -130,10 +146,29 @@ pub fn missing_model_message(path: &Path) -> String {
 /// a dropped connection, a size or SHA-256 mismatch (the partial file is
 /// deleted), or an I/O error writing into `dir`.
 pub async fn download(name: &str, dir: &Path, client: &reqwest::Client) -> anyhow::Result<PathBuf> {
+    download_with_progress(name, dir, client, &mut |_, _| {}).await
+}
+
+/// [`download`], calling `progress(received, total)` (bytes) as the file streams in.
+///
+/// # Errors
+/// As [`download`]; when Hugging Face cannot be reached the message names
+/// `fluxion models import FILE`.
+pub async fn download_with_progress(name: &str, dir: &Path, client: &reqwest::Client, progress: Progress<'_>) -> anyhow::Result<PathBuf> {
     let Some(model) = find(name) else {
         bail!("unknown model {name:?}; known models: {}", known_names());
     };
-    download_model(model, WHISPER_BASE_URL, dir, client).await
+    download_model_with_progress(model, WHISPER_BASE_URL, dir, client, progress).await
+}
+
+/// Called with (bytes received, bytes expected) while a model downloads.
+pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64) + Send);
+
+/// What to say when the model host cannot be reached.
+fn unreachable_host(url: &str, e: &reqwest::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "cannot reach {url} ({e}): the network looks unreachable; on a machine without access, copy a model file in with `fluxion models import FILE`"
+    )
 }
 
 /// Downloads `model` from `{base_url}/{model.file}` into `dir` and returns
@@ -144,6 +179,20 @@ pub async fn download(name: &str, dir: &Path, client: &reqwest::Client) -> anyho
 /// # Errors
 /// As [`download`].
 pub async fn download_model(model: &Model, base_url: &str, dir: &Path, client: &reqwest::Client) -> anyhow::Result<PathBuf> {
+    download_model_with_progress(model, base_url, dir, client, &mut |_, _| {}).await
+}
+
+/// [`download_model`] with a progress callback.
+///
+/// # Errors
+/// As [`download`].
+pub async fn download_model_with_progress(
+    model: &Model,
+    base_url: &str,
+    dir: &Path,
+    client: &reqwest::Client,
+    progress: Progress<'_>,
+) -> anyhow::Result<PathBuf> {
     crate::private_fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(model.file);
     if let Some(expected) = model.sha256 {
@@ -153,7 +202,7 @@ pub async fn download_model(model: &Model, base_url: &str, dir: &Path, client: &
         }
     }
     let part = dir.join(format!("{}.part", model.file));
-    let result = fetch(model, base_url, &part, client).await;
+    let result = fetch(model, base_url, &part, client, progress).await;
     let digest = match result {
         Ok(digest) => digest,
         Err(e) => {
@@ -176,10 +225,13 @@ pub async fn download_model(model: &Model, base_url: &str, dir: &Path, client: &
 
 /// Streams `{base_url}/{model.file}` into `part`, returning the hex SHA-256
 /// of what was written.
-async fn fetch(model: &Model, base_url: &str, part: &Path, client: &reqwest::Client) -> anyhow::Result<String> {
+async fn fetch(model: &Model, base_url: &str, part: &Path, client: &reqwest::Client, progress: Progress<'_>) -> anyhow::Result<String> {
     let url = format!("{}/{}", base_url.trim_end_matches('/'), model.file);
     tracing::info!(model = model.name, %url, bytes = model.bytes, "Downloading model.");
-    let response = client.get(&url).send().await.with_context(|| format!("downloading {url}"))?;
+    let response = client.get(&url).send().await.map_err(|e| match e.is_connect() || e.is_timeout() {
+        true => unreachable_host(&url, &e),
+        false => anyhow::Error::new(e).context(format!("downloading {url}")),
+    })?;
     let status = response.status();
     if !status.is_success() {
         bail!("downloading {url}: HTTP {status}");
@@ -196,6 +248,7 @@ async fn fetch(model: &Model, base_url: &str, part: &Path, client: &reqwest::Cli
         }
         hasher.update(&chunk);
         file.write_all(&chunk).await.with_context(|| format!("writing {}", part.display()))?;
+        progress(received, model.bytes);
     }
     file.sync_all().await.with_context(|| format!("writing {}", part.display()))?;
     if received != model.bytes {
@@ -205,7 +258,7 @@ async fn fetch(model: &Model, base_url: &str, part: &Path, client: &reqwest::Cli
 }
 
 /// The hex SHA-256 of the file at `path`, read in 1 MiB blocks.
-async fn sha256_file(path: &Path) -> anyhow::Result<String> {
+pub async fn sha256_file(path: &Path) -> anyhow::Result<String> {
     use tokio::io::AsyncReadExt as _;
     let mut file = tokio::fs::File::open(path).await.with_context(|| format!("opening {}", path.display()))?;
     let mut hasher = Sha256::new();
@@ -337,6 +390,31 @@ mod tests {
         assert!(format!("{err:#}").contains("404"), "{err:#}");
         assert!(!dir.path().join("ggml-fake.bin.part").exists());
         assert!(!dir.path().join("ggml-fake.bin").exists());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_host_names_the_import_command() {
+        // Port 9 (discard) on loopback refuses connections.
+        let dir = tempfile::tempdir().unwrap();
+        let mut seen = 0;
+        let err =
+            download_model_with_progress(&fake(10, None), "http://127.0.0.1:9", dir.path(), &reqwest::Client::new(), &mut |r, _| seen = r)
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("fluxion models import FILE"), "{err:#}");
+        assert_eq!(seen, 0);
+    }
+
+    #[tokio::test]
+    async fn progress_reaches_the_size() {
+        let body = body();
+        let base = serve(body.clone()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut last = (0, 0);
+        download_model_with_progress(&fake(body.len() as u64, None), &base, dir.path(), &reqwest::Client::new(), &mut |r, t| last = (r, t))
+            .await
+            .unwrap();
+        assert_eq!(last, (body.len() as u64, body.len() as u64));
     }
 
     #[tokio::test]

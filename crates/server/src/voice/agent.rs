@@ -117,19 +117,29 @@ impl Agent for EngineAgent {
     }
 }
 
+/// Common booking words, as a caller says them, after the business's own
+/// names in [`stt_prompt`]: they steer Whisper towards the spelling and the
+/// forms (times as "15:30") the NLU reads best.
+pub const BOOKING_WORDS: &str =
+    "Buongiorno, vorrei prenotare un appuntamento per domani alle 15:30. Posso spostare o disdire la prenotazione di lunedì mattina?";
+
 /// Words a recogniser should expect for `info`'s business: its name, its
-/// services and its operators (Whisper's initial prompt, Deepgram keywords),
-/// at most about 600 characters.
+/// services and its operators, then [`BOOKING_WORDS`] (Whisper's initial
+/// prompt, Deepgram keywords); at most about 600 characters, the business's
+/// names first.
 pub fn stt_prompt(info: &fluxion_core::booking::desk::BusinessInfo) -> String {
     let mut prompt = format!("{}.", info.business.name);
     let names = info.services.iter().map(|s| s.name.as_str()).chain(info.operators.iter().map(|o| o.name.as_str()));
     for name in names {
-        if prompt.len() + name.len() + 2 > 600 {
+        if prompt.len() + name.len() + 2 > 600 - BOOKING_WORDS.len() {
             break;
         }
         prompt.push(' ');
         prompt.push_str(name);
         prompt.push(',');
     }
-    prompt.trim_end_matches(',').to_string()
+    let mut prompt = prompt.trim_end_matches([',', '.']).to_string();
+    prompt.push_str(". ");
+    prompt.push_str(BOOKING_WORDS);
+    prompt
 }

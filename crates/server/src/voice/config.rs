@@ -2,6 +2,7 @@
 //! unless said otherwise.
 
 use fluxion_core::audio::endpoint::EndpointConfig;
+use fluxion_core::speech::stt::FinishEstimate;
 
 /// How a voice session listens, waits and gives up.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +19,9 @@ pub struct VoiceConfig {
     /// Wall-clock time without a reply before the filler is played, in ms (seed 001: 1 s).
     pub filler_after_ms: u64,
     /// Wall-clock deadline for the transcript after the end of a turn, in
-    /// ms; past it the caller is asked to repeat (seed 001: 1 s).
+    /// ms; past it the caller is asked to repeat (seed 001: 1 s). An engine
+    /// that measures its speed gets more when it needs it
+    /// ([`VoiceConfig::stt_deadline_ms`]).
     pub stt_timeout_ms: u64,
     /// Caller silence after the agent stops speaking before a re-prompt, in ms.
     pub silence_reprompt_ms: u64,
@@ -76,5 +79,47 @@ impl VoiceConfig {
         read(&["VOICE_MAX_REPROMPTS"], &mut c.max_reprompts);
         read(&["VOICE_MAX_CALL_MS", "MAX_CALL_DURATION_MS"], &mut c.max_call_ms);
         c
+    }
+}
+
+/// Headroom on the engine's measured worst case before a turn is given up:
+/// ×3/2 plus this many ms (other calls may be decoding at the same moment).
+const DEADLINE_SLACK_MS: u64 = 300;
+
+impl VoiceConfig {
+    /// The recognition deadline for one turn, in ms after its end: the
+    /// configured [`VoiceConfig::stt_timeout_ms`], or the engine's measured
+    /// worst case (retry included) with headroom when that is longer, so a
+    /// slow machine never gives up on a turn its engine is still finishing.
+    pub fn stt_deadline_ms(&self, estimate: Option<FinishEstimate>) -> u64 {
+        estimate.map_or(self.stt_timeout_ms, |e| self.stt_timeout_ms.max(e.worst_ms.saturating_mul(3) / 2 + DEADLINE_SLACK_MS))
+    }
+
+    /// When the filler plays, in ms after the end of a turn with no reply
+    /// audio yet: [`VoiceConfig::filler_after_ms`], or half of it when the
+    /// engine's measured typical time already exceeds it (the caller is
+    /// told sooner that an answer is coming).
+    pub fn filler_after_ms_for(&self, estimate: Option<FinishEstimate>) -> u64 {
+        match estimate {
+            Some(e) if e.typical_ms >= self.filler_after_ms => self.filler_after_ms / 2,
+            _ => self.filler_after_ms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_follow_the_measured_engine() {
+        let config = VoiceConfig::default();
+        assert_eq!(config.stt_deadline_ms(None), 1_000);
+        let fast = FinishEstimate { typical_ms: 150, worst_ms: 400 };
+        assert_eq!(config.stt_deadline_ms(Some(fast)), 1_000);
+        assert_eq!(config.filler_after_ms_for(Some(fast)), 1_000);
+        let slow = FinishEstimate { typical_ms: 1_200, worst_ms: 3_000 };
+        assert_eq!(config.stt_deadline_ms(Some(slow)), 4_800);
+        assert_eq!(config.filler_after_ms_for(Some(slow)), 500);
     }
 }

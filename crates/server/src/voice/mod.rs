@@ -20,6 +20,7 @@
 //! - [`session`]: the call loop ([`start_call`]).
 //! - [`phrases`]: the fixed Italian phrases (filler, re-prompts, goodbyes).
 //! - [`simulate`]: a whole call from a WAV file, for `fluxion call` and tests.
+//! - [`speculation`]: decoding in the caller's pauses and the Italian semantic end of turn.
 
 pub mod agent;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod phrases;
 pub mod playback;
 pub mod session;
 pub mod simulate;
+pub mod speculation;
 
 pub use agent::{Agent, AgentReply, EngineAgent};
 pub use config::VoiceConfig;

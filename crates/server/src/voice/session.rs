@@ -16,7 +16,7 @@ use fluxion_core::audio::endpoint::{EndpointError, EndpointEvent, Endpointer};
 use fluxion_core::audio::frame::Framer;
 use fluxion_core::audio::vad::Vad;
 use fluxion_core::booking::Appointment;
-use fluxion_core::speech::stt::{SpeechToText, SttError, SttRequest, Transcript};
+use fluxion_core::speech::stt::{transcribe, SpeechToText, SttError, SttRequest, Transcript};
 use fluxion_core::speech::{backchannel, sentences};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch, Mutex};
@@ -27,6 +27,7 @@ use super::agent::{Agent, AgentReply};
 use super::config::VoiceConfig;
 use super::phrases;
 use super::playback::Playback;
+use super::speculation::{self, Speculation};
 use crate::speech::speaker::Speaker;
 
 /// Histogram: time to handle one VAD frame (VAD, endpointing, playback), seconds.
@@ -249,11 +250,32 @@ pub fn start_call(deps: VoiceDeps, agent: Box<dyn Agent>, config: VoiceConfig) -
 
 /// Messages from worker tasks to the call loop; `turn` tells stale ones apart.
 enum Work {
-    Transcript { turn: u32, result: Result<Transcript, SttError> },
-    Reply { turn: u32, reply: Result<AgentReply, String> },
-    Audio { turn: u32, pcm: Vec<i16> },
-    Sentence { turn: u32, text: String, engine: Result<String, String> },
-    Done { turn: u32 },
+    Transcript {
+        turn: u32,
+        result: Result<Transcript, SttError>,
+    },
+    /// A decode of the turn so far, started in a pause at `speech_end` (samples).
+    Speculated {
+        turn: u32,
+        speech_end: u64,
+        result: Result<Transcript, SttError>,
+    },
+    Reply {
+        turn: u32,
+        reply: Result<AgentReply, String>,
+    },
+    Audio {
+        turn: u32,
+        pcm: Vec<i16>,
+    },
+    Sentence {
+        turn: u32,
+        text: String,
+        engine: Result<String, String>,
+    },
+    Done {
+        turn: u32,
+    },
 }
 
 /// The caller turn being recognised or answered.
@@ -261,6 +283,8 @@ struct PendingTurn {
     index: u32,
     speech_start_ms: u64,
     speech_end_ms: u64,
+    /// Silence waited after the last word before the turn ended, ms.
+    endpoint_ms: u64,
     ended_at: Option<Instant>,
     transcript: Option<String>,
     transcript_ms: u64,
@@ -281,6 +305,7 @@ impl PendingTurn {
             index,
             speech_start_ms: at_ms,
             speech_end_ms: at_ms,
+            endpoint_ms: 0,
             ended_at: None,
             transcript: None,
             transcript_ms: 0,
@@ -319,6 +344,9 @@ struct Session {
     /// Consecutive caller speech during playback, in samples.
     barge_speech: usize,
     utterance_tx: Option<mpsc::UnboundedSender<Vec<i16>>>,
+    /// Stops the turn's regular recogniser when a speculation replaces it.
+    recognition_cancel: Option<CancellationToken>,
+    speculation: Option<Speculation>,
     turn_seq: u32,
     pending: Option<PendingTurn>,
     /// The turn whose reply is being spoken (its worker's id) and its cancel token.
@@ -365,6 +393,8 @@ impl Session {
             play_credit: 0,
             barge_speech: 0,
             utterance_tx: None,
+            recognition_cancel: None,
+            speculation: None,
             turn_seq: 0,
             pending: None,
             speaking: None,
@@ -541,7 +571,7 @@ impl Session {
         match event {
             Some(EndpointEvent::SpeechStarted { at_ms }) => self.on_speech_started(at_ms),
             Some(EndpointEvent::SpeechEnded { start_ms, end_ms, .. }) => self.on_speech_ended(start_ms, end_ms).await,
-            None => {}
+            None => self.maybe_speculate(),
         }
 
         // A pause that came to nothing (a cough, a blip): the reply resumes.
@@ -605,30 +635,119 @@ impl Session {
         let _ = tx.send(self.endpointer.utterance().to_vec());
         self.utterance_tx = Some(tx);
         let request = SttRequest::italian(self.config.sample_rate_hz).with_prompt(self.deps.stt_prompt.clone());
-        tokio::spawn(recognise(self.deps.stt.clone(), request, rx, self.work_tx.clone(), index));
+        let cancel = CancellationToken::new();
+        self.recognition_cancel = Some(cancel.clone());
+        self.speculation = None;
+        tokio::spawn(recognise(self.deps.stt.clone(), request, rx, self.work_tx.clone(), index, cancel));
+    }
+
+    /// In a pause of a confirmed turn, with a recogniser that decodes whole
+    /// utterances: decodes the turn so far (see [`speculation`]).
+    fn maybe_speculate(&mut self) {
+        let Some(turn) = self.pending.as_ref().filter(|p| p.ended_at.is_none()).map(|p| p.index) else { return };
+        if !self.endpointer.in_speech() || self.endpointer.silence_ms() < speculation::SPECULATE_AFTER_MS {
+            return;
+        }
+        let speech_end = self.endpointer.speech_end_samples();
+        if self.speculation.as_ref().is_some_and(|s| s.holds(turn, speech_end)) {
+            return;
+        }
+        let pcm = self.endpointer.utterance().to_vec();
+        if self.deps.stt.finish_estimate(self.ms(pcm.len() as u64)).is_none() {
+            return;
+        }
+        let request = SttRequest::italian(self.config.sample_rate_hz).with_prompt(self.deps.stt_prompt.clone());
+        let (stt, tx) = (self.deps.stt.clone(), self.work_tx.clone());
+        let task = tokio::spawn(async move {
+            let result = transcribe(stt.as_ref(), &request, &pcm).await;
+            let _ = tx.send(Work::Speculated { turn, speech_end, result });
+        });
+        // Replacing a stale speculation aborts its decode.
+        self.speculation = Some(Speculation { turn, speech_end, result: None, task });
+    }
+
+    /// A speculative decode finished: the turn's transcript when no speech
+    /// came after it; before the end of the turn, its words set how long
+    /// the endpointer waits.
+    async fn on_speculated(&mut self, turn: u32, speech_end: u64, result: Result<Transcript, SttError>) {
+        if !self.speculation.as_ref().is_some_and(|s| s.holds(turn, speech_end)) {
+            return;
+        }
+        let Some(pending) = self.pending.as_ref().filter(|p| p.index == turn) else { return };
+        if pending.ended_at.is_some() {
+            // The turn ended while it was decoding: it is the transcript.
+            self.speculation = None;
+            if pending.transcript.is_none() {
+                self.on_transcript(result).await;
+            }
+            return;
+        }
+        if self.endpointer.speech_end_samples() != speech_end {
+            return;
+        }
+        let Ok(transcript) = &result else {
+            // The regular recogniser still runs; it will answer.
+            self.speculation = None;
+            return;
+        };
+        let wait = speculation::end_silence_for(transcript);
+        if let Some(s) = self.speculation.as_mut() {
+            s.result = Some(result);
+        }
+        if let Some(wait_ms) = wait {
+            if self.endpointer.silence_ms() >= u64::from(wait_ms) {
+                if let Some(EndpointEvent::SpeechEnded { start_ms, end_ms, .. }) = self.endpointer.end_turn_now() {
+                    self.on_speech_ended(start_ms, end_ms).await;
+                }
+            } else {
+                self.endpointer.set_turn_end_silence_ms(wait_ms);
+            }
+        }
     }
 
     async fn on_speech_ended(&mut self, start_ms: u64, end_ms: u64) {
+        // A speculation with no speech after it stands for the regular decode.
+        let speculated =
+            self.speculation.take_if(|s| self.pending.as_ref().is_some_and(|p| s.holds(p.index, self.endpointer.speech_end_samples())));
+        if speculated.is_some() {
+            if let Some(cancel) = self.recognition_cancel.take() {
+                cancel.cancel();
+            }
+        }
         self.utterance_tx = None;
+        let now_ms = self.ms(self.samples_in);
         let Some(pending) = self.pending.as_mut() else { return };
         pending.speech_start_ms = start_ms;
         pending.speech_end_ms = end_ms;
+        pending.endpoint_ms = now_ms.saturating_sub(end_ms);
         pending.ended_at = Some(Instant::now());
         let early = pending.early_result.take();
         let now = tokio::time::Instant::now();
-        self.stt_deadline = Some(now + Duration::from_millis(self.config.stt_timeout_ms));
+        // What the recogniser got: the speech, its pre-roll and the end-of-turn silence.
+        let audio_ms = end_ms.saturating_sub(start_ms) + u64::from(self.config.endpoint.end_silence_ms + self.config.endpoint.pre_roll_ms);
+        let estimate = self.deps.stt.finish_estimate(audio_ms);
+        self.stt_deadline = Some(now + Duration::from_millis(self.config.stt_deadline_ms(estimate)));
         if !pending.during_playback {
-            self.filler_deadline = Some(now + Duration::from_millis(self.config.filler_after_ms));
+            self.filler_deadline = Some(now + Duration::from_millis(self.config.filler_after_ms_for(estimate)));
         }
         if let Some(result) = early {
             self.on_transcript(result).await;
+            return;
+        }
+        if let Some(mut s) = speculated {
+            match s.result.take() {
+                Some(result) => self.on_transcript(result).await,
+                // Still decoding: its result arrives as `Work::Speculated`.
+                None => self.speculation = Some(s),
+            }
         }
     }
 
     async fn on_work(&mut self, work: Work) {
         match work {
+            Work::Speculated { turn, speech_end, result } => self.on_speculated(turn, speech_end, result).await,
             Work::Transcript { turn, result } => {
-                let Some(pending) = self.pending.as_mut().filter(|p| p.index == turn) else { return };
+                let Some(pending) = self.pending.as_mut().filter(|p| p.index == turn && p.transcript.is_none()) else { return };
                 if pending.ended_at.is_none() {
                     // A streaming engine failed mid-utterance: answer at the end of the turn.
                     pending.early_result = Some(result);
@@ -795,7 +914,7 @@ impl Session {
             layer: reply.layer,
             speech_start_ms: p.speech_start_ms,
             speech_end_ms: p.speech_end_ms,
-            endpoint_ms: u64::from(self.config.endpoint.end_silence_ms),
+            endpoint_ms: p.endpoint_ms,
             transcript_ms: p.transcript_ms,
             reply_ms: p.reply_ms,
             first_audio_ms: p.first_audio_ms,
@@ -849,6 +968,7 @@ impl Session {
             ..PendingTurn::new(index, self.ms(self.samples_in))
         });
         self.utterance_tx = None;
+        self.speculation = None;
         self.playback.clear();
         self.answer(index, text.to_string());
     }
@@ -884,6 +1004,7 @@ impl Session {
         }
         self.pending = None;
         self.utterance_tx = None;
+        self.speculation = None;
         self.stt_deadline = None;
         self.filler_deadline = None;
         self.say_phrase(text).await;
@@ -911,21 +1032,31 @@ async fn speak(speaker: &Speaker, text: &str, rate_hz: u32, turn: u32, tx: &mpsc
 
 /// Runs one utterance through the recogniser: opens the stream, pushes
 /// frames until the call loop closes the channel (end of turn), finishes.
+/// Cancelled (a speculation stands in for it), it stops without a result.
 async fn recognise(
     stt: Arc<dyn SpeechToText>,
     request: SttRequest,
     mut frames: mpsc::UnboundedReceiver<Vec<i16>>,
     tx: mpsc::UnboundedSender<Work>,
     turn: u32,
+    cancel: CancellationToken,
 ) {
-    let result = async {
+    let stream = async {
         let mut stream = stt.start(&request).await?;
         while let Some(frame) = frames.recv().await {
             stream.push(&frame).await?;
         }
-        stream.finish().await
+        Ok::<_, SttError>(stream)
     }
     .await;
+    let result = match stream {
+        Ok(_) if cancel.is_cancelled() => return,
+        Ok(stream) => tokio::select! {
+            _ = cancel.cancelled() => return,
+            result = stream.finish() => result,
+        },
+        Err(e) => Err(e),
+    };
     let _ = tx.send(Work::Transcript { turn, result });
 }
 

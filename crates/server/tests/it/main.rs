@@ -16,6 +16,7 @@ mod speech_cloud;
 mod store;
 mod telephony;
 mod voice;
+mod whisper_real;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -33,7 +33,7 @@ use crate::TestApp;
 
 /// espeak-ng, or `None` (the test skips) when it is not installed and
 /// `FLUXION_REQUIRE_ESPEAK` is unset; the test script sets it.
-fn espeak() -> Option<EspeakTts> {
+pub(crate) fn espeak() -> Option<EspeakTts> {
     match EspeakTts::new("it", 165) {
         Ok(tts) => Some(tts),
         Err(e) if std::env::var_os("FLUXION_REQUIRE_ESPEAK").is_none() => {
@@ -45,7 +45,7 @@ fn espeak() -> Option<EspeakTts> {
 }
 
 /// `text` spoken by espeak-ng at `rate_hz`, leading and trailing silence trimmed.
-async fn speech(tts: &EspeakTts, text: &str, rate_hz: u32) -> Vec<i16> {
+pub(crate) async fn speech(tts: &EspeakTts, text: &str, rate_hz: u32) -> Vec<i16> {
     let pcm = synthesize_all(tts, text).await.expect("espeak speaks");
     let pcm = convert_rate(&pcm, 22_050, rate_hz).expect("resample");
     let loud = |s: &i16| s.unsigned_abs() > 500;
@@ -54,14 +54,14 @@ async fn speech(tts: &EspeakTts, text: &str, rate_hz: u32) -> Vec<i16> {
     pcm[start..end].to_vec()
 }
 
-fn silence(ms: u32, rate_hz: u32) -> Vec<i16> {
+pub(crate) fn silence(ms: u32, rate_hz: u32) -> Vec<i16> {
     vec![0; (ms * rate_hz / 1000) as usize]
 }
 
 /// One speaker for all tests, so fixed phrases are synthesised once (as
 /// in the server, which prepares them at start-up) and a loaded machine
 /// running many tests at once does not miss the synthesis deadline.
-fn shared_speaker(tts: &EspeakTts) -> Arc<Speaker> {
+pub(crate) fn shared_speaker(tts: &EspeakTts) -> Arc<Speaker> {
     static SPEAKER: std::sync::OnceLock<Arc<Speaker>> = std::sync::OnceLock::new();
     SPEAKER.get_or_init(|| Arc::new(Speaker::new(Arc::new(tts.clone()), None, None).with_timeout_ms(30_000))).clone()
 }

@@ -5,12 +5,21 @@
 //! a batch recogniser: a stream buffers the caller's PCM, resampled to
 //! 16 kHz, and [`SttStream::finish`] decodes it on a blocking thread.
 //!
-//! Decoding is tuned for short phone turns:
-//! - greedy, one candidate, no temperature fallback: one pass, bounded time;
-//! - the encoder sees only as many positions as the utterance needs (50 per
-//!   second plus a margin) instead of a fixed 30 s window;
-//! - decoded tokens are capped in proportion to the duration, so a
-//!   hallucinating model cannot loop to the 224-token limit;
+//! Decoding is tuned for short phone turns and guarded against Whisper's
+//! hallucinations (see [`super::decode_check`]):
+//! - greedy, one candidate, temperature 0, each turn on its own (no
+//!   conditioning on earlier text), blank and non-speech tokens suppressed,
+//!   the business's words as initial prompt, flash attention off;
+//! - the encoder first sees only as many positions as the utterance needs
+//!   (50 per second plus a margin) instead of the fixed 30 s window;
+//! - decoded tokens are capped in proportion to the duration;
+//! - a pass that loops, hits the cap or holds more words than the audio can
+//!   is decoded once more on the full 30 s window; one with a mean
+//!   log-probability below -1 (a guess) once more at temperature 0.4 on the
+//!   same window; the better of the two is kept (loops cut, words capped);
+//! - a text that only repeats the initial prompt is decoded again without it;
+//! - audio quieter than -55 dBFS is not decoded; audio the model marks as no speech (no-speech probability above 0.6
+//!   with a guessed text) gives an empty transcript;
 //! - non-speech annotations (`[Musica]`, `(applausi)`, `[BLANK_AUDIO]`) are
 //!   dropped from the text.
 //!
@@ -25,10 +34,15 @@ use std::sync::{Arc, Once};
 
 use fluxion_core::audio::resample::Resampler;
 use fluxion_core::speech::stt::duration_ms;
+use fluxion_core::speech::stt::FinishEstimate;
 use fluxion_core::speech::{BoxFuture, SpeechToText, SttError, SttRequest, SttStream, Transcript};
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperTokenId};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState, WhisperTokenId};
 
+use super::decode_check::{self, Attempt, Suspicion};
 use super::models;
+
+pub mod pace;
+use pace::Pace;
 
 /// The rate whisper.cpp takes PCM at, in Hz.
 pub const WHISPER_RATE_HZ: u32 = 16_000;
@@ -59,12 +73,18 @@ const TOKENS_BASE: i32 = 16;
 /// Most threads one decode uses.
 const MAX_THREADS: usize = 4;
 
+/// Sampling temperature of the retry of a decode that is only a guess
+/// (upstream's first fallback step is 0.2; 0.4 moves further from the
+/// greedy path that just failed).
+const FALLBACK_TEMPERATURE: f32 = 0.4;
+
 /// Local Whisper speech-to-text: one loaded model shared by every stream.
 #[derive(Clone)]
 pub struct WhisperStt {
     context: Arc<WhisperContext>,
     path: PathBuf,
     threads: usize,
+    pace: Arc<Pace>,
 }
 
 impl std::fmt::Debug for WhisperStt {
@@ -86,12 +106,50 @@ impl WhisperStt {
         if !path.is_file() {
             return Err(SttError::Unavailable(models::missing_model_message(path)));
         }
-        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default()).map_err(|e| {
+        let mut params = WhisperContextParameters::default();
+        // With flash attention the short window loops on a third of real clips (issue 14).
+        params.flash_attn = false;
+        let context = WhisperContext::new_with_params(path, params).map_err(|e| {
             SttError::Unavailable(format!("whisper.cpp could not load {} ({e:?}); is it a ggml Whisper model?", path.display()))
         })?;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
-        tracing::info!(path = %path.display(), threads, "Whisper model loaded.");
-        Ok(WhisperStt { context: Arc::new(context), path: path.to_path_buf(), threads })
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.min(MAX_THREADS);
+        let stt =
+            WhisperStt { context: Arc::new(context), path: path.to_path_buf(), threads, pace: Arc::new(Pace::new(cores, MAX_THREADS)) };
+        stt.calibrate();
+        Ok(stt)
+    }
+
+    /// Measures this machine's speed with the model: one short-window and
+    /// one full-window pass over 2 s of quiet noise (the first also warms
+    /// the caches up). Logs the result; a failed pass leaves no measurement.
+    fn calibrate(&self) {
+        let noise: Vec<i16> = (0..2 * WHISPER_RATE_HZ as usize).map(|i| ((i * 7_919) % 61) as i16 - 30).collect();
+        let job = Decode {
+            context: Arc::clone(&self.context),
+            pace: Arc::clone(&self.pace),
+            language: "it".to_string(),
+            prompt: Vec::new(),
+            prompt_words: Vec::new(),
+            pcm: noise,
+        };
+        let samples = job.samples();
+        let abort = Arc::new(AtomicBool::new(false));
+        let measured = job.context.create_state().map_err(|e| provider_error("create a decoding state", e)).and_then(|mut state| {
+            job.pass(&mut state, &samples, Window::Utterance, false, 0.0, self.threads, &abort)?;
+            job.pass(&mut state, &samples, Window::Full, false, 0.0, self.threads, &abort)
+        });
+        let estimate = self.finish_estimate(8_000);
+        match measured {
+            Ok(_) => tracing::info!(
+                path = %self.path.display(),
+                threads = self.threads,
+                turn_8s_ms = estimate.map(|e| e.typical_ms),
+                turn_8s_with_retry_ms = estimate.map(|e| e.worst_ms),
+                "Whisper model loaded and measured."
+            ),
+            Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "Whisper model loaded; measuring its speed failed."),
+        }
     }
 
     /// Loads the model `model` names in `dir`, or the best one present when
@@ -118,7 +176,8 @@ impl WhisperStt {
         &self.path
     }
 
-    /// Threads one decode uses: the machine's cores, at most 4.
+    /// Most threads one decode uses: the machine's cores, at most 4; fewer
+    /// when several decodes run at once (the cores are shared).
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -133,15 +192,24 @@ impl SpeechToText for WhisperStt {
         let stream = WhisperStream::new(self, request).map(|s| Box::new(s) as Box<dyn SttStream>);
         Box::pin(std::future::ready(stream))
     }
+
+    /// From the measured speed ([`pace`]): the short-window pass over
+    /// `audio_ms` of audio, and with the full-window retry.
+    fn finish_estimate(&self, audio_ms: u64) -> Option<FinishEstimate> {
+        let seconds = (audio_ms as f64 / 1000.0).max(MIN_SAMPLES as f64 / f64::from(WHISPER_RATE_HZ));
+        self.pace.estimate(audio_ctx(seconds, self.context.model_n_audio_ctx()))
+    }
 }
 
 /// One utterance: PCM at 16 kHz waiting for `finish`.
 struct WhisperStream {
     context: Arc<WhisperContext>,
-    threads: usize,
+    pace: Arc<Pace>,
     language: String,
     /// The request's vocabulary hint as Whisper tokens (its initial prompt).
     prompt: Vec<WhisperTokenId>,
+    /// The same hint as normalised words, to recognise an echo of it.
+    prompt_words: Vec<String>,
     rate_hz: u32,
     resampler: Resampler,
     /// Samples received at the request's rate.
@@ -160,9 +228,10 @@ impl WhisperStream {
         }
         Ok(WhisperStream {
             context: Arc::clone(&stt.context),
-            threads: stt.threads,
+            pace: Arc::clone(&stt.pace),
             language,
             prompt: prompt_tokens(&stt.context, &request.prompt),
+            prompt_words: decode_check::normalised_words(&request.prompt),
             rate_hz: request.sample_rate_hz,
             resampler,
             received: 0,
@@ -188,14 +257,21 @@ impl SttStream for WhisperStream {
             }
             let abort = AbortOnDrop::default();
             let flag = Arc::clone(&abort.0);
-            let job = Decode { context: this.context, threads: this.threads, language: this.language, prompt: this.prompt, pcm: this.pcm };
-            let text = tokio::task::spawn_blocking(move || job.run(flag)).await.map_err(|e| SttError::Provider {
+            let job = Decode {
+                context: this.context,
+                pace: this.pace,
+                language: this.language,
+                prompt: this.prompt,
+                prompt_words: this.prompt_words,
+                pcm: this.pcm,
+            };
+            let decoded = tokio::task::spawn_blocking(move || job.run(flag)).await.map_err(|e| SttError::Provider {
                 status: None,
                 message: format!("whisper decode task failed: {e}"),
                 retryable: false,
             })??;
             drop(abort);
-            Ok(Transcript { text, confidence: None, audio_ms })
+            Ok(Transcript { text: decoded.text, confidence: decoded.confidence, audio_ms })
         })
     }
 }
@@ -213,42 +289,128 @@ impl Drop for AbortOnDrop {
 /// Everything one decode needs, moved onto the blocking thread.
 struct Decode {
     context: Arc<WhisperContext>,
-    threads: usize,
+    pace: Arc<Pace>,
     language: String,
     prompt: Vec<WhisperTokenId>,
+    prompt_words: Vec<String>,
     pcm: Vec<i16>,
 }
 
+/// How much of Whisper's 30 s window the encoder sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Window {
+    /// The utterance plus a margin ([`audio_ctx`]): about 4× faster on a phone turn.
+    Utterance,
+    /// The whole 30 s window the model was trained on: the retry.
+    Full,
+}
+
+/// A decode's result: the text and the mean token probability.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Decoded {
+    text: String,
+    confidence: Option<f32>,
+}
+
+impl Decoded {
+    fn from_attempt(attempt: &Attempt, text: String) -> Self {
+        let confidence = (attempt.tokens > 0).then(|| attempt.avg_logprob.exp().clamp(0.0, 1.0));
+        Decoded { text, confidence }
+    }
+}
+
 impl Decode {
-    fn run(self, abort: Arc<AtomicBool>) -> Result<String, SttError> {
-        let provider = |what: &str, e: whisper_rs::WhisperError| SttError::Provider {
-            status: None,
-            message: format!("whisper.cpp failed to {what}: {e:?}"),
-            retryable: false,
+    /// Decodes the utterance on the short window; when that pass looks like
+    /// a loop, a guess or an echo ([`Attempt::suspicion`]) decodes once more
+    /// (see the module documentation) and keeps the better of the two, loops cut and the words
+    /// capped to what the duration holds. Audio the model marks as no speech
+    /// gives an empty text.
+    fn run(self, abort: Arc<AtomicBool>) -> Result<Decoded, SttError> {
+        if decode_check::is_quiet(&self.pcm) {
+            return Ok(Decoded::default());
+        }
+        let samples = self.samples();
+        let seconds = samples.len() as f64 / f64::from(WHISPER_RATE_HZ);
+        let slot = self.pace.begin();
+        let threads = slot.threads;
+        let mut state = self.context.create_state().map_err(|e| provider_error("create a decoding state", e))?;
+        let first = self.pass(&mut state, &samples, Window::Utterance, true, 0.0, threads, &abort)?;
+        let echo = decode_check::echoes_prompt(&first.text, &self.prompt_words);
+        let why = if echo { Some(Suspicion::PromptEcho) } else { first.suspicion(seconds) };
+        let Some(why) = why.filter(|_| !first.is_no_speech()) else {
+            return Ok(settle(&first, seconds));
         };
+        tracing::debug!(reason = %why, text = %first.text, "Whisper decode suspect; decoding once more");
+        let second = match why {
+            // A guess: sample once more on the same window (temperature fallback).
+            Suspicion::LowLogprob(_) => self.pass(&mut state, &samples, Window::Utterance, true, FALLBACK_TEMPERATURE, threads, &abort)?,
+            // An echo of the prompt: the full window without the prompt.
+            Suspicion::PromptEcho => self.pass(&mut state, &samples, Window::Full, false, 0.0, threads, &abort)?,
+            // A loop or an overflow: the full window the model was trained on.
+            _ => self.pass(&mut state, &samples, Window::Full, true, 0.0, threads, &abort)?,
+        };
+        let chosen = match (second.suspicion(seconds), &why) {
+            (None, _) => &second,
+            // A loop, an overflow or an echo is worse than a guess.
+            (Some(_), Suspicion::PromptEcho) => &second,
+            (Some(Suspicion::LowLogprob(_)), Suspicion::Repetition { .. } | Suspicion::TokenCap | Suspicion::TooManyWords { .. }) => {
+                &second
+            }
+            (Some(_), _) if second.avg_logprob > first.avg_logprob => &second,
+            (Some(_), _) => &first,
+        };
+        drop((abort, slot));
+        Ok(settle(chosen, seconds))
+    }
+
+    /// The PCM as whisper.cpp takes it: f32 in [-1, 1], at least [`MIN_SAMPLES`].
+    fn samples(&self) -> Vec<f32> {
         let mut samples: Vec<f32> = self.pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
         if samples.len() < MIN_SAMPLES {
             samples.resize(MIN_SAMPLES, 0.0);
         }
-        let seconds = samples.len() as f64 / f64::from(WHISPER_RATE_HZ);
-        let n_audio_ctx = self.context.model_n_audio_ctx();
+        samples
+    }
 
+    /// One greedy pass over `samples` with the encoder seeing `window`.
+    /// Records its duration in [`Pace`].
+    fn pass(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        window: Window,
+        with_prompt: bool,
+        temperature: f32,
+        threads: usize,
+        abort: &Arc<AtomicBool>,
+    ) -> Result<Attempt, SttError> {
+        let started = std::time::Instant::now();
+        let seconds = samples.len() as f64 / f64::from(WHISPER_RATE_HZ);
+        let cap = max_tokens(seconds);
+        let positions = audio_ctx(seconds, self.context.model_n_audio_ctx());
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(i32::try_from(self.threads).unwrap_or(1));
+        params.set_n_threads(i32::try_from(threads).unwrap_or(1));
         params.set_language(Some(&self.language));
-        if !self.prompt.is_empty() {
+        if with_prompt && !self.prompt.is_empty() {
             params.set_tokens(&self.prompt);
         }
         params.set_translate(false);
         params.set_no_timestamps(true);
         params.set_single_segment(true);
+        // Each turn stands alone: no conditioning on earlier text.
         params.set_no_context(true);
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
-        params.set_temperature(0.0);
+        // One pass per window, bounded time: the retry is ours, not whisper.cpp's ladder.
+        params.set_temperature(temperature);
         params.set_temperature_inc(0.0);
-        params.set_audio_ctx(audio_ctx(seconds, n_audio_ctx));
-        params.set_max_tokens(max_tokens(seconds));
+        params.set_logprob_thold(decode_check::LOGPROB_THRESHOLD);
+        params.set_no_speech_thold(decode_check::NO_SPEECH_THRESHOLD);
+        params.set_audio_ctx(match window {
+            Window::Utterance => positions,
+            Window::Full => 0,
+        });
+        params.set_max_tokens(cap);
         params.set_print_special(false);
         params.set_print_progress(false);
         params.set_print_realtime(false);
@@ -259,25 +421,54 @@ impl Decode {
         // to the `AtomicBool` that `abort` keeps alive until after `full` returns.
         unsafe {
             params.set_abort_callback(Some(abort_requested));
-            params.set_abort_callback_user_data(Arc::as_ptr(&abort).cast_mut().cast());
+            params.set_abort_callback_user_data(Arc::as_ptr(abort).cast_mut().cast());
         }
-
-        let mut state = self.context.create_state().map_err(|e| provider("create a decoding state", e))?;
-        state.full(params, &samples).map_err(|e| match abort.load(Ordering::Relaxed) {
+        state.full(params, samples).map_err(|e| match abort.load(Ordering::Relaxed) {
             true => {
                 SttError::Provider { status: None, message: "whisper decode aborted: the utterance was abandoned".into(), retryable: false }
             }
-            false => provider("decode", e),
+            false => provider_error("decode", e),
         })?;
+        let eot = self.context.token_eot();
         let mut text = String::new();
+        let (mut tokens, mut logprob, mut no_speech_prob) = (0usize, 0f64, 0f32);
         for segment in state.as_iter() {
-            let part = segment.to_str_lossy().map_err(|e| provider("read a segment", e))?;
+            let part = segment.to_str_lossy().map_err(|e| provider_error("read a segment", e))?;
             text.push_str(&part);
             text.push(' ');
+            no_speech_prob = no_speech_prob.max(segment.no_speech_probability());
+            for data in (0..segment.n_tokens()).filter_map(|i| segment.get_token(i)).map(|t| t.token_data()) {
+                if data.id < eot {
+                    tokens += 1;
+                    logprob += f64::from(data.plog);
+                }
+            }
         }
-        drop(abort);
-        Ok(clean_text(&text))
+        let avg_logprob = if tokens == 0 { 0.0 } else { (logprob / tokens as f64) as f32 };
+        match window {
+            Window::Utterance => self.pace.record_short(positions, started.elapsed()),
+            Window::Full => self.pace.record_full(started.elapsed()),
+        }
+        let hit_cap = tokens + 1 >= usize::try_from(cap).unwrap_or(0);
+        Ok(Attempt { text: clean_text(&text), tokens, avg_logprob, no_speech_prob, hit_cap })
     }
+}
+
+/// The text to hand on from `attempt`: empty when it is no speech; loops
+/// cut and the words capped to what `seconds` of audio hold.
+fn settle(attempt: &Attempt, seconds: f64) -> Decoded {
+    if attempt.is_no_speech() {
+        return Decoded::default();
+    }
+    let text = match attempt.suspicion(seconds) {
+        None | Some(Suspicion::LowLogprob(_)) => attempt.text.clone(),
+        Some(_) => decode_check::clean_up(&attempt.text, decode_check::words_allowed(seconds)),
+    };
+    Decoded::from_attempt(attempt, text)
+}
+
+fn provider_error(what: &str, e: whisper_rs::WhisperError) -> SttError {
+    SttError::Provider { status: None, message: format!("whisper.cpp failed to {what}: {e:?}"), retryable: false }
 }
 
 /// `ggml_abort_callback`: whether the caller of the decode has gone away.
@@ -464,7 +655,14 @@ mod tests {
         let path = dir.path().join("ggml-tiny-generated.bin");
         write_model(&path, WhisperShape::TINY, 3).unwrap();
         let stt = WhisperStt::load(&path).unwrap();
-        let job = |pcm| Decode { context: Arc::clone(&stt.context), threads: 1, language: "it".into(), prompt: Vec::new(), pcm };
+        let job = |pcm| Decode {
+            context: Arc::clone(&stt.context),
+            pace: Arc::clone(&stt.pace),
+            language: "it".into(),
+            prompt: Vec::new(),
+            prompt_words: Vec::new(),
+            pcm,
+        };
         assert!(job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(false))).is_ok());
         let err = job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(true))).unwrap_err();
         assert!(err.to_string().contains("aborted"), "{err}");
