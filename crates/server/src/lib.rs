@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod assistant;
 pub mod bench_data;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -32,6 +32,7 @@ pub mod calls;
 pub mod clients;
 pub mod config;
 mod location;
+pub mod messages;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -49,6 +50,7 @@ pub use calls::{CallDirection, CallEnd, CallOutcome, CallRecord};
 pub use clients::ClientUpdate;
 pub use config::{BusinessConfig, NewOperator, NewService};
 pub use location::{DatabaseUrl, PgUrl};
+pub use messages::{MessageDirection, MessageStatus, StoredMessage};
 pub use tenant::{NumberKind, Tenant, TenantInfo};
 
 /// Which SQL database a [`Store`] talks to.

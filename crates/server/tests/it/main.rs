@@ -12,6 +12,7 @@ mod speech_cloud;
 mod store;
 mod telephony;
 mod voice;
+mod whatsapp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
