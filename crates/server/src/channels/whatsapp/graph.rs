@@ -120,11 +120,11 @@ impl Graph {
 
     async fn post_message(&self, from_id: &str, body: &Value) -> Result<String, GraphError> {
         let token = self.token.as_ref().ok_or(GraphError::NotConfigured)?;
-        let url = format!("{}/{}/messages", self.base, from_id);
-        let attempt = || async {
-            let r = self
-                .http
-                .post(&url)
+        let url = &format!("{}/{}/messages", self.base, from_id);
+        let http = &self.http;
+        let attempt = || async move {
+            let r = http
+                .post(url)
                 .bearer_auth(token.expose())
                 .timeout(Duration::from_secs(10))
                 .json(body)
