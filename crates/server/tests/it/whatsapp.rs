@@ -197,6 +197,13 @@ async fn a_client_books_over_whatsapp_and_retries_are_not_handled_twice() {
 async fn delivery_receipts_update_sent_messages_and_media_gets_a_polite_text() {
     let wa = spawn().await;
     wa.say("wamid.in-9", "che orari fate il sabato?").await;
+    // The reply's id is stored once the Graph API has answered.
+    for _ in 0..200 {
+        if count(&wa.store, "SELECT COUNT(*) FROM whatsapp_messages WHERE wa_message_id = 'wamid.out-1'").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let status = |id: &str, s: &str| {
         json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp", "metadata": {"phone_number_id": NUMBER_ID},
