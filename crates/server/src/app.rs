@@ -47,11 +47,24 @@ impl Sessions {
     /// Business `tenant`'s conversation with this id, created when unknown
     /// (or expired). Returns it and whether it is new.
     pub fn get_or_create(&self, tenant: Id, id: &str, create: impl FnOnce() -> Dialogue) -> (Arc<tokio::sync::Mutex<Dialogue>>, bool) {
+        self.get_or_create_within(tenant, id, SESSION_IDLE, create)
+    }
+
+    /// [`Sessions::get_or_create`] where a conversation idle for `idle` or
+    /// longer starts afresh (a WhatsApp chat resumed the next day is a new
+    /// conversation). `idle` longer than [`SESSION_IDLE`] is cut to it.
+    pub fn get_or_create_within(
+        &self,
+        tenant: Id,
+        id: &str,
+        idle: Duration,
+        create: impl FnOnce() -> Dialogue,
+    ) -> (Arc<tokio::sync::Mutex<Dialogue>>, bool) {
         let key = format!("{tenant}:{id}");
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if let Some((d, seen)) = map.get_mut(&key) {
-            if now.duration_since(*seen) < SESSION_IDLE {
+            if now.duration_since(*seen) < idle.min(SESSION_IDLE) {
                 *seen = now;
                 return (d.clone(), false);
             }
@@ -91,8 +104,9 @@ pub struct Engines {
     default: Id,
     /// The default business's engine.
     default_engine: RwLock<Arc<ServerEngine>>,
-    /// The other businesses' engines, as built.
-    others: RwLock<HashMap<Id, Arc<ServerEngine>>>,
+    /// The other engines, as built: other businesses on the default
+    /// channel, and any business on another channel (phone, WhatsApp).
+    others: RwLock<HashMap<(Id, Channel), Arc<ServerEngine>>>,
     /// One build at a time, so a slow build never overwrites a newer one.
     building: tokio::sync::Mutex<()>,
 }
@@ -139,22 +153,43 @@ impl Engines {
         self.default_engine.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Business `tenant`'s current engine, built on first use.
+    /// Business `tenant`'s current engine on the default channel, built on
+    /// first use.
     ///
     /// # Errors
     /// No such business, or see [`build_engine`].
     pub async fn get(&self, tenant: Id) -> anyhow::Result<Arc<ServerEngine>> {
-        if tenant == self.default {
+        self.get_on(tenant, self.channel).await
+    }
+
+    /// Business `tenant`'s current engine for `channel` (what its bookings
+    /// and transcript turns are recorded as), built on first use.
+    ///
+    /// # Errors
+    /// No such business, or see [`build_engine`].
+    pub async fn get_on(&self, tenant: Id, channel: Channel) -> anyhow::Result<Arc<ServerEngine>> {
+        if tenant == self.default && channel == self.channel {
             return Ok(self.default_engine());
         }
-        if let Some(e) = self.others.read().unwrap_or_else(|p| p.into_inner()).get(&tenant) {
+        if let Some(e) = self.others.read().unwrap_or_else(|p| p.into_inner()).get(&(tenant, channel)) {
             return Ok(e.clone());
         }
-        self.reload(tenant).await
+        if channel == self.channel {
+            return self.reload(tenant).await;
+        }
+        let _one_at_a_time = self.building.lock().await;
+        if let Some(e) = self.others.read().unwrap_or_else(|p| p.into_inner()).get(&(tenant, channel)) {
+            return Ok(e.clone());
+        }
+        let engine = Arc::new(build_engine_with(self.store.tenant(tenant), channel, self.llm.clone()).await?);
+        self.others.write().unwrap_or_else(|p| p.into_inner()).insert((tenant, channel), engine.clone());
+        Ok(engine)
     }
 
     /// Rebuilds business `tenant`'s engine from the database (after a
-    /// configuration change) and makes it current; returns it.
+    /// configuration change) and makes it current; returns it. The
+    /// business's engines on other channels are dropped and rebuilt on their
+    /// next use.
     ///
     /// # Errors
     /// No such business, or see [`build_engine`]; the previous engine stays
@@ -165,8 +200,9 @@ impl Engines {
         if tenant == self.default {
             *self.default_engine.write().unwrap_or_else(|p| p.into_inner()) = engine.clone();
         } else {
-            self.others.write().unwrap_or_else(|p| p.into_inner()).insert(tenant, engine.clone());
+            self.others.write().unwrap_or_else(|p| p.into_inner()).insert((tenant, self.channel), engine.clone());
         }
+        self.others.write().unwrap_or_else(|p| p.into_inner()).retain(|(t, c), _| *t != tenant || *c == self.channel);
         tracing::info!(tenant, business = %engine.info().business.name, "conversation engine built");
         Ok(engine)
     }
@@ -251,8 +287,18 @@ impl AppState {
     /// # Errors
     /// Database errors.
     pub async fn tenant_for_called(&self, called: Option<&str>) -> Result<Option<Tenant>, StoreError> {
-        if let Some(number) = called.map(str::trim).filter(|n| !n.is_empty()) {
-            if let Some(t) = self.store.tenant_by_number(NumberKind::Phone, number).await? {
+        self.tenant_for(NumberKind::Phone, called).await
+    }
+
+    /// The business a `kind` number (a called phone number, a WhatsApp
+    /// phone-number id) routes to, with the fallback of
+    /// [`AppState::tenant_for_called`].
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn tenant_for(&self, kind: NumberKind, number: Option<&str>) -> Result<Option<Tenant>, StoreError> {
+        if let Some(number) = number.map(str::trim).filter(|n| !n.is_empty()) {
+            if let Some(t) = self.store.tenant_by_number(kind, number).await? {
                 return Ok(Some(t));
             }
         }

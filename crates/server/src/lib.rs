@@ -6,6 +6,7 @@ pub mod app;
 pub mod assistant;
 pub mod auth;
 pub mod bench_data;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -98,6 +98,15 @@ pub fn check(file: &ConfigFile) -> anyhow::Result<()> {
         }
         Err(e) => problems.push(e),
     }
+    match crate::channels::whatsapp::WhatsappConfig::from_env() {
+        Ok(w) => {
+            if w.access_token.is_some() != w.app_secret.is_some() {
+                problems
+                    .push("META_ACCESS_TOKEN and META_APP_SECRET go together (replies need the token, deliveries the secret)".to_string());
+            }
+        }
+        Err(e) => problems.push(e),
+    }
     if problems.is_empty() {
         println!("no problems found");
         return Ok(());

@@ -390,7 +390,9 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             };
             // Either server ending (signal or failure) stops the other.
             let telephony = crate::telephony::Telephony::from_env(state.clone()).await?;
-            let routes = app::router(state.clone()).merge(crate::telephony::router(telephony));
+            let whatsapp = crate::channels::whatsapp::WhatsApp::from_env(state.clone())?;
+            let routes =
+                app::router(state.clone()).merge(crate::telephony::router(telephony)).merge(crate::channels::whatsapp::router(whatsapp));
             tokio::spawn(crate::store::retention::run_daily(state.store.clone(), state.clock, retention_days, stopped(stop.subscribe())));
             let api = async {
                 let r = app::serve_guarded(listener, routes, &guard, stopped(stop.subscribe())).await;

@@ -34,6 +34,7 @@ pub mod clients;
 pub mod config;
 pub mod console;
 mod location;
+pub mod messages;
 pub mod postgres;
 pub mod retention;
 mod rows;
@@ -54,6 +55,7 @@ pub use clients::ClientUpdate;
 pub use config::{BusinessConfig, NewOperator, NewService};
 pub use console::Stats;
 pub use location::{DatabaseUrl, PgUrl};
+pub use messages::{MessageDirection, MessageStatus, StoredMessage};
 pub use tenant::{NumberKind, Tenant, TenantInfo};
 
 /// Which SQL database a [`Store`] talks to.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use fluxion_core::booking::Appointment;
+use fluxion_core::booking::{Appointment, Channel};
 use fluxion_core::dialogue::Dialogue;
 use fluxion_core::speech::BoxFuture;
 
@@ -58,7 +58,8 @@ impl EngineAgent {
     /// (E.164, when known: a known client is greeted by name).
     /// The call is for the default business.
     pub async fn new(state: Arc<AppState>, session_id: &str, caller: Option<String>) -> Self {
-        let engine = state.engine();
+        let default = state.engine();
+        let engine = state.engines.get_on(default.repo().id(), Channel::Voice).await.unwrap_or(default);
         let dialogue = engine.dialogue_for(caller.as_deref()).await;
         EngineAgent { tenant: engine.repo().id(), state, dialogue, session_id: session_id.to_string(), caller }
     }
@@ -68,14 +69,14 @@ impl EngineAgent {
     /// # Errors
     /// The business's engine cannot be built (no such business, database down).
     pub async fn for_tenant(state: Arc<AppState>, tenant: Id, session_id: &str, caller: Option<String>) -> anyhow::Result<Self> {
-        let engine = state.engines.get(tenant).await?;
+        let engine = state.engines.get_on(tenant, Channel::Voice).await?;
         let dialogue = engine.dialogue_for(caller.as_deref()).await;
         Ok(EngineAgent { tenant, state, dialogue, session_id: session_id.to_string(), caller })
     }
 
     /// The business's current engine.
     async fn engine(&self) -> Result<Arc<crate::app::ServerEngine>, String> {
-        self.state.engines.get(self.tenant).await.map_err(|e| e.to_string())
+        self.state.engines.get_on(self.tenant, Channel::Voice).await.map_err(|e| e.to_string())
     }
 
     /// Whether the caller is a known client (the greeting is personal).

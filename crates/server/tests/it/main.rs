@@ -17,6 +17,7 @@ mod store;
 mod telephony;
 mod voice;
 mod whisper_real;
+mod whatsapp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,241 @@
+//! WhatsApp over the real webhook: Meta's verification handshake, signed
+//! deliveries (unsigned and wrongly signed ones refused), a whole booking
+//! conversation whose replies reach a fake Graph API, deduplication of
+//! retried deliveries, delivery receipts and media answered politely.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use fluxion::app::{self, AppState, Engines};
+use fluxion::channels::whatsapp::{self, WhatsApp, WhatsappConfig};
+use fluxion::store::Store;
+use fluxion_core::booking::{Channel, Vertical};
+
+use crate::{count, seeded_sqlite, test_clock};
+
+const SECRET: &str = "meta-app-secret";
+const VERIFY: &str = "verify-me";
+const CLIENT: &str = "393491234567";
+const NUMBER_ID: &str = "106540352242922";
+
+/// What the fake Graph API received, and how many requests to fail first.
+#[derive(Default)]
+struct Graph {
+    sent: Mutex<Vec<(String, Value)>>,
+    fail_first: Mutex<u32>,
+}
+
+async fn graph_messages(State(g): State<Arc<Graph>>, Path(id): Path<String>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    {
+        let mut fail = g.fail_first.lock().expect("lock");
+        if *fail > 0 {
+            *fail -= 1;
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": {"message": "try later"}})));
+        }
+    }
+    let mut sent = g.sent.lock().expect("lock");
+    sent.push((id, body));
+    (StatusCode::OK, Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.out-{}", sent.len())}]})))
+}
+
+struct Wa {
+    base: String,
+    store: Store,
+    graph: Arc<Graph>,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn() -> Wa {
+    let graph = Arc::new(Graph::default());
+    let fake = Router::new().route("/v21.0/{id}/messages", post(graph_messages)).with_state(graph.clone());
+    let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let graph_url = format!("http://{}/v21.0", graph_listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(graph_listener, fake).await });
+
+    let (dir, store, _tenant) = seeded_sqlite(Vertical::Salone).await;
+    let engines = Engines::with_llm(store.clone(), Channel::Chat, None).await.expect("engines");
+    let state: Arc<AppState> = AppState::with_engines(engines, test_clock());
+    let config = WhatsappConfig::from_lookup(|k| {
+        match k {
+            "META_APP_SECRET" => Some(SECRET),
+            "META_VERIFY_TOKEN" => Some(VERIFY),
+            "META_ACCESS_TOKEN" => Some("graph-token"),
+            "META_GRAPH_URL" => Some(graph_url.as_str()),
+            _ => None,
+        }
+        .map(str::to_string)
+    })
+    .expect("config");
+    let routes = whatsapp::router(WhatsApp::new(state, config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(app::serve_router(listener, routes, std::future::pending()));
+    Wa { base, store, graph, client: reqwest::Client::new(), _dir: dir }
+}
+
+fn text_delivery(id: &str, body: &str) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "390612345678", "phone_number_id": NUMBER_ID},
+        "contacts": [{"profile": {"name": "Sara"}, "wa_id": CLIENT}],
+        "messages": [{"from": CLIENT, "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": body}}]
+    }}]}]})
+}
+
+impl Wa {
+    async fn post(&self, path: &str, body: &[u8], signature: Option<String>) -> u16 {
+        let mut req = self.client.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body.to_vec());
+        if let Some(s) = signature {
+            req = req.header("X-Hub-Signature-256", s);
+        }
+        req.send().await.expect("request").status().as_u16()
+    }
+
+    async fn deliver(&self, payload: &Value) -> u16 {
+        let body = serde_json::to_vec(payload).expect("json");
+        self.post("/webhooks/whatsapp", &body, Some(whatsapp::sign(SECRET, &body))).await
+    }
+
+    /// Waits until the fake Graph API has received `n` messages; returns them.
+    async fn wait_sent(&self, n: usize) -> Vec<(String, Value)> {
+        for _ in 0..500 {
+            {
+                let sent = self.graph.sent.lock().expect("lock");
+                if sent.len() >= n {
+                    return sent.clone();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the Graph API did not receive {n} messages: {:?}", self.graph.sent.lock().expect("lock"));
+    }
+
+    /// Sends a text and returns the reply text that went out.
+    async fn say(&self, id: &str, text: &str) -> String {
+        let before = self.graph.sent.lock().expect("lock").len();
+        assert_eq!(self.deliver(&text_delivery(id, text)).await, 200);
+        let sent = self.wait_sent(before + 1).await;
+        let (number_id, body) = &sent[before];
+        assert_eq!(number_id, NUMBER_ID, "replies come from the number written to");
+        assert_eq!(body["to"], CLIENT);
+        let reply = body["text"]["body"].as_str().or(body["interactive"]["body"]["text"].as_str()).unwrap_or_default().to_string();
+        eprintln!("> {text}\n< {reply}");
+        reply
+    }
+}
+
+#[tokio::test]
+async fn meta_verification_handshake() {
+    let wa = spawn().await;
+    for path in ["/webhooks/whatsapp", "/webhook"] {
+        let ok = wa
+            .client
+            .get(format!("{}{path}?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=1158201444", wa.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(ok.status(), 200);
+        assert!(ok.headers()["content-type"].to_str().expect("ct").starts_with("text/plain"));
+        assert_eq!(ok.text().await.expect("body"), "1158201444");
+    }
+    for query in
+        ["hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", "hub.mode=unsubscribe&hub.verify_token=verify-me&hub.challenge=1", ""]
+    {
+        let r = wa.client.get(format!("{}/webhooks/whatsapp?{query}", wa.base)).send().await.expect("get");
+        assert_eq!(r.status(), 403, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn unsigned_or_wrongly_signed_deliveries_are_refused_and_nothing_is_processed() {
+    let wa = spawn().await;
+    let body = serde_json::to_vec(&text_delivery("wamid.x1", "vorrei prenotare")).expect("json");
+    assert_eq!(wa.post("/webhooks/whatsapp", &body, None).await, 401);
+    assert_eq!(wa.post("/webhooks/whatsapp", &body, Some(whatsapp::sign("another secret", &body))).await, 403);
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    assert_eq!(wa.post("/webhooks/whatsapp", &tampered, Some(whatsapp::sign(SECRET, &body))).await, 403);
+    assert_eq!(wa.post("/webhook", b"{not json", Some(whatsapp::sign(SECRET, b"{not json"))).await, 400);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(wa.graph.sent.lock().expect("lock").is_empty(), "nothing answered");
+    assert_eq!(count(&wa.store, "SELECT COUNT(*) FROM whatsapp_messages").await, 0);
+}
+
+#[tokio::test]
+async fn a_client_books_over_whatsapp_and_retries_are_not_handled_twice() {
+    let wa = spawn().await;
+    *wa.graph.fail_first.lock().expect("lock") = 1; // the first reply meets a 503 and is retried
+    let reply = wa.say("wamid.in-1", "buongiorno, vorrei una piega giovedì alle 11, sono Sara Neri").await;
+    assert!(reply.to_lowercase().contains("alle undici"), "{reply}");
+    // Meta retries the same delivery: not handled again.
+    assert_eq!(wa.deliver(&text_delivery("wamid.in-1", "buongiorno, vorrei una piega giovedì alle 11, sono Sara Neri")).await, 200);
+    let reply = wa.say("wamid.in-2", "sì").await;
+    assert!(!reply.is_empty());
+    let sent = wa.wait_sent(2).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(wa.graph.sent.lock().expect("lock").len(), 2, "one reply per message: {sent:?}");
+    assert_eq!(
+        count(&wa.store, "SELECT COUNT(*) FROM appointments a JOIN clients c ON c.id = a.client_id WHERE a.status = 'booked' AND a.channel = 'whatsapp' AND c.phone = '+393491234567' AND a.start_utc = '2027-03-11T10:00:00Z'").await,
+        1
+    );
+    assert_eq!(count(&wa.store, "SELECT COUNT(*) FROM whatsapp_messages WHERE direction = 'inbound'").await, 2);
+    assert_eq!(count(&wa.store, "SELECT COUNT(*) FROM whatsapp_messages WHERE direction = 'outbound' AND status = 'sent'").await, 2);
+    assert_eq!(
+        count(&wa.store, "SELECT COUNT(*) FROM chat_history WHERE session_id = 'wa:393491234567' AND channel = 'whatsapp'").await,
+        4
+    );
+}
+
+#[tokio::test]
+async fn delivery_receipts_update_sent_messages_and_media_gets_a_polite_text() {
+    let wa = spawn().await;
+    wa.say("wamid.in-9", "che orari fate il sabato?").await;
+    // The reply's id is stored once the Graph API has answered.
+    for _ in 0..200 {
+        if count(&wa.store, "SELECT COUNT(*) FROM whatsapp_messages WHERE wa_message_id = 'wamid.out-1'").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = |id: &str, s: &str| {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp", "metadata": {"phone_number_id": NUMBER_ID},
+            "statuses": [{"id": id, "status": s, "timestamp": "1750263773", "recipient_id": CLIENT}]
+        }}]}]})
+    };
+    assert_eq!(wa.deliver(&status("wamid.out-1", "read")).await, 200);
+    assert_eq!(wa.deliver(&status("wamid.out-1", "delivered")).await, 200); // late: never moves back
+    assert_eq!(wa.deliver(&status("wamid.unknown", "delivered")).await, 200);
+    let mut read = 0;
+    for _ in 0..200 {
+        read = count(&wa.store, "SELECT COUNT(*) FROM whatsapp_messages WHERE wa_message_id = 'wamid.out-1' AND status = 'read'").await;
+        if read == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(read, 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(count(&wa.store, "SELECT COUNT(*) FROM whatsapp_messages WHERE wa_message_id = 'wamid.out-1' AND status = 'read'").await, 1);
+    assert_eq!(wa.graph.sent.lock().expect("lock").len(), 1, "statuses are never answered");
+
+    let media = |id: &str, kind: &str| {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp", "metadata": {"phone_number_id": NUMBER_ID},
+            "messages": [{"from": CLIENT, "id": id, "timestamp": "1", "type": kind, kind: {"id": "55", "mime_type": "image/jpeg"}}]
+        }}]}]})
+    };
+    assert_eq!(wa.deliver(&media("wamid.img", "image")).await, 200);
+    let sent = wa.wait_sent(2).await;
+    assert!(sent[1].1["text"]["body"].as_str().unwrap_or_default().contains("solo messaggi di testo"), "{sent:?}");
+    assert_eq!(wa.deliver(&media("wamid.voice", "audio")).await, 200);
+    let sent = wa.wait_sent(3).await;
+    assert!(sent[2].1["text"]["body"].as_str().unwrap_or_default().contains("messaggi vocali"), "{sent:?}");
+}
