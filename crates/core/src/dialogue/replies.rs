@@ -6,12 +6,23 @@ use jiff::civil::{Date, Weekday};
 
 use super::BusinessInfo;
 use crate::booking::{holidays, Service, TimeRange, Vertical};
+use crate::history::RequestKind;
 use crate::speak;
 use crate::text::capitalize;
 
 pub const EMERGENCY: &str = "Se si tratta di un'emergenza, chiami subito il 118 o si rechi al pronto soccorso più vicino.";
 pub const GOODBYE: &str = "Grazie a lei e buona giornata!";
-pub const HUMAN: &str = "Certo. Ho registrato la sua richiesta: un collega la richiamerà appena possibile.";
+pub const HUMAN: &str = "Certo, la passo a un collega. Se non risponde nessuno, la richiamiamo appena possibile.";
+pub const HUMAN_NOT_RECORDED: &str = "Certo, la passo a un collega. Se non risponde nessuno, la prego di richiamare più tardi.";
+pub const NOT_RECORDED: &str =
+    "Mi scusi, per un problema tecnico non sono riuscita a registrare la richiesta. La prego di richiamare più tardi.";
+pub const ASK_COMPLAINT_REASON: &str = "Mi dispiace. Mi dice in breve che cosa è successo?";
+pub const ASK_NAME_FOR_REQUEST: &str = "Mi dice il suo nome e cognome, per favore?";
+pub const ASK_PHONE_FOR_REQUEST: &str = "A quale numero di telefono la possiamo richiamare?";
+pub const REQUEST_DROPPED: &str = "Va bene, non registro nulla. Posso aiutarla in qualcos'altro?";
+pub const PHONE_WAY_OUT: &str =
+    "Mi scusi, non riesco a capire il numero. Può dirlo una cifra alla volta? Se preferisce, dica «operatore» e la passo a un collega.";
+pub const PHONE_GIVE_UP: &str = "Mi scusi, non riesco proprio a capire il numero. La passo a un collega.";
 pub const ANYTHING_ELSE: &str = "Posso aiutarla in qualcos'altro?";
 pub const HOW_CAN_I_HELP: &str =
     "Come posso aiutarla? Posso prenotare, spostare o cancellare un appuntamento, o rispondere alle sue domande.";
@@ -201,4 +212,36 @@ pub fn business_facts(info: &BusinessInfo, today: Date) -> String {
         out.push_str(&format!("- {}: {} euro, {} minuti, con {}\n", s.name, s.price_cents as f64 / 100.0, s.duration_min, ops.join(", ")));
     }
     out
+}
+
+/// A phone number read digit by digit in groups: "tre quattro sette, uno due tre, …".
+pub fn phone(e164: &str) -> String {
+    let national = e164.strip_prefix("+39").unwrap_or(e164);
+    let digits: Vec<String> =
+        national.chars().filter_map(|c| c.to_digit(10)).map(|d| speak::number(i64::from(d))).collect();
+    let groups: Vec<String> = digits.chunks(3).map(|g| g.join(" ")).collect();
+    groups.join(", ")
+}
+
+/// The read-back of a request for the owner, ending with a yes/no question.
+pub fn request_read_back(kind: RequestKind, name: &str, phone_e164: &str) -> String {
+    let number = phone(phone_e164);
+    match kind {
+        RequestKind::Callback => format!("La facciamo richiamare al numero {number}, a nome di {name}. Confermo la richiesta?"),
+        RequestKind::Complaint => {
+            format!("Registro il suo reclamo: il responsabile la richiamerà al numero {number}, a nome di {name}. Confermo la richiesta?")
+        }
+        RequestKind::Privacy => format!(
+            "Registro la sua richiesta sui dati personali, a nome di {name}: il titolare la contatterà al numero {number}. Confermo la richiesta?"
+        ),
+    }
+}
+
+/// What to say once a request for the owner is recorded.
+pub fn request_recorded(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Callback => "Fatto: ho registrato la richiesta, la richiameremo appena possibile.",
+        RequestKind::Complaint => "Fatto: ho registrato il reclamo, il responsabile la richiamerà al più presto.",
+        RequestKind::Privacy => "Fatto: ho registrato la richiesta, il titolare la contatterà per darle seguito.",
+    }
 }

@@ -8,6 +8,7 @@ mod l4;
 mod mcp;
 mod nlu_eval;
 mod pg;
+mod scenarios;
 mod speech_cloud;
 mod store;
 mod telephony;
