@@ -83,7 +83,13 @@ impl Dialogue {
                 self.draft.chosen = None;
             }
         }
-        if let Some(o) = nlu.slots.operator.as_deref().and_then(|n| self.info.operator_named(n)) {
+        let own_name = |op: &str| {
+            let op = normalize(op);
+            let in_name = |n: &str| words(&normalize(n)).any(|w| w == op);
+            nlu.slots.name.as_deref().is_some_and(in_name) || self.client.name.as_deref().is_some_and(in_name)
+        };
+        let operator = nlu.slots.operator.as_deref().filter(|o| !own_name(o));
+        if let Some(o) = operator.and_then(|n| self.info.operator_named(n)) {
             self.draft.operator_id = Some(o.id);
             self.draft.chosen = None;
         }
@@ -95,6 +101,7 @@ impl Dialogue {
             Flow::Booking | Flow::Availability => self.advance_booking(out),
             Flow::Reschedule | Flow::Cancel => self.advance_change(out),
             Flow::Request => self.advance_request(out),
+            Flow::MyAppointments => self.advance_change(out),
             Flow::Idle => self.say(out, replies::HOW_CAN_I_HELP),
         }
     }
@@ -108,7 +115,7 @@ impl Dialogue {
         };
         if let Some(op) = self.draft.operator_id {
             if !self.info.operator(op).is_some_and(|o| o.service_ids.contains(&service_id)) {
-                let (op_name, svc_name) = (self.op_name(op), self.svc_name(service_id));
+                let (op_name, svc_name) = (self.op_name(op), self.svc_the(service_id));
                 self.draft.operator_id = None;
                 self.say(out, format!("{op_name} non esegue {svc_name}, le propongo un altro operatore."));
             }
@@ -170,6 +177,11 @@ impl Dialogue {
     pub(super) fn when(&self, t: Timestamp) -> String {
         let local = self.info.local(t);
         format!("{} {}", crate::speak::date(local.date(), self.today()), crate::speak::at_time(local.time()))
+    }
+
+    /// The service's name with its article: "la piega".
+    pub(super) fn svc_the(&self, id: Id) -> String {
+        self.info.service(id).map(replies::with_article).unwrap_or_default()
     }
 
     pub(super) fn svc_name(&self, id: Id) -> String {

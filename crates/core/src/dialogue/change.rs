@@ -51,7 +51,7 @@ impl Dialogue {
     }
 
     pub(super) fn describe(&self, a: &Appointment) -> String {
-        format!("il {} di {}", self.svc_name(a.service_id), self.when(a.start))
+        format!("{} di {}", self.svc_the(a.service_id), self.when(a.start))
     }
 
     /// Handles a turn that answers the last question. Returns true when it did.
@@ -71,4 +71,21 @@ impl Dialogue {
     }
 
 
+
+    /// A number the caller said unlocks its appointments only with the
+    /// name on the booking (one word of it, such as the surname, is enough).
+    pub(super) fn check_name_on_booking(&mut self, c: Client, said: Option<String>, out: &mut Vec<Action>) {
+        let stored: Vec<String> = words(&normalize(&c.name)).filter(|w| w.len() > 2).map(str::to_string).collect();
+        let said_text = said.unwrap_or_else(|| self.pending_text.clone());
+        let matches = words(&normalize(&said_text)).any(|w| stored.iter().any(|s| s == w));
+        if matches {
+            self.client.id = Some(c.id);
+            self.client.name = Some(c.name.clone());
+            self.known = Some(c);
+            self.continue_flow(out);
+        } else {
+            self.reset_flow();
+            self.say(out, replies::NAME_DOES_NOT_MATCH);
+        }
+    }
 }

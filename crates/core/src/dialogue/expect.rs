@@ -4,16 +4,47 @@
 use super::*;
 
 impl Dialogue {
+    /// Whether the turn carries what the last question asked for.
+    pub(super) fn answers_expectation(&self, norm: &str, nlu: &NluResult) -> bool {
+        match self.expect {
+            Expect::Nothing => false,
+            Expect::Name | Expect::Reason => true,
+            Expect::Service => nlu.slots.service.is_some(),
+            Expect::When => nlu.slots.datetime.is_some() || self.pending_text_says_earliest(),
+            Expect::Phone => nlu.slots.phone.is_some(),
+            Expect::ChooseSlot | Expect::ChooseAppointment => {
+                nlu.slots.datetime.is_some() || pick_index(norm, self.draft.offered.len().max(self.upcoming.len())).is_some()
+            }
+            Expect::ConfirmBooking
+            | Expect::ConfirmCancel
+            | Expect::ConfirmReschedule
+            | Expect::ConfirmRequest
+            | Expect::GuidedBook
+            | Expect::OfferBooking
+            | Expect::OfferWaitlist => leading_yes_no(norm).is_some() || nlu.slots.datetime.is_some(),
+        }
+    }
+
     pub(super) fn answer_expected(&mut self, norm: &str, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
         let intent = nlu.intent;
         // A new, clearly different request always wins over the expectation.
-        let switching = matches!(intent, Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Goodbye)
+        let switching = matches!(
+            intent,
+            Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Goodbye | Intent::Complaint | Intent::Privacy
+        )
             && nlu.confidence >= 0.6
             && !matches!(self.expect, Expect::ConfirmCancel | Expect::ConfirmReschedule)
             && nlu.negated.is_none();
-        if switching || (intent == Intent::Faq && nlu.layer == Layer::L3 && self.expect != Expect::Name) {
+        // An FAQ match wins only when the turn does not answer the question.
+        if switching || (intent == Intent::Faq && nlu.layer == Layer::L3 && !self.answers_expectation(norm, nlu)) {
             return false;
         }
+        // "sì, grazie" understood as an FAQ is still a yes.
+        let yes_no = leading_yes_no(norm);
+        let intent = match (intent, yes_no) {
+            (Intent::Faq | Intent::Other, Some(v)) => v,
+            _ => intent,
+        };
         match self.expect {
             Expect::Nothing => false,
             Expect::Service => {
@@ -44,6 +75,10 @@ impl Dialogue {
             Expect::Name => {
                 let short_turn = nlu.layer == Layer::L0;
                 let name = nlu.slots.name.clone().or_else(|| if short_turn { None } else { bare_name(norm) });
+                if let Some(c) = self.candidate.take() {
+                    self.check_name_on_booking(c, name, out);
+                    return true;
+                }
                 match name {
                     Some(n) => {
                         self.client.name = Some(n);
@@ -58,7 +93,7 @@ impl Dialogue {
                 match &nlu.slots.phone {
                     Some(_) => {
                         self.phone_failures = 0;
-                        if matches!(self.flow, Flow::Reschedule | Flow::Cancel) {
+                        if matches!(self.flow, Flow::Reschedule | Flow::Cancel | Flow::MyAppointments) {
                             self.known = None;
                             self.client.id = None;
                         }
@@ -133,10 +168,11 @@ impl Dialogue {
                         self.reset_flow();
                         self.say(out, replies::KEPT);
                     } else {
+                        // The day stays: "alle 15" next moves the time only.
                         self.draft.chosen = None;
-                        self.draft.date = None;
                         self.draft.time = None;
                         self.draft.range = None;
+                        self.draft.earliest = false;
                         self.expect = Expect::When;
                         self.say(out, replies::WHAT_TO_CHANGE);
                     }
@@ -264,4 +300,12 @@ pub(super) fn bare_name(norm: &str) -> Option<String> {
         return None;
     }
     Some(name_ws.iter().map(|w| capitalize(w)).collect::<Vec<_>>().join(" "))
+}
+/// A turn that opens with yes or no ("sì, grazie", "no, preferisco…").
+pub(super) fn leading_yes_no(norm: &str) -> Option<Intent> {
+    match words(norm).next()? {
+        "si" | "certo" | "confermo" | "esatto" | "ok" | "perfetto" | "va" | "benissimo" | "volentieri" | "giusto" => Some(Intent::Confirm),
+        "no" | "nono" => Some(Intent::Deny),
+        _ => None,
+    }
 }

@@ -173,6 +173,8 @@ enum Flow {
     Cancel,
     /// A request for the owner: callback, complaint, privacy.
     Request,
+    /// "A che ora è il mio appuntamento?"
+    MyAppointments,
 }
 
 /// What the last question asked for.
@@ -247,11 +249,17 @@ pub struct Dialogue {
     phone_verified: bool,
     /// Failed attempts at understanding the phone number in a row.
     phone_failures: u32,
+    /// The client a number the caller *said* belongs to, until the caller
+    /// gives the name on the booking.
+    candidate: Option<Client>,
     /// The request for the owner being put together.
     request: requests::Request,
     /// What the last write without a domain result was, to speak about its outcome.
     recording: Option<requests::Recording>,
 }
+
+/// L1 probability under which a turn without slots is not acted upon.
+const LOW_CONFIDENCE: f32 = 0.4;
 
 /// Lines of conversation kept for the model.
 const HISTORY_TURNS: usize = 12;
@@ -282,6 +290,7 @@ impl Dialogue {
             history: Vec::new(),
             phone_verified: false,
             phone_failures: 0,
+            candidate: None,
             request: requests::Request::default(),
             recording: None,
         }
@@ -297,6 +306,14 @@ impl Dialogue {
             self.client.name = Some(c.name.clone());
             self.known = Some(c);
         }
+    }
+
+    /// Sets a number the caller gave but that is not a verified caller ID
+    /// (an untrusted API client): it identifies the caller for bookings, but
+    /// opens existing appointments only with the name on the booking.
+    pub fn set_caller_said(&mut self, phone: String) {
+        self.client.phone = Some(phone);
+        self.phone_verified = false;
     }
 
     /// The caller's phone (E.164), when known.
@@ -369,6 +386,8 @@ impl Dialogue {
     }
 
     fn turn(&mut self, text: &str, nlu: &NluResult, out: &mut Vec<Action>) {
+        let corrected = self.corrected(text, nlu);
+        let nlu = &corrected;
         self.last_intent = Some(nlu.intent);
         self.last_layer = Some(nlu.layer);
         self.pending_text = text.to_string();
@@ -400,7 +419,12 @@ impl Dialogue {
             return;
         }
 
-        let intent = nlu.intent;
+        // A guess of the classifier with nothing to back it never starts a flow.
+        let intent = if nlu.layer == Layer::L1 && nlu.confidence < LOW_CONFIDENCE && nlu.slots.is_empty() {
+            Intent::Other
+        } else {
+            nlu.intent
+        };
         match intent {
             Intent::Greeting => {
                 let name = self.known.as_ref().map(|c| first_name(&c.name));
@@ -452,6 +476,11 @@ impl Dialogue {
                     self.draft.earliest = true;
                 }
                 self.advance_booking(out);
+            }
+            Intent::MyAppointments => {
+                self.reset_flow();
+                self.flow = Flow::MyAppointments;
+                self.advance_change(out);
             }
             Intent::Reschedule | Intent::Cancel => {
                 self.flow = if intent == Intent::Cancel { Flow::Cancel } else { Flow::Reschedule };
@@ -549,6 +578,7 @@ fn first_name(full: &str) -> String {
 
 mod booking_flow;
 mod change;
+mod corrections;
 mod expect;
 mod outcome;
 mod requests;

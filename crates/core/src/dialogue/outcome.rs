@@ -9,13 +9,19 @@ impl Dialogue {
             Outcome::Client(c) => {
                 let first_turn = self.greeted && self.last_intent.is_none();
                 match c {
+                    Some(c) if !self.phone_verified && matches!(self.flow, Flow::Reschedule | Flow::Cancel | Flow::MyAppointments) => {
+                        self.candidate = Some(c);
+                        self.expect = Expect::Name;
+                        self.say(out, replies::ASK_NAME_ON_BOOKING);
+                        return;
+                    }
                     Some(c) => {
                         self.client.id = Some(c.id);
                         self.client.name = Some(c.name.clone());
                         self.client.phone = Some(c.phone.clone());
                         self.known = Some(c);
                     }
-                    None if !first_turn && matches!(self.flow, Flow::Reschedule | Flow::Cancel) => {
+                    None if !first_turn && matches!(self.flow, Flow::Reschedule | Flow::Cancel | Flow::MyAppointments) => {
                         self.say(out, replies::NO_CLIENT);
                         self.reset_flow();
                         return;
@@ -37,7 +43,7 @@ impl Dialogue {
                     self.known = Some(c);
                     let s = format!(
                         "Perfetto, ho prenotato {} {} con {}. La aspettiamo!",
-                        self.svc_name(a.service_id),
+                        self.svc_the(a.service_id),
                         self.when(a.start),
                         self.op_name(a.operator_id)
                     );
@@ -48,6 +54,16 @@ impl Dialogue {
                 }
                 Err(f) => self.write_failed(f, out),
             },
+            Outcome::Upcoming(list) if self.flow == Flow::MyAppointments => {
+                let items: Vec<String> = list.iter().take(3).map(|a| self.describe(a)).collect();
+                self.reset_flow();
+                if items.is_empty() {
+                    self.say(out, replies::NO_APPOINTMENTS);
+                } else {
+                    self.say(out, format!("Ho trovato {}.", replies::list(&items)));
+                    self.say(out, replies::ANYTHING_ELSE);
+                }
+            }
             Outcome::Upcoming(list) => {
                 self.upcoming = list;
                 match self.upcoming.len() {

@@ -5,7 +5,7 @@
 use jiff::civil::{Date, Weekday};
 
 use super::BusinessInfo;
-use crate::booking::{holidays, Service, TimeRange, Vertical};
+use crate::booking::{holidays, Gender, Service, TimeRange, Vertical};
 use crate::history::RequestKind;
 use crate::speak;
 use crate::text::capitalize;
@@ -33,6 +33,9 @@ pub const ASK_NAME: &str = "Mi dice il suo nome e cognome, per favore?";
 pub const ASK_NAME_AGAIN: &str = "Scusi, non ho capito il nome. Può ripetere nome e cognome?";
 pub const ASK_PHONE: &str = "Mi lascia un numero di telefono?";
 pub const ASK_PHONE_AGAIN: &str = "Non ho capito il numero. Può ripeterlo, cifra per cifra?";
+pub const ASK_NAME_ON_BOOKING: &str = "Per sicurezza, mi dice il nome e cognome a cui è intestata la prenotazione?";
+pub const NAME_DOES_NOT_MATCH: &str =
+    "Mi dispiace, il nome non corrisponde a quello della prenotazione, quindi non posso darle informazioni. Posso aiutarla in altro modo?";
 pub const ASK_PHONE_FOR_LOOKUP: &str = "Mi dice il numero di telefono con cui ha prenotato?";
 pub const CHOOSE_AGAIN: &str = "Quale orario preferisce tra quelli che le ho proposto? Può dire per esempio: la prima.";
 pub const CHOOSE_APPOINTMENT_AGAIN: &str = "Quale appuntamento intende? Può dire per esempio: il primo.";
@@ -55,7 +58,7 @@ pub const NOTHING_FREE: &str = "Mi dispiace, non trovo posti liberi in quel peri
 /// "Buongiorno Mario, …" or the plain business greeting.
 pub fn greeting(info: &BusinessInfo, first_name: Option<&str>) -> String {
     match first_name {
-        Some(n) => format!("Buongiorno {n}, bentornato da {}! Come posso aiutarla?", info.business.name),
+        Some(n) => format!("Buongiorno {n}, che piacere risentirla! Qui {}, come posso aiutarla?", info.business.name),
         None => format!("Buongiorno, {}. Come posso aiutarla?", info.business.name),
     }
 }
@@ -244,4 +247,47 @@ pub fn request_recorded(kind: RequestKind) -> &'static str {
         RequestKind::Complaint => "Fatto: ho registrato il reclamo, il responsabile la richiamerà al più presto.",
         RequestKind::Privacy => "Fatto: ho registrato la richiesta, il titolare la contatterà per darle seguito.",
     }
+}
+
+/// The grammatical gender of a service's name: the owner's setting when
+/// given, otherwise read from the first word's ending ("piega", "revisione",
+/// "manicure", "diagnosi" are feminine; "taglio", "elettrocardiogramma" are
+/// masculine).
+pub fn gender(service: &Service) -> Gender {
+    if let Some(g) = service.gender {
+        return g;
+    }
+    let first = crate::text::fold(service.name.split_whitespace().next().unwrap_or(""));
+    let feminine = (first.ends_with('a') && !first.ends_with("amma") && !first.ends_with("ema"))
+        || ["zione", "sione", "ure", "osi", "ite", "ente", "ches"].iter().any(|e| first.ends_with(e));
+    if feminine {
+        Gender::Feminine
+    } else {
+        Gender::Masculine
+    }
+}
+
+/// A service's name with its definite article: "la piega", "l'ecografia
+/// addominale", "il taglio donna", "lo shampoo", "le meches".
+pub fn with_article(service: &Service) -> String {
+    let name = service.name.to_lowercase();
+    let folded = crate::text::fold(&name);
+    let vowel = folded.starts_with(['a', 'e', 'i', 'o', 'u']);
+    let plural = folded.split_whitespace().next().is_some_and(|w| w.ends_with("ches"));
+    let article = match gender(service) {
+        Gender::Feminine if plural => "le ",
+        Gender::Feminine if vowel => "l'",
+        Gender::Feminine => "la ",
+        Gender::Masculine if vowel => "l'",
+        Gender::Masculine
+            if (folded.starts_with('s') && !folded[1..].starts_with(['a', 'e', 'i', 'o', 'u']))
+                || folded.starts_with(['z', 'x', 'y'])
+                || folded.starts_with("gn")
+                || folded.starts_with("ps") =>
+        {
+            "lo "
+        }
+        Gender::Masculine => "il ",
+    };
+    format!("{article}{name}")
 }
