@@ -244,9 +244,6 @@ pub struct Dialogue {
     l4_active: bool,
     /// The conversation so far, for the model (last [`HISTORY_TURNS`] lines).
     history: Vec<(crate::history::Role, String)>,
-    /// The caller's phone is a verified caller ID (a signed telephony
-    /// webhook, a trusted API client), not a number the caller said.
-    phone_verified: bool,
     /// Failed attempts at understanding the phone number in a row.
     phone_failures: u32,
     /// The client a number the caller *said* belongs to, until the caller
@@ -256,6 +253,10 @@ pub struct Dialogue {
     request: requests::Request,
     /// What the last write without a domain result was, to speak about its outcome.
     recording: Option<requests::Recording>,
+    /// Whether `client.phone` is the caller's verified identity (telephony
+    /// caller ID, a trusted API client) rather than a number the caller
+    /// said (see [`Dialogue::set_said_phone`]).
+    caller_verified: bool,
 }
 
 /// L1 probability under which a turn without slots is not acted upon.
@@ -288,19 +289,19 @@ impl Dialogue {
             cached_faq: None,
             l4_active: false,
             history: Vec::new(),
-            phone_verified: false,
             phone_failures: 0,
             candidate: None,
             request: requests::Request::default(),
             recording: None,
+            caller_verified: false,
         }
     }
 
     /// Sets the caller ID and the client it belongs to, when the session
     /// knows them before the first turn (HTTP `phone`, telephony caller ID).
     pub fn set_caller(&mut self, phone: String, client: Option<Client>) {
+        self.caller_verified = true;
         self.client.phone = Some(phone);
-        self.phone_verified = true;
         if let Some(c) = client {
             self.client.id = Some(c.id);
             self.client.name = Some(c.name.clone());
@@ -308,12 +309,18 @@ impl Dialogue {
         }
     }
 
-    /// Sets a number the caller gave but that is not a verified caller ID
-    /// (an untrusted API client): it identifies the caller for bookings, but
-    /// opens existing appointments only with the name on the booking.
-    pub fn set_caller_said(&mut self, phone: String) {
+    /// Sets a phone number the caller *said* (an untrusted API client's
+    /// `phone`): it is the number to book under, not proof of who is
+    /// calling, so no client is looked up by it.
+    pub fn set_said_phone(&mut self, phone: String) {
+        self.caller_verified = false;
         self.client.phone = Some(phone);
-        self.phone_verified = false;
+    }
+
+    /// Whether the caller's phone is their verified identity (see
+    /// [`Dialogue::set_said_phone`]).
+    pub fn caller_verified(&self) -> bool {
+        self.caller_verified
     }
 
     /// The caller's phone (E.164), when known.
@@ -365,8 +372,9 @@ impl Dialogue {
                 self.greeted = true;
                 if let Some(p) = phone {
                     self.client.phone = Some(p.clone());
-                    self.phone_verified = true;
-                    out.push(Action::LookupClient { phone: p });
+                    self.caller_verified = true;
+                    self.caller_verified = true;
+                                out.push(Action::LookupClient { phone: p });
                 } else {
                     out.push(Action::Say(replies::greeting(&self.info, None)));
                 }

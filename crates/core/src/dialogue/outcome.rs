@@ -9,7 +9,7 @@ impl Dialogue {
             Outcome::Client(c) => {
                 let first_turn = self.greeted && self.last_intent.is_none();
                 match c {
-                    Some(c) if !self.phone_verified && matches!(self.flow, Flow::Reschedule | Flow::Cancel | Flow::MyAppointments) => {
+                    Some(c) if !self.caller_verified && matches!(self.flow, Flow::Reschedule | Flow::Cancel | Flow::MyAppointments) => {
                         self.candidate = Some(c);
                         self.expect = Expect::Name;
                         self.say(out, replies::ASK_NAME_ON_BOOKING);

@@ -34,7 +34,7 @@ impl Dialogue {
         self.reset_flow();
         // A caller whose number is a verified caller ID who asks for a
         // person is handed over at once; the callback is the fallback.
-        if kind == RequestKind::Callback && self.phone_verified && self.client.phone.is_some() {
+        if kind == RequestKind::Callback && self.caller_verified && self.client.phone.is_some() {
             out.push(self.request_action(kind, text.to_string()));
             self.recording = Some(Recording::Transfer);
             out.push(Action::Transfer);
