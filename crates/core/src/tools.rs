@@ -578,7 +578,11 @@ impl<'a, R: Repository> Tools<'a, R> {
             kind: crate::history::RequestKind::Callback,
             name: None,
             client_id,
-            phone, session_id: ctx.session_id.clone(), reason: reason.to_string(), created_at: ctx.now };
+            phone,
+            session_id: ctx.session_id.clone(),
+            reason: reason.to_string(),
+            created_at: ctx.now,
+        };
         self.desk.repo().add_callback_request(&req).await.map(|_| ()).map_err(|_| ToolError::Unavailable)
     }
 }

@@ -231,5 +231,4 @@ impl Dialogue {
             self.say(out, format!("{prefix}Posso proporle {}. Quale preferisce?", items));
         }
     }
-
 }

@@ -70,8 +70,6 @@ impl Dialogue {
         (hits.len() == 1 && (want_date.is_some() || svc.is_some())).then(|| hits[0])
     }
 
-
-
     /// A number the caller said unlocks its appointments only with the
     /// name on the booking (one word of it, such as the surname, is enough).
     pub(super) fn check_name_on_booking(&mut self, c: Client, said: Option<String>, out: &mut Vec<Action>) {

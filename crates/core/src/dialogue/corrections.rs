@@ -37,11 +37,8 @@ impl Dialogue {
             return nlu.clone();
         }
         let base = tail.unwrap_or(&norm);
-        let kept: Vec<&str> = base
-            .split([',', ';'])
-            .flat_map(|c| c.split(" ma "))
-            .filter(|c| !REJECTIONS.iter().any(|r| c.contains(r)))
-            .collect();
+        let kept: Vec<&str> =
+            base.split([',', ';']).flat_map(|c| c.split(" ma ")).filter(|c| !REJECTIONS.iter().any(|r| c.contains(r))).collect();
         let kept = kept.join(", ");
         let mut fixed = nlu.clone();
         let now = self.info.local(self.now);

@@ -28,13 +28,11 @@ impl Dialogue {
     pub(super) fn answer_expected(&mut self, norm: &str, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
         let intent = nlu.intent;
         // A new, clearly different request always wins over the expectation.
-        let switching = matches!(
-            intent,
-            Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Goodbye | Intent::Complaint | Intent::Privacy
-        )
-            && nlu.confidence >= 0.6
-            && !matches!(self.expect, Expect::ConfirmCancel | Expect::ConfirmReschedule)
-            && nlu.negated.is_none();
+        let switching =
+            matches!(intent, Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Goodbye | Intent::Complaint | Intent::Privacy)
+                && nlu.confidence >= 0.6
+                && !matches!(self.expect, Expect::ConfirmCancel | Expect::ConfirmReschedule)
+                && nlu.negated.is_none();
         // An FAQ match wins only when the turn does not answer the question.
         if switching || (intent == Intent::Faq && nlu.layer == Layer::L3 && !self.answers_expectation(norm, nlu)) {
             return false;
@@ -270,8 +268,6 @@ impl Dialogue {
         }
         None
     }
-
-
 }
 
 /// "la prima", "il secondo", "l'ultimo", "numero 2" → 0-based index.

@@ -373,8 +373,7 @@ impl Dialogue {
                 if let Some(p) = phone {
                     self.client.phone = Some(p.clone());
                     self.caller_verified = true;
-                    self.caller_verified = true;
-                                out.push(Action::LookupClient { phone: p });
+                    out.push(Action::LookupClient { phone: p });
                 } else {
                     out.push(Action::Say(replies::greeting(&self.info, None)));
                 }
@@ -428,11 +427,8 @@ impl Dialogue {
         }
 
         // A guess of the classifier with nothing to back it never starts a flow.
-        let intent = if nlu.layer == Layer::L1 && nlu.confidence < LOW_CONFIDENCE && nlu.slots.is_empty() {
-            Intent::Other
-        } else {
-            nlu.intent
-        };
+        let intent =
+            if nlu.layer == Layer::L1 && nlu.confidence < LOW_CONFIDENCE && nlu.slots.is_empty() { Intent::Other } else { nlu.intent };
         match intent {
             Intent::Greeting => {
                 let name = self.known.as_ref().map(|c| first_name(&c.name));
@@ -565,9 +561,7 @@ impl Dialogue {
             self.client.email = Some(e.clone());
         }
     }
-
 }
-
 
 fn intent_is_greeting(nlu: &NluResult) -> bool {
     nlu.intent == Intent::Greeting

@@ -184,6 +184,4 @@ impl Dialogue {
             }
         }
     }
-
-
 }

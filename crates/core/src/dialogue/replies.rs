@@ -220,8 +220,7 @@ pub fn business_facts(info: &BusinessInfo, today: Date) -> String {
 /// A phone number read digit by digit in groups: "tre quattro sette, uno due tre, …".
 pub fn phone(e164: &str) -> String {
     let national = e164.strip_prefix("+39").unwrap_or(e164);
-    let digits: Vec<String> =
-        national.chars().filter_map(|c| c.to_digit(10)).map(|d| speak::number(i64::from(d))).collect();
+    let digits: Vec<String> = national.chars().filter_map(|c| c.to_digit(10)).map(|d| speak::number(i64::from(d))).collect();
     let groups: Vec<String> = digits.chunks(3).map(|g| g.join(" ")).collect();
     groups.join(", ")
 }

@@ -24,8 +24,26 @@ pub(super) enum Recording {
 
 /// Words a bare complaint opens with; anything more is its reason.
 const COMPLAINT_WORDS: &[&str] = &[
-    "vorrei", "voglio", "volevo", "fare", "un", "una", "reclamo", "lamentela", "lamentarmi", "protestare", "segnalare", "segnalazione",
-    "devo", "buongiorno", "buonasera", "salve", "senta", "allora", "ehm", "sporgere",
+    "vorrei",
+    "voglio",
+    "volevo",
+    "fare",
+    "un",
+    "una",
+    "reclamo",
+    "lamentela",
+    "lamentarmi",
+    "protestare",
+    "segnalare",
+    "segnalazione",
+    "devo",
+    "buongiorno",
+    "buonasera",
+    "salve",
+    "senta",
+    "allora",
+    "ehm",
+    "sporgere",
 ];
 
 impl Dialogue {
