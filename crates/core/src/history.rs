@@ -80,11 +80,46 @@ pub struct WaitlistEntry {
     pub created_at: Timestamp,
 }
 
-/// A caller asked for a human; staff should call back.
+/// What a request for the owner is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// The caller wants a person to call back.
+    #[default]
+    Callback,
+    /// A complaint; the reason says what about.
+    Complaint,
+    /// Erase my data / withdraw consent (GDPR), for the owner to carry out.
+    Privacy,
+}
+
+impl RequestKind {
+    /// The column value: `callback`, `complaint`, `privacy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Callback => "callback",
+            RequestKind::Complaint => "complaint",
+            RequestKind::Privacy => "privacy",
+        }
+    }
+    /// Parses a column value; `None` when unknown.
+    pub fn parse(s: &str) -> Option<Self> {
+        [RequestKind::Callback, RequestKind::Complaint, RequestKind::Privacy].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A request the owner must act on: a callback, a complaint, a privacy
+/// request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackRequest {
+    /// What it is about.
+    #[serde(default)]
+    pub kind: RequestKind,
     /// Client, when known.
     pub client_id: Option<Id>,
+    /// The caller's name as given, when not a known client.
+    #[serde(default)]
+    pub name: Option<String>,
     /// Number to call back (E.164), when known.
     pub phone: Option<String>,
     /// Conversation it came from.

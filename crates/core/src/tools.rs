@@ -574,7 +574,15 @@ impl<'a, R: Repository> Tools<'a, R> {
             Some(p) => self.desk.repo().client_by_phone(p).await.ok().flatten().map(|c| c.id),
             None => None,
         };
-        let req = CallbackRequest { client_id, phone, session_id: ctx.session_id.clone(), reason: reason.to_string(), created_at: ctx.now };
+        let req = CallbackRequest {
+            kind: crate::history::RequestKind::Callback,
+            name: None,
+            client_id,
+            phone,
+            session_id: ctx.session_id.clone(),
+            reason: reason.to_string(),
+            created_at: ctx.now,
+        };
         self.desk.repo().add_callback_request(&req).await.map(|_| ()).map_err(|_| ToolError::Unavailable)
     }
 }

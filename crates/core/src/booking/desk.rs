@@ -239,7 +239,13 @@ impl<R: Repository> FrontDesk<R> {
         self.check(service_id, slot, now, None).await?;
         let phone = client.phone.clone().ok_or(WriteFailure::NotBookable)?;
         let name = client.name.clone().unwrap_or_else(|| "Cliente".to_string());
-        let c = self.repo.upsert_client(&name, &phone, client.email.as_deref()).await.map_err(|_| WriteFailure::Unavailable)?;
+        // A stored client is never renamed by what a caller says: the
+        // booking goes to the client on record for that number.
+        let stored = self.repo.client_by_phone(&phone).await.map_err(|_| WriteFailure::Unavailable)?;
+        let c = match stored {
+            Some(c) => c,
+            None => self.repo.upsert_client(&name, &phone, client.email.as_deref()).await.map_err(|_| WriteFailure::Unavailable)?,
+        };
         let new = NewAppointment {
             client_id: c.id,
             operator_id: slot.operator_id,

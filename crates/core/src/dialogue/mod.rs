@@ -18,6 +18,7 @@ use jiff::Timestamp;
 
 pub use crate::booking::desk::{BusinessInfo, ClientDetails, Wanted, WriteFailure};
 use crate::booking::{Appointment, Client, Id, Slot, Vertical};
+use crate::history::RequestKind;
 use crate::nlu::{DateTimeSlot, Intent, Layer, NluResult, Topic};
 use crate::text::{capitalize, normalize, words};
 
@@ -75,7 +76,7 @@ pub enum Action {
         /// New slot.
         slot: Slot,
     },
-    /// Put the caller on the waitlist (no outcome).
+    /// Put the caller on the waitlist → [`Outcome::Recorded`].
     Waitlist {
         /// Client, when known.
         client_id: Option<Id>,
@@ -86,10 +87,15 @@ pub enum Action {
         /// Free-text preference (local day).
         preference: String,
     },
-    /// Record that the caller wants a person to call back (no outcome).
+    /// Record a request for the owner (callback, complaint, privacy) →
+    /// [`Outcome::Recorded`].
     RequestCallback {
+        /// What it is about.
+        kind: RequestKind,
         /// Client, when known.
         client_id: Option<Id>,
+        /// The caller's name as given, when not a known client.
+        name: Option<String>,
         /// Number to call back.
         phone: Option<String>,
         /// The caller's words.
@@ -131,6 +137,8 @@ pub enum Outcome {
     Cancelled(Result<Appointment, WriteFailure>),
     /// Result of [`Action::Reschedule`].
     Rescheduled(Result<Appointment, WriteFailure>),
+    /// Result of [`Action::Waitlist`] and [`Action::RequestCallback`].
+    Recorded(Result<(), WriteFailure>),
     /// Result of [`Action::Fallback`]: the model's reply, if any.
     Fallback(Option<crate::fallback::FallbackReply>),
 }
@@ -163,6 +171,10 @@ enum Flow {
     Availability,
     Reschedule,
     Cancel,
+    /// A request for the owner: callback, complaint, privacy.
+    Request,
+    /// "A che ora è il mio appuntamento?"
+    MyAppointments,
 }
 
 /// What the last question asked for.
@@ -185,6 +197,10 @@ enum Expect {
     OfferBooking,
     /// Nothing fits: "Vuole essere messo in lista d'attesa?"
     OfferWaitlist,
+    /// "Mi dice in breve il motivo?" (a complaint).
+    Reason,
+    /// The read-back of a request for the owner.
+    ConfirmRequest,
 }
 
 /// The booking being put together.
@@ -228,11 +244,23 @@ pub struct Dialogue {
     l4_active: bool,
     /// The conversation so far, for the model (last [`HISTORY_TURNS`] lines).
     history: Vec<(crate::history::Role, String)>,
+    /// Failed attempts at understanding the phone number in a row.
+    phone_failures: u32,
+    /// The client a number the caller *said* belongs to, until the caller
+    /// gives the name on the booking.
+    candidate: Option<Client>,
+    /// The request for the owner being put together.
+    request: requests::Request,
+    /// What the last write without a domain result was, to speak about its outcome.
+    recording: Option<requests::Recording>,
     /// Whether `client.phone` is the caller's verified identity (telephony
     /// caller ID, a trusted API client) rather than a number the caller
     /// said (see [`Dialogue::set_said_phone`]).
     caller_verified: bool,
 }
+
+/// L1 probability under which a turn without slots is not acted upon.
+const LOW_CONFIDENCE: f32 = 0.4;
 
 /// Lines of conversation kept for the model.
 const HISTORY_TURNS: usize = 12;
@@ -261,6 +289,10 @@ impl Dialogue {
             cached_faq: None,
             l4_active: false,
             history: Vec::new(),
+            phone_failures: 0,
+            candidate: None,
+            request: requests::Request::default(),
+            recording: None,
             caller_verified: false,
         }
     }
@@ -340,6 +372,7 @@ impl Dialogue {
                 self.greeted = true;
                 if let Some(p) = phone {
                     self.client.phone = Some(p.clone());
+                    self.caller_verified = true;
                     out.push(Action::LookupClient { phone: p });
                 } else {
                     out.push(Action::Say(replies::greeting(&self.info, None)));
@@ -360,6 +393,8 @@ impl Dialogue {
     }
 
     fn turn(&mut self, text: &str, nlu: &NluResult, out: &mut Vec<Action>) {
+        let corrected = self.corrected(text, nlu);
+        let nlu = &corrected;
         self.last_intent = Some(nlu.intent);
         self.last_layer = Some(nlu.layer);
         self.pending_text = text.to_string();
@@ -391,7 +426,9 @@ impl Dialogue {
             return;
         }
 
-        let intent = nlu.intent;
+        // A guess of the classifier with nothing to back it never starts a flow.
+        let intent =
+            if nlu.layer == Layer::L1 && nlu.confidence < LOW_CONFIDENCE && nlu.slots.is_empty() { Intent::Other } else { nlu.intent };
         match intent {
             Intent::Greeting => {
                 let name = self.known.as_ref().map(|c| first_name(&c.name));
@@ -402,12 +439,9 @@ impl Dialogue {
                 self.say(out, replies::GOODBYE);
                 out.push(Action::Hangup);
             }
-            Intent::Human => {
-                self.say(out, replies::HUMAN);
-                out.push(Action::RequestCallback { client_id: self.client.id, phone: self.client.phone.clone(), reason: text.to_string() });
-                out.push(Action::Transfer);
-                self.reset_flow();
-            }
+            Intent::Human => self.start_request(RequestKind::Callback, text, out),
+            Intent::Complaint => self.start_request(RequestKind::Complaint, text, out),
+            Intent::Privacy => self.start_request(RequestKind::Privacy, text, out),
             Intent::OpeningHours => {
                 let day = nlu.slots.datetime.filter(|_| nlu.slots.date_given).map(|d| slot_date(&d));
                 self.say(out, replies::opening_hours(&self.info, day, self.today()));
@@ -446,6 +480,11 @@ impl Dialogue {
                     self.draft.earliest = true;
                 }
                 self.advance_booking(out);
+            }
+            Intent::MyAppointments => {
+                self.reset_flow();
+                self.flow = Flow::MyAppointments;
+                self.advance_change(out);
             }
             Intent::Reschedule | Intent::Cancel => {
                 self.flow = if intent == Intent::Cancel { Flow::Cancel } else { Flow::Reschedule };
@@ -522,671 +561,6 @@ impl Dialogue {
             self.client.email = Some(e.clone());
         }
     }
-
-    fn has_when(&self) -> bool {
-        self.draft.date.is_some() || self.draft.range.is_some() || self.draft.earliest
-    }
-
-    /// Takes date/time slots into the draft; a time alone keeps the day
-    /// already chosen ("no, alle 16").
-    fn merge_when(&mut self, nlu: &NluResult) {
-        let norm_earliest = nlu.slots.datetime.is_none()
-            && matches!(
-                nlu.intent,
-                Intent::Book | Intent::Availability | Intent::Reschedule | Intent::Other | Intent::Confirm | Intent::Deny
-            )
-            && self.pending_text_says_earliest();
-        if norm_earliest {
-            self.draft.earliest = true;
-            self.draft.date = None;
-            self.draft.time = None;
-            self.draft.range = None;
-            return;
-        }
-        let Some(dt) = nlu.slots.datetime else { return };
-        self.draft.earliest = false;
-        self.draft.chosen = None;
-        match dt {
-            DateTimeSlot::Instant { value, grain } => {
-                let time_given = nlu.slots.time_given || grain != crate::nlu::Grain::Day;
-                if nlu.slots.date_given || self.draft.date.is_none() {
-                    self.draft.date = Some(value.date());
-                }
-                self.draft.range = None;
-                self.draft.time = if time_given {
-                    Some(value.time())
-                } else if nlu.slots.date_given {
-                    None
-                } else {
-                    self.draft.time
-                };
-            }
-            DateTimeSlot::Range { start, end, .. } => {
-                let date =
-                    if nlu.slots.date_given || self.draft.date.is_none() { start.date() } else { self.draft.date.unwrap_or(start.date()) };
-                let shift = |d: DateTime| -> DateTime {
-                    let days = start.date().until(date).map(|s| s.get_days()).unwrap_or(0);
-                    d.checked_add(jiff::Span::new().days(days)).unwrap_or(d)
-                };
-                self.draft.date = Some(date);
-                self.draft.time = None;
-                self.draft.range = Some((shift(start), shift(end)));
-            }
-        }
-    }
-
-    fn pending_text_says_earliest(&self) -> bool {
-        let n = normalize(&self.pending_text);
-        [
-            "prima disponibil",
-            "primo disponibil",
-            "prima possibil",
-            "appena possibile",
-            "prima data",
-            "primo posto",
-            "quanto prima",
-            "al piu presto",
-            "primo buco",
-            "prima libera",
-            "primo libero",
-        ]
-        .iter()
-        .any(|p| n.contains(p))
-    }
-
-    fn merge_booking_slots(&mut self, nlu: &NluResult) {
-        if let Some(s) = nlu.slots.service.as_deref().and_then(|n| self.info.service_named(n)) {
-            if self.draft.service_id != Some(s.id) {
-                self.draft.service_id = Some(s.id);
-                self.draft.chosen = None;
-            }
-        }
-        if let Some(o) = nlu.slots.operator.as_deref().and_then(|n| self.info.operator_named(n)) {
-            self.draft.operator_id = Some(o.id);
-            self.draft.chosen = None;
-        }
-        self.merge_when(nlu);
-    }
-
-    fn continue_flow(&mut self, out: &mut Vec<Action>) {
-        match self.flow {
-            Flow::Booking | Flow::Availability => self.advance_booking(out),
-            Flow::Reschedule | Flow::Cancel => self.advance_change(out),
-            Flow::Idle => self.say(out, replies::HOW_CAN_I_HELP),
-        }
-    }
-
-    /// The booking flow: service → when → slot → name/phone → read-back.
-    fn advance_booking(&mut self, out: &mut Vec<Action>) {
-        let Some(service_id) = self.draft.service_id else {
-            self.expect = Expect::Service;
-            self.say(out, replies::ask_service(&self.info));
-            return;
-        };
-        if let Some(op) = self.draft.operator_id {
-            if !self.info.operator(op).is_some_and(|o| o.service_ids.contains(&service_id)) {
-                let (op_name, svc_name) = (self.op_name(op), self.svc_name(service_id));
-                self.draft.operator_id = None;
-                self.say(out, format!("{op_name} non esegue {svc_name}, le propongo un altro operatore."));
-            }
-        }
-        if self.draft.chosen.is_none() {
-            if !self.has_when() {
-                self.expect = Expect::When;
-                self.say(out, replies::ASK_WHEN);
-                return;
-            }
-            let wanted = self.wanted();
-            out.push(Action::FindSlots { service_id, operator_id: self.draft.operator_id, wanted, limit: 3 });
-            return;
-        }
-        if self.flow == Flow::Availability {
-            self.flow = Flow::Booking;
-        }
-        if self.client.id.is_none() && self.client.name.is_none() {
-            self.expect = Expect::Name;
-            self.say(out, replies::ASK_NAME);
-            return;
-        }
-        if self.client.id.is_none() && self.client.phone.is_none() {
-            self.expect = Expect::Phone;
-            self.say(out, replies::ASK_PHONE);
-            return;
-        }
-        self.read_back(out);
-    }
-
-    fn wanted(&self) -> Wanted {
-        if self.draft.earliest {
-            return Wanted::Earliest;
-        }
-        match (self.draft.date, self.draft.time, self.draft.range) {
-            (_, _, Some((s, e))) => Wanted::Range(s, e),
-            (Some(d), Some(t), None) => Wanted::At(d.to_datetime(t)),
-            (Some(d), None, None) => Wanted::Day(d),
-            (None, Some(t), None) => Wanted::At(self.today().to_datetime(t)),
-            (None, None, None) => Wanted::Earliest,
-        }
-    }
-
-    fn read_back(&mut self, out: &mut Vec<Action>) {
-        let Some(slot) = self.draft.chosen else { return };
-        let svc = self.draft.service_id.map(|s| self.svc_name(s)).unwrap_or_default();
-        let name = self.known.as_ref().map(|c| c.name.clone()).or_else(|| self.client.name.clone());
-        self.expect = Expect::ConfirmBooking;
-        let when = self.when(slot.start);
-        let op = self.op_name(slot.operator_id);
-        let mut s = format!("Ricapitolo: {svc} {when} con {op}");
-        if let Some(n) = name {
-            s.push_str(&format!(", a nome di {n}"));
-        }
-        s.push_str(". Confermo la prenotazione?");
-        self.say(out, s);
-    }
-
-    fn when(&self, t: Timestamp) -> String {
-        let local = self.info.local(t);
-        format!("{} {}", crate::speak::date(local.date(), self.today()), crate::speak::at_time(local.time()))
-    }
-
-    fn svc_name(&self, id: Id) -> String {
-        self.info.service(id).map(|s| s.name.to_lowercase()).unwrap_or_default()
-    }
-
-    fn op_name(&self, id: Id) -> String {
-        self.info.operator(id).map(|o| o.name.clone()).unwrap_or_default()
-    }
-
-    /// The reschedule / cancel flow: identify → pick the appointment → (new
-    /// time) → confirm.
-    fn advance_change(&mut self, out: &mut Vec<Action>) {
-        let Some(client_id) = self.client.id else {
-            if self.client.phone.is_some() && self.known.is_none() {
-                let phone = self.client.phone.clone().unwrap_or_default();
-                out.push(Action::LookupClient { phone });
-            } else {
-                self.expect = Expect::Phone;
-                self.say(out, replies::ASK_PHONE_FOR_LOOKUP);
-            }
-            return;
-        };
-        let Some(target) = self.target.clone() else {
-            out.push(Action::ListUpcoming { client_id });
-            return;
-        };
-        if self.flow == Flow::Cancel {
-            self.expect = Expect::ConfirmCancel;
-            let s = format!("Vuole cancellare {}? Confermo la cancellazione?", self.describe(&target));
-            self.say(out, s);
-            return;
-        }
-        // Reschedule: same service (and operator unless another is asked).
-        self.draft.service_id = Some(target.service_id);
-        if self.draft.chosen.is_none() {
-            if !self.has_when() {
-                self.expect = Expect::When;
-                let s = format!("Ho trovato {}. A quando vuole spostarlo?", self.describe(&target));
-                self.say(out, s);
-                return;
-            }
-            out.push(Action::FindSlots {
-                service_id: target.service_id,
-                operator_id: self.draft.operator_id,
-                wanted: self.wanted(),
-                limit: 3,
-            });
-            return;
-        }
-        if let Some(slot) = self.draft.chosen {
-            self.expect = Expect::ConfirmReschedule;
-            let s =
-                format!("Sposto {} a {} con {}. Confermo?", self.describe(&target), self.when(slot.start), self.op_name(slot.operator_id));
-            self.say(out, s);
-        }
-    }
-
-    fn describe(&self, a: &Appointment) -> String {
-        format!("il {} di {}", self.svc_name(a.service_id), self.when(a.start))
-    }
-
-    /// Handles a turn that answers the last question. Returns true when it did.
-    fn answer_expected(&mut self, norm: &str, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
-        let intent = nlu.intent;
-        // A new, clearly different request always wins over the expectation.
-        let switching = matches!(intent, Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Goodbye)
-            && nlu.confidence >= 0.6
-            && !matches!(self.expect, Expect::ConfirmCancel | Expect::ConfirmReschedule)
-            && nlu.negated.is_none();
-        if switching || (intent == Intent::Faq && nlu.layer == Layer::L3 && self.expect != Expect::Name) {
-            return false;
-        }
-        match self.expect {
-            Expect::Nothing => false,
-            Expect::Service => {
-                self.merge_booking_slots(nlu);
-                if self.draft.service_id.is_some() {
-                    self.continue_flow(out);
-                } else if self.redirect_foreign(nlu, out) {
-                } else if intent == Intent::Deny {
-                    self.reset_flow();
-                    self.say(out, replies::HOW_CAN_I_HELP);
-                } else {
-                    self.say(out, replies::unknown_service(&self.info));
-                }
-                true
-            }
-            Expect::When => {
-                self.merge_booking_slots(nlu);
-                if self.has_when() {
-                    self.continue_flow(out);
-                } else if intent == Intent::Deny {
-                    self.reset_flow();
-                    self.say(out, replies::HOW_CAN_I_HELP);
-                } else {
-                    self.say(out, replies::ASK_WHEN_AGAIN);
-                }
-                true
-            }
-            Expect::Name => {
-                let short_turn = nlu.layer == Layer::L0;
-                let name = nlu.slots.name.clone().or_else(|| if short_turn { None } else { bare_name(norm) });
-                match name {
-                    Some(n) => {
-                        self.client.name = Some(n);
-                        self.merge_booking_slots(nlu);
-                        self.continue_flow(out);
-                    }
-                    None => self.say(out, replies::ASK_NAME_AGAIN),
-                }
-                true
-            }
-            Expect::Phone => {
-                match &nlu.slots.phone {
-                    Some(_) => {
-                        if matches!(self.flow, Flow::Reschedule | Flow::Cancel) {
-                            self.known = None;
-                            self.client.id = None;
-                        }
-                        self.continue_flow(out);
-                    }
-                    None => self.say(out, replies::ASK_PHONE_AGAIN),
-                }
-                true
-            }
-            Expect::ChooseSlot => {
-                if let Some(slot) = self.pick_offered(norm, nlu) {
-                    self.draft.chosen = Some(slot);
-                    self.draft.offered.clear();
-                    self.continue_flow(out);
-                } else if intent == Intent::Deny && nlu.slots.datetime.is_none() {
-                    self.draft.offered.clear();
-                    self.draft.date = None;
-                    self.draft.time = None;
-                    self.draft.range = None;
-                    self.draft.earliest = false;
-                    self.expect = Expect::When;
-                    self.say(out, replies::ASK_OTHER_WHEN);
-                } else if !nlu.slots.is_empty() {
-                    self.merge_booking_slots(nlu);
-                    self.draft.chosen = None;
-                    self.continue_flow(out);
-                } else {
-                    self.say(out, replies::CHOOSE_AGAIN);
-                }
-                true
-            }
-            Expect::ChooseAppointment => {
-                let pick = pick_index(norm, self.upcoming.len())
-                    .or_else(|| self.match_appointment(nlu))
-                    .and_then(|i| self.upcoming.get(i).cloned());
-                match pick {
-                    Some(a) => {
-                        self.target = Some(a);
-                        self.draft = Draft::default();
-                        self.continue_flow(out);
-                    }
-                    None if intent == Intent::Deny => {
-                        self.reset_flow();
-                        self.say(out, replies::HOW_CAN_I_HELP);
-                    }
-                    None => self.say(out, replies::CHOOSE_APPOINTMENT_AGAIN),
-                }
-                true
-            }
-            Expect::ConfirmBooking | Expect::ConfirmReschedule | Expect::ConfirmCancel => {
-                let has_change = nlu.slots.datetime.is_some() || nlu.slots.service.is_some() || nlu.slots.operator.is_some();
-                if intent == Intent::Confirm && !has_change {
-                    self.expect = Expect::Nothing;
-                    match (self.flow, self.draft.chosen, self.target.clone()) {
-                        (Flow::Cancel, _, Some(t)) => out.push(Action::Cancel { appointment_id: t.id }),
-                        (Flow::Reschedule, Some(slot), Some(t)) => out.push(Action::Reschedule { appointment_id: t.id, slot }),
-                        (_, Some(slot), _) => out.push(Action::Book {
-                            client: self.client.clone(),
-                            service_id: self.draft.service_id.unwrap_or_default(),
-                            slot,
-                        }),
-                        _ => self.say(out, replies::HOW_CAN_I_HELP),
-                    }
-                } else if has_change && self.flow != Flow::Cancel {
-                    // A correction: "no, alle 16".
-                    self.merge_booking_slots(nlu);
-                    self.draft.chosen = None;
-                    self.continue_flow(out);
-                } else if intent == Intent::Deny || nlu.negated.is_some() {
-                    if self.flow == Flow::Cancel {
-                        self.reset_flow();
-                        self.say(out, replies::KEPT);
-                    } else {
-                        self.draft.chosen = None;
-                        self.draft.date = None;
-                        self.draft.time = None;
-                        self.draft.range = None;
-                        self.expect = Expect::When;
-                        self.say(out, replies::WHAT_TO_CHANGE);
-                    }
-                } else {
-                    self.say(out, replies::CONFIRM_AGAIN);
-                }
-                true
-            }
-            Expect::GuidedBook | Expect::OfferBooking => {
-                let merged_before = self.draft.clone();
-                if intent == Intent::Confirm || intent == Intent::Book || (!nlu.slots.is_empty() && intent != Intent::Deny) {
-                    self.flow = Flow::Booking;
-                    self.expect = Expect::Nothing;
-                    self.merge_booking_slots(nlu);
-                    if self.draft == merged_before && self.draft.offered.len() == 1 {
-                        self.draft.chosen = self.draft.offered.first().copied();
-                    } else if let Some(slot) = self.pick_offered(norm, nlu) {
-                        self.draft.chosen = Some(slot);
-                    }
-                    self.draft.offered.clear();
-                    self.advance_booking(out);
-                    true
-                } else if intent == Intent::Deny {
-                    let was_guided = self.expect == Expect::GuidedBook;
-                    self.reset_flow();
-                    self.say(out, if was_guided { replies::GUIDED_MENU } else { replies::ANYTHING_ELSE });
-                    true
-                } else {
-                    false
-                }
-            }
-            Expect::OfferWaitlist => {
-                if intent == Intent::Confirm {
-                    if let Some(service_id) = self.draft.service_id {
-                        out.push(Action::Waitlist {
-                            client_id: self.client.id,
-                            service_id,
-                            operator_id: self.draft.operator_id,
-                            preference: self.draft.date.map(|d| d.to_string()).unwrap_or_else(|| "prima disponibile".into()),
-                        });
-                    }
-                    self.reset_flow();
-                    self.say(out, replies::WAITLISTED);
-                    true
-                } else if intent == Intent::Deny {
-                    self.reset_flow();
-                    self.say(out, replies::ANYTHING_ELSE);
-                    true
-                } else {
-                    self.expect = Expect::Nothing;
-                    false
-                }
-            }
-        }
-    }
-
-    /// The offered slot the caller picked: "la prima", "la seconda", "alle
-    /// 10 e mezza", or "sì" when only one was offered.
-    fn pick_offered(&self, norm: &str, nlu: &NluResult) -> Option<Slot> {
-        let offered = &self.draft.offered;
-        if offered.is_empty() {
-            return None;
-        }
-        if let Some(i) = pick_index(norm, offered.len()) {
-            return offered.get(i).copied();
-        }
-        if let Some(dt) = nlu.slots.datetime {
-            let wanted = match dt {
-                DateTimeSlot::Instant { value, .. } => value,
-                DateTimeSlot::Range { start, .. } => start,
-            };
-            let hit = offered.iter().find(|s| {
-                let l = self.info.local(s.start);
-                l.time() == wanted.time() && (!nlu.slots.date_given || l.date() == wanted.date())
-            });
-            if hit.is_some() {
-                return hit.copied();
-            }
-            // "alle 10" for an offered 10:30: the only slot in that hour.
-            let same_hour: Vec<&Slot> =
-                offered.iter().filter(|s| self.info.local(s.start).hour() == wanted.hour() && nlu.slots.time_given).collect();
-            if same_hour.len() == 1 {
-                return Some(*same_hour[0]);
-            }
-            return None;
-        }
-        if nlu.intent == Intent::Confirm && offered.len() == 1 {
-            return offered.first().copied();
-        }
-        None
-    }
-
-    fn match_appointment(&self, nlu: &NluResult) -> Option<usize> {
-        let want_date = nlu.slots.datetime.map(|d| slot_date(&d));
-        let svc = nlu.slots.service.as_deref().and_then(|n| self.info.service_named(n)).map(|s| s.id);
-        let hits: Vec<usize> = self
-            .upcoming
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| want_date.is_none_or(|d| self.info.local(a.start).date() == d))
-            .filter(|(_, a)| svc.is_none_or(|s| a.service_id == s))
-            .map(|(i, _)| i)
-            .collect();
-        (hits.len() == 1 && (want_date.is_some() || svc.is_some())).then(|| hits[0])
-    }
-
-    fn outcome(&mut self, o: Outcome, out: &mut Vec<Action>) {
-        match o {
-            Outcome::Client(c) => {
-                let first_turn = self.greeted && self.last_intent.is_none();
-                match c {
-                    Some(c) => {
-                        self.client.id = Some(c.id);
-                        self.client.name = Some(c.name.clone());
-                        self.client.phone = Some(c.phone.clone());
-                        self.known = Some(c);
-                    }
-                    None if !first_turn && matches!(self.flow, Flow::Reschedule | Flow::Cancel) => {
-                        self.say(out, replies::NO_CLIENT);
-                        self.reset_flow();
-                        return;
-                    }
-                    None => {}
-                }
-                if first_turn {
-                    let name = self.known.as_ref().map(|c| first_name(&c.name));
-                    self.say(out, replies::greeting(&self.info, name.as_deref()));
-                } else {
-                    self.continue_flow(out);
-                }
-            }
-            Outcome::Slots { slots, exact, reason } => self.on_slots(slots, exact, reason, out),
-            Outcome::Booked(r) => match r {
-                Ok((a, c)) => {
-                    self.client.id = Some(c.id);
-                    self.client.name = Some(c.name.clone());
-                    self.known = Some(c);
-                    let s = format!(
-                        "Perfetto, ho prenotato {} {} con {}. La aspettiamo!",
-                        self.svc_name(a.service_id),
-                        self.when(a.start),
-                        self.op_name(a.operator_id)
-                    );
-                    self.last_booking = Some(a);
-                    self.reset_flow();
-                    self.say(out, s);
-                    self.say(out, replies::ANYTHING_ELSE);
-                }
-                Err(f) => self.write_failed(f, out),
-            },
-            Outcome::Upcoming(list) => {
-                self.upcoming = list;
-                match self.upcoming.len() {
-                    0 => {
-                        self.say(out, replies::NO_APPOINTMENTS);
-                        self.reset_flow();
-                    }
-                    1 => {
-                        self.target = self.upcoming.first().cloned();
-                        self.continue_flow(out);
-                    }
-                    _ => {
-                        self.expect = Expect::ChooseAppointment;
-                        let items: Vec<String> = self.upcoming.iter().take(3).map(|a| self.describe(a)).collect();
-                        let verb = if self.flow == Flow::Cancel { "cancellare" } else { "spostare" };
-                        self.say(
-                            out,
-                            format!(
-                                "Ho trovato {} appuntamenti: {}. Quale vuole {verb}?",
-                                crate::speak::number(self.upcoming.len() as i64),
-                                replies::list(&items)
-                            ),
-                        );
-                    }
-                }
-            }
-            Outcome::History(list) => {
-                match list.first() {
-                    Some(last) => {
-                        self.draft.service_id = Some(last.service_id);
-                        self.draft.operator_id = Some(last.operator_id);
-                        let s = format!("Il solito: {} con {}.", self.svc_name(last.service_id), self.op_name(last.operator_id));
-                        self.say(out, s);
-                    }
-                    None => self.say(out, replies::NO_HISTORY),
-                }
-                self.advance_booking(out);
-            }
-            Outcome::Cancelled(r) => match r {
-                Ok(a) => {
-                    let s = format!("Fatto: ho cancellato {}.", self.describe(&a));
-                    self.last_booking = Some(a);
-                    self.reset_flow();
-                    self.say(out, s);
-                    self.say(out, replies::ANYTHING_ELSE);
-                }
-                Err(f) => self.write_failed(f, out),
-            },
-            Outcome::Rescheduled(r) => match r {
-                Ok(a) => {
-                    let s = format!("Fatto: l'appuntamento è spostato a {} con {}.", self.when(a.start), self.op_name(a.operator_id));
-                    self.last_booking = Some(a);
-                    self.reset_flow();
-                    self.say(out, s);
-                    self.say(out, replies::ANYTHING_ELSE);
-                }
-                Err(f) => self.write_failed(f, out),
-            },
-            Outcome::Fallback(reply) => match reply {
-                Some(r) => {
-                    self.last_layer = Some(if r.from_model { Layer::L4 } else { Layer::L3 });
-                    self.misunderstood = 0;
-                    self.l4_active = r.from_model;
-                    if let Some(a) = r.booking {
-                        self.last_booking = Some(a);
-                    }
-                    if r.transfer {
-                        out.push(Action::Transfer);
-                    }
-                    self.say(out, r.text);
-                }
-                None => match self.cached_faq.take() {
-                    Some(answer) => {
-                        self.last_layer = Some(Layer::L3);
-                        self.last_intent = Some(Intent::Faq);
-                        self.misunderstood = 0;
-                        self.say(out, answer);
-                    }
-                    None => self.not_understood(out),
-                },
-            },
-        }
-    }
-
-    fn not_understood(&mut self, out: &mut Vec<Action>) {
-        self.misunderstood += 1;
-        if self.misunderstood >= 2 || self.guided {
-            self.guided = true;
-            self.reset_flow();
-            self.expect = Expect::GuidedBook;
-            self.say(out, replies::GUIDED_BOOK);
-        } else if self.flow != Flow::Idle {
-            self.say(out, replies::NOT_UNDERSTOOD_IN_FLOW);
-        } else {
-            self.say(out, replies::NOT_UNDERSTOOD);
-        }
-    }
-
-    fn write_failed(&mut self, f: WriteFailure, out: &mut Vec<Action>) {
-        match f {
-            WriteFailure::SlotTaken | WriteFailure::NotBookable => {
-                self.say(out, replies::SLOT_JUST_TAKEN);
-                self.draft.chosen = None;
-                self.continue_flow(out);
-            }
-            WriteFailure::NotFound => {
-                self.say(out, replies::NO_APPOINTMENTS);
-                self.reset_flow();
-            }
-            WriteFailure::Unavailable => {
-                self.say(out, replies::TECHNICAL_PROBLEM);
-                self.expect = match self.flow {
-                    Flow::Cancel => Expect::ConfirmCancel,
-                    Flow::Reschedule => Expect::ConfirmReschedule,
-                    _ => Expect::ConfirmBooking,
-                };
-            }
-        }
-    }
-
-    fn on_slots(&mut self, slots: Vec<Slot>, exact: bool, reason: Option<String>, out: &mut Vec<Action>) {
-        if exact && self.flow != Flow::Availability {
-            self.draft.chosen = slots.first().copied();
-            self.continue_flow(out);
-            return;
-        }
-        if slots.is_empty() {
-            self.expect = Expect::OfferWaitlist;
-            self.say(out, replies::NOTHING_FREE);
-            return;
-        }
-        self.draft.offered = slots.clone();
-        let today = self.today();
-        let mut prefix = String::new();
-        if let Wanted::At(dt) = self.wanted() {
-            if !exact {
-                let when = format!("{} {}", crate::speak::date(dt.date(), today), crate::speak::at_time(dt.time()));
-                prefix = match reason {
-                    Some(r) => format!("{} non è possibile ({r}). ", capitalize(&when)),
-                    None => format!("{} non è disponibile. ", capitalize(&when)),
-                };
-            }
-        }
-        let items: Vec<String> = slots.iter().map(|s| self.when(s.start)).collect();
-        let items = replies::compact_when_list(&items);
-        if self.flow == Flow::Availability {
-            self.expect = Expect::OfferBooking;
-            self.say(out, format!("{prefix}Ho disponibilità {}. Vuole prenotare?", items));
-        } else if slots.len() == 1 {
-            self.expect = Expect::OfferBooking;
-            self.say(out, format!("{prefix}Posso proporle {}. Le va bene?", items));
-        } else {
-            self.expect = Expect::ChooseSlot;
-            self.say(out, format!("{prefix}Posso proporle {}. Quale preferisce?", items));
-        }
-    }
 }
 
 fn intent_is_greeting(nlu: &NluResult) -> bool {
@@ -1204,33 +578,12 @@ fn first_name(full: &str) -> String {
     full.split_whitespace().next().unwrap_or(full).to_string()
 }
 
-/// "la prima", "il secondo", "l'ultimo", "numero 2" → 0-based index.
-fn pick_index(norm: &str, len: usize) -> Option<usize> {
-    let ws: Vec<&str> = words(norm).collect();
-    let idx = ws.iter().find_map(|w| match *w {
-        "prima" | "primo" => Some(0),
-        "seconda" | "secondo" => Some(1),
-        "terza" | "terzo" => Some(2),
-        "ultima" | "ultimo" => len.checked_sub(1),
-        _ => None,
-    });
-    let idx = idx.or_else(|| {
-        let i = ws.iter().position(|w| *w == "numero" || *w == "opzione")?;
-        crate::nlu::numbers::parse_number(ws.get(i + 1)?).and_then(|n| (n as usize).checked_sub(1))
-    });
-    idx.filter(|i| *i < len)
-}
-
-/// A turn that is only a name ("Mario Rossi"), as an answer to "come si chiama?".
-fn bare_name(norm: &str) -> Option<String> {
-    let ws: Vec<&str> = words(norm).collect();
-    let stop = ["mi", "chiamo", "sono", "il", "mio", "nome", "e", "io", "a", "di"];
-    let name_ws: Vec<&str> = ws.iter().copied().filter(|w| !stop.contains(w)).collect();
-    if name_ws.is_empty() || name_ws.len() > 3 || name_ws.iter().any(|w| w.chars().any(|c| !c.is_alphabetic())) {
-        return None;
-    }
-    Some(name_ws.iter().map(|w| capitalize(w)).collect::<Vec<_>>().join(" "))
-}
+mod booking_flow;
+mod change;
+mod corrections;
+mod expect;
+mod outcome;
+mod requests;
 
 #[cfg(test)]
 mod tests;

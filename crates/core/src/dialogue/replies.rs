@@ -5,13 +5,24 @@
 use jiff::civil::{Date, Weekday};
 
 use super::BusinessInfo;
-use crate::booking::{holidays, Service, TimeRange, Vertical};
+use crate::booking::{holidays, Gender, Service, TimeRange, Vertical};
+use crate::history::RequestKind;
 use crate::speak;
 use crate::text::capitalize;
 
 pub const EMERGENCY: &str = "Se si tratta di un'emergenza, chiami subito il 118 o si rechi al pronto soccorso più vicino.";
 pub const GOODBYE: &str = "Grazie a lei e buona giornata!";
-pub const HUMAN: &str = "Certo. Ho registrato la sua richiesta: un collega la richiamerà appena possibile.";
+pub const HUMAN: &str = "Certo, la passo a un collega. Se non risponde nessuno, la richiamiamo appena possibile.";
+pub const HUMAN_NOT_RECORDED: &str = "Certo, la passo a un collega. Se non risponde nessuno, la prego di richiamare più tardi.";
+pub const NOT_RECORDED: &str =
+    "Mi scusi, per un problema tecnico non sono riuscita a registrare la richiesta. La prego di richiamare più tardi.";
+pub const ASK_COMPLAINT_REASON: &str = "Mi dispiace. Mi dice in breve che cosa è successo?";
+pub const ASK_NAME_FOR_REQUEST: &str = "Mi dice il suo nome e cognome, per favore?";
+pub const ASK_PHONE_FOR_REQUEST: &str = "A quale numero di telefono la possiamo richiamare?";
+pub const REQUEST_DROPPED: &str = "Va bene, non registro nulla. Posso aiutarla in qualcos'altro?";
+pub const PHONE_WAY_OUT: &str =
+    "Mi scusi, non riesco a capire il numero. Può dirlo una cifra alla volta? Se preferisce, dica «operatore» e la passo a un collega.";
+pub const PHONE_GIVE_UP: &str = "Mi scusi, non riesco proprio a capire il numero. La passo a un collega.";
 pub const ANYTHING_ELSE: &str = "Posso aiutarla in qualcos'altro?";
 pub const HOW_CAN_I_HELP: &str =
     "Come posso aiutarla? Posso prenotare, spostare o cancellare un appuntamento, o rispondere alle sue domande.";
@@ -22,6 +33,9 @@ pub const ASK_NAME: &str = "Mi dice il suo nome e cognome, per favore?";
 pub const ASK_NAME_AGAIN: &str = "Scusi, non ho capito il nome. Può ripetere nome e cognome?";
 pub const ASK_PHONE: &str = "Mi lascia un numero di telefono?";
 pub const ASK_PHONE_AGAIN: &str = "Non ho capito il numero. Può ripeterlo, cifra per cifra?";
+pub const ASK_NAME_ON_BOOKING: &str = "Per sicurezza, mi dice il nome e cognome a cui è intestata la prenotazione?";
+pub const NAME_DOES_NOT_MATCH: &str =
+    "Mi dispiace, il nome non corrisponde a quello della prenotazione, quindi non posso darle informazioni. Posso aiutarla in altro modo?";
 pub const ASK_PHONE_FOR_LOOKUP: &str = "Mi dice il numero di telefono con cui ha prenotato?";
 pub const CHOOSE_AGAIN: &str = "Quale orario preferisce tra quelli che le ho proposto? Può dire per esempio: la prima.";
 pub const CHOOSE_APPOINTMENT_AGAIN: &str = "Quale appuntamento intende? Può dire per esempio: il primo.";
@@ -44,7 +58,7 @@ pub const NOTHING_FREE: &str = "Mi dispiace, non trovo posti liberi in quel peri
 /// "Buongiorno Mario, …" or the plain business greeting.
 pub fn greeting(info: &BusinessInfo, first_name: Option<&str>) -> String {
     match first_name {
-        Some(n) => format!("Buongiorno {n}, bentornato da {}! Come posso aiutarla?", info.business.name),
+        Some(n) => format!("Buongiorno {n}, che piacere risentirla! Qui {}, come posso aiutarla?", info.business.name),
         None => format!("Buongiorno, {}. Come posso aiutarla?", info.business.name),
     }
 }
@@ -201,4 +215,78 @@ pub fn business_facts(info: &BusinessInfo, today: Date) -> String {
         out.push_str(&format!("- {}: {} euro, {} minuti, con {}\n", s.name, s.price_cents as f64 / 100.0, s.duration_min, ops.join(", ")));
     }
     out
+}
+
+/// A phone number read digit by digit in groups: "tre quattro sette, uno due tre, …".
+pub fn phone(e164: &str) -> String {
+    let national = e164.strip_prefix("+39").unwrap_or(e164);
+    let digits: Vec<String> = national.chars().filter_map(|c| c.to_digit(10)).map(|d| speak::number(i64::from(d))).collect();
+    let groups: Vec<String> = digits.chunks(3).map(|g| g.join(" ")).collect();
+    groups.join(", ")
+}
+
+/// The read-back of a request for the owner, ending with a yes/no question.
+pub fn request_read_back(kind: RequestKind, name: &str, phone_e164: &str) -> String {
+    let number = phone(phone_e164);
+    match kind {
+        RequestKind::Callback => format!("La facciamo richiamare al numero {number}, a nome di {name}. Confermo la richiesta?"),
+        RequestKind::Complaint => {
+            format!("Registro il suo reclamo: il responsabile la richiamerà al numero {number}, a nome di {name}. Confermo la richiesta?")
+        }
+        RequestKind::Privacy => format!(
+            "Registro la sua richiesta sui dati personali, a nome di {name}: il titolare la contatterà al numero {number}. Confermo la richiesta?"
+        ),
+    }
+}
+
+/// What to say once a request for the owner is recorded.
+pub fn request_recorded(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Callback => "Fatto: ho registrato la richiesta, la richiameremo appena possibile.",
+        RequestKind::Complaint => "Fatto: ho registrato il reclamo, il responsabile la richiamerà al più presto.",
+        RequestKind::Privacy => "Fatto: ho registrato la richiesta, il titolare la contatterà per darle seguito.",
+    }
+}
+
+/// The grammatical gender of a service's name: the owner's setting when
+/// given, otherwise read from the first word's ending ("piega", "revisione",
+/// "manicure", "diagnosi" are feminine; "taglio", "elettrocardiogramma" are
+/// masculine).
+pub fn gender(service: &Service) -> Gender {
+    if let Some(g) = service.gender {
+        return g;
+    }
+    let first = crate::text::fold(service.name.split_whitespace().next().unwrap_or(""));
+    let feminine = (first.ends_with('a') && !first.ends_with("amma") && !first.ends_with("ema"))
+        || ["zione", "sione", "ure", "osi", "ite", "ente", "ches"].iter().any(|e| first.ends_with(e));
+    if feminine {
+        Gender::Feminine
+    } else {
+        Gender::Masculine
+    }
+}
+
+/// A service's name with its definite article: "la piega", "l'ecografia
+/// addominale", "il taglio donna", "lo shampoo", "le meches".
+pub fn with_article(service: &Service) -> String {
+    let name = service.name.to_lowercase();
+    let folded = crate::text::fold(&name);
+    let vowel = folded.starts_with(['a', 'e', 'i', 'o', 'u']);
+    let plural = folded.split_whitespace().next().is_some_and(|w| w.ends_with("ches"));
+    let article = match gender(service) {
+        Gender::Feminine if plural => "le ",
+        Gender::Feminine if vowel => "l'",
+        Gender::Feminine => "la ",
+        Gender::Masculine if vowel => "l'",
+        Gender::Masculine
+            if (folded.starts_with('s') && !folded[1..].starts_with(['a', 'e', 'i', 'o', 'u']))
+                || folded.starts_with(['z', 'x', 'y'])
+                || folded.starts_with("gn")
+                || folded.starts_with("ps") =>
+        {
+            "lo "
+        }
+        Gender::Masculine => "il ",
+    };
+    format!("{article}{name}")
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 
-use super::{Action, BusinessInfo, Dialogue, Input, Outcome};
+use super::{Action, BusinessInfo, Dialogue, Input, Outcome, WriteFailure};
 use crate::booking::desk::FrontDesk;
 use crate::booking::{Appointment, Channel, Repository, StoreError};
 use crate::fallback::{Fallback, FallbackRequest, FAQ_HINT_MIN_SCORE};
@@ -259,13 +259,12 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
             }
             Action::Waitlist { client_id, service_id, operator_id, preference } => {
                 let entry = WaitlistEntry { client_id, service_id, operator_id, preference, created_at: now };
-                let _ = self.desk.repo().add_waitlist(&entry).await;
-                None
+                Some(Outcome::Recorded(self.desk.repo().add_waitlist(&entry).await.map(|_| ()).map_err(|_| WriteFailure::Unavailable)))
             }
-            Action::RequestCallback { client_id, phone, reason } => {
-                let req = CallbackRequest { client_id, phone, session_id: session_id.to_string(), reason, created_at: now };
-                let _ = self.desk.repo().add_callback_request(&req).await;
-                None
+            Action::RequestCallback { kind, client_id, name, phone, reason } => {
+                let req = CallbackRequest { kind, client_id, name, phone, session_id: session_id.to_string(), reason, created_at: now };
+                let written = self.desk.repo().add_callback_request(&req).await;
+                Some(Outcome::Recorded(written.map(|_| ()).map_err(|_| WriteFailure::Unavailable)))
             }
             Action::Fallback { text } => {
                 let request = FallbackRequest {

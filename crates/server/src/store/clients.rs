@@ -4,7 +4,7 @@
 //! conversations left behind.
 
 use fluxion_core::booking::{Client, Id, StoreError};
-use fluxion_core::history::{CallbackRequest, WaitlistEntry};
+use fluxion_core::history::{CallbackRequest, RequestKind, WaitlistEntry};
 use fluxion_core::text::fold;
 use jiff::Timestamp;
 
@@ -175,9 +175,11 @@ impl Tenant {
             reason: String,
             status: String,
             created_at: String,
+            kind: String,
+            name: Option<String>,
         }
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, client_id, phone, session_id, reason, status, created_at FROM callback_requests \
+            "SELECT id, client_id, phone, session_id, reason, status, created_at, kind, name FROM callback_requests \
              WHERE business_id = $1 AND ($2 = 0 OR status = 'open') ORDER BY id",
         )
         .bind(self.id())
@@ -189,6 +191,8 @@ impl Tenant {
             .map(|r| {
                 let open = r.status == "open";
                 let request = CallbackRequest {
+                    kind: RequestKind::parse(&r.kind).unwrap_or_default(),
+                    name: r.name,
                     client_id: r.client_id,
                     phone: r.phone,
                     session_id: r.session_id,

@@ -627,8 +627,8 @@ impl Repository for Tenant {
 
     async fn add_callback_request(&self, r: &CallbackRequest) -> Result<Id, StoreError> {
         let id: Id = sqlx::query_scalar(
-            "INSERT INTO callback_requests (business_id, client_id, phone, session_id, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id",
+            "INSERT INTO callback_requests (business_id, client_id, phone, session_id, reason, created_at, kind, name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(self.id)
         .bind(r.client_id)
@@ -636,6 +636,8 @@ impl Repository for Tenant {
         .bind(&r.session_id)
         .bind(&r.reason)
         .bind(ts_text(r.created_at))
+        .bind(r.kind.as_str())
+        .bind(&r.name)
         .fetch_one(self.pool())
         .await
         .map_err(store_error)?;

@@ -34,6 +34,8 @@ pub async fn transfer(t: &Telephony, tenant: &Tenant, provider: Provider, call_s
 /// for the staff). Errors are logged.
 pub async fn record_callback(t: &Telephony, tenant: &Tenant, call_sid: &str, caller: Option<&str>, reason: &str) {
     let request = CallbackRequest {
+        kind: fluxion_core::history::RequestKind::Callback,
+        name: None,
         client_id: None,
         phone: caller.map(str::to_string),
         session_id: call_sid.to_string(),

@@ -12,6 +12,7 @@ mod mcp;
 mod nlu_eval;
 mod pg;
 mod retention;
+mod scenarios;
 mod speech_cloud;
 mod store;
 mod telephony;

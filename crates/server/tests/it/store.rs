@@ -113,6 +113,8 @@ async fn contract(store: &Store) {
     let wid = t.add_waitlist(&w).await.expect("waitlist");
     assert_eq!(t.waitlist().await.expect("list"), vec![(wid, w)]);
     let r = CallbackRequest {
+        kind: fluxion_core::history::RequestKind::Callback,
+        name: None,
         client_id: None,
         phone: Some("+393471110000".into()),
         session_id: "CA1".into(),
@@ -234,6 +236,8 @@ async fn isolation(store: &Store) {
     };
     a.add_waitlist(&w).await.expect("waitlist");
     let r = CallbackRequest {
+        kind: fluxion_core::history::RequestKind::Callback,
+        name: None,
         client_id: Some(ada.id),
         phone: Some(ada.phone.clone()),
         session_id: "CA-A".into(),
