@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Needs the Rust toolchain plus two Debian
-# packages, installed here when missing: cmake (to build whisper.cpp) and
+# Runs every test of the workspace. Needs the Rust toolchain plus Debian
+# packages, installed here when missing: cmake (to build whisper.cpp),
 # espeak-ng (the offline voice, which also speaks the callers in the voice
-# tests). Points FLUXION_MODELS_DIR at ../shared/models when present. With
-# python3 (and PyPI reachable once) the MCP server is also tested with the
-# official Python MCP client.
+# tests), chromium and chromium-driver (the web console's browser test, which
+# fails without them on CI and skips elsewhere). Points FLUXION_MODELS_DIR at
+# ../shared/models when present. With python3 (and PyPI reachable once) the
+# MCP server is also tested with the official Python MCP client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
+# The console's browser test drives headless Chromium through chromedriver.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -277,6 +277,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/slots", get(api::read::slots))
         .route("/api/services", get(api::read::services))
         .route("/api/clients", get(api::read::clients))
+        .merge(crate::web::router())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())

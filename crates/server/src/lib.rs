@@ -17,3 +17,4 @@ pub mod speech;
 pub mod store;
 pub mod telephony;
 pub mod voice;
+pub mod web;

@@ -12,6 +12,8 @@ mod speech_cloud;
 mod store;
 mod telephony;
 mod voice;
+mod web;
+mod web_browser;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,36 @@
+//! The owner's web console, in Italian, served by `fluxion serve` at `/`:
+//! server-rendered page shells (minijinja templates embedded in the binary)
+//! whose small scripts read and write through the JSON API (`/api/*`, see
+//! `CONSOLE_CONTRACT.md`) with the session cookie and the CSRF token the page
+//! carries in `<meta name="csrf-token">`.
+//!
+//! Every page requires a console session (otherwise a redirect to
+//! `/login?next=…`); while the database holds no business every page
+//! redirects to the set-up wizard `/setup`. Pages only ever show what the
+//! API returns for the session's own business.
+
+pub mod assets;
+mod pages;
+mod render;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::app::AppState;
+
+pub use pages::{Page, PAGES};
+
+/// The console's routes: `/static/*`, `/login`, `/setup` and one route per
+/// entry of [`PAGES`].
+pub fn router() -> Router<Arc<AppState>> {
+    let mut router = Router::new()
+        .route("/static/{*path}", get(assets::serve))
+        .route("/login", get(pages::login))
+        .route("/setup", get(pages::setup));
+    for page in PAGES {
+        router = router.route(page.path, get(move |state, principal, uri| pages::show(page, state, principal, uri)));
+    }
+    router
+}
