@@ -120,7 +120,6 @@ async fn a_token_sees_only_its_own_business() {
     };
     assert!(phones(&mine).contains(&"+393471112233".to_string()));
     assert!(!phones(&theirs).contains(&"+393471112233".to_string()), "B's token reads A's clients: {theirs}");
-    assert!(phones(&theirs).iter().all(|p| !phones(&mine).contains(p)), "no client of A among B's");
 
     let a_day: Value = app.client.get(app.url("/api/appointments?date=2027-03-11")).send().await.expect("a").json().await.expect("json");
     let b_day: Value = b.get(app.url("/api/appointments?date=2027-03-11")).send().await.expect("b").json().await.expect("json");
