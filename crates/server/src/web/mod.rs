@@ -25,10 +25,8 @@ pub use pages::{Page, PAGES};
 /// The console's routes: `/static/*`, `/login`, `/setup` and one route per
 /// entry of [`PAGES`].
 pub fn router() -> Router<Arc<AppState>> {
-    let mut router = Router::new()
-        .route("/static/{*path}", get(assets::serve))
-        .route("/login", get(pages::login))
-        .route("/setup", get(pages::setup));
+    let mut router =
+        Router::new().route("/static/{*path}", get(assets::serve)).route("/login", get(pages::login)).route("/setup", get(pages::setup));
     for page in PAGES {
         router = router.route(page.path, get(move |state, principal, uri| pages::show(page, state, principal, uri)));
     }

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use fluxion_core::booking::Repository;
 use minijinja::context;
 
 use crate::api::ApiError;
@@ -181,9 +183,9 @@ pub struct LoginQuery {
 pub async fn login(
     State(state): State<Arc<AppState>>,
     principal: Result<Principal, ApiError>,
-    query: Option<axum::extract::Query<LoginQuery>>,
+    query: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Response {
-    let next = safe_next(query.as_ref().and_then(|q| q.next.as_deref()));
+    let next = safe_next(query.as_ref().ok().and_then(|q| q.next.as_deref()));
     match setup_mode(&state).await {
         Ok(true) => return Redirect::to("/setup").into_response(),
         Ok(false) => {}

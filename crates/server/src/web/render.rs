@@ -88,7 +88,9 @@ mod tests {
 
     #[test]
     fn values_are_escaped() {
-        let html = render("errore.html", minijinja::context! { title => "Errore", message => "<script>x</script>", asset_v => "1", nonce => "n" }).unwrap_or_default();
+        let html =
+            render("errore.html", minijinja::context! { title => "Errore", message => "<script>x</script>", asset_v => "1", nonce => "n" })
+                .unwrap_or_default();
         assert!(html.contains("&lt;script&gt;") && !html.contains("<script>x"), "{html}");
     }
 }

@@ -5,7 +5,7 @@
 
 use fluxion::seed::SeedData;
 use fluxion::store::Role;
-use fluxion_core::booking::Vertical;
+use fluxion_core::booking::{Repository, Vertical};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::json;

@@ -84,7 +84,9 @@ async fn open_browser(driver: &Driver, chromium: &PathBuf) -> Client {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=it-IT"],
         }),
     );
-    ClientBuilder::rustls().expect("tls").capabilities(caps).connect(&driver.url).await.expect("connect to chromedriver")
+    let mut builder = ClientBuilder::rustls().expect("tls");
+    builder.capabilities(caps);
+    builder.connect(&driver.url).await.expect("connect to chromedriver")
 }
 
 async fn screenshot(c: &Client, name: &str) {
@@ -99,13 +101,20 @@ async fn screenshot(c: &Client, name: &str) {
 /// Waits until the calendar shows an appointment whose text contains `text`.
 async fn wait_for_appointment(c: &Client, text: &str) {
     let xpath = format!("//div[@id='calendar']//*[contains(@class,'ev-line')][contains(., '{text}')]");
-    c.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await.unwrap_or_else(|e| panic!("'{text}' never appeared in the calendar: {e}"));
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("'{text}' never appeared in the calendar: {e}"));
 }
 
 async fn set(c: &Client, id: &str, value: &str) {
-    c.execute("const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change'));", vec![json!(id), json!(value)])
-        .await
-        .unwrap_or_else(|e| panic!("set #{id}: {e}"));
+    c.execute(
+        "const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change'));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("set #{id}: {e}"));
 }
 
 #[tokio::test]
@@ -113,7 +122,6 @@ async fn the_calendar_books_by_hand_and_updates_live() {
     let Some((chromium, driver)) = browser() else { return };
     let app = TestApp::spawn().await;
     add_user(&app, "titolare", Role::Owner).await;
-    let (_, token) = fluxion::auth::create_token(&app.tenant, "prova", true).await.expect("token");
     let driver = start_driver(&driver).await;
     let c = open_browser(&driver, &chromium).await;
 
@@ -138,17 +146,29 @@ async fn the_calendar_books_by_hand_and_updates_live() {
     screenshot(&c, "calendario-dialog").await;
     c.find(Locator::Css("#save-appointment")).await.expect("save").click().await.expect("click");
     wait_for_appointment(&c, "Carla Manuale").await;
-    let text = c.find(Locator::XPath("//*[contains(@class,'ev-line')][contains(., 'Carla Manuale')]")).await.expect("event").text().await.expect("text");
+    let text = c
+        .find(Locator::XPath("//*[contains(@class,'ev-line')][contains(., 'Carla Manuale')]"))
+        .await
+        .expect("event")
+        .text()
+        .await
+        .expect("text");
     assert!(text.contains("15:00") && text.contains("manuale"), "the appointment shows time and channel: {text}");
 
     // The receptionist books over the API: the open calendar updates by itself.
-    let marker: String = c.execute("window.__no_reload = 'still here'; return window.__no_reload;", vec![]).await.expect("mark").as_str().unwrap_or_default().into();
+    let marker: String = c
+        .execute("window.__no_reload = 'still here'; return window.__no_reload;", vec![])
+        .await
+        .expect("mark")
+        .as_str()
+        .unwrap_or_default()
+        .into();
     assert_eq!(marker, "still here");
     let http = reqwest::Client::new();
     for text in ["vorrei una piega domani alle 10, sono Ugo Neri", "sì"] {
         let r = http
             .post(app.url("/api/voice/query"))
-            .bearer_auth(&token)
+            .bearer_auth(&app.token)
             .json(&json!({ "session_id": "browser", "phone": "+393471112233", "text": text }))
             .send()
             .await
