@@ -15,6 +15,7 @@ mod render;
 
 use std::sync::Arc;
 
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 
@@ -31,4 +32,20 @@ pub fn router() -> Router<Arc<AppState>> {
         router = router.route(page.path, get(move |state, principal, uri| pages::show(page, state, principal, uri)));
     }
     router
+}
+
+/// The console while the database holds no business (set-up mode, merged
+/// into the set-up server's router): `/static/*`, the wizard at `/setup`,
+/// and `/`, `/login` and every page redirecting to it.
+pub fn setup_router() -> Router {
+    let mut router =
+        Router::new().route("/static/{*path}", get(assets::serve)).route("/setup", get(pages::wizard)).route("/login", get(to_setup));
+    for page in PAGES {
+        router = router.route(page.path, get(to_setup));
+    }
+    router
+}
+
+async fn to_setup() -> Redirect {
+    Redirect::to("/setup")
 }

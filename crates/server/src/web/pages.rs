@@ -197,14 +197,19 @@ pub async fn login(
     render_page(StatusCode::OK, "login.html", context! { title => "Accesso", next => next })
 }
 
-/// `GET /setup`: the set-up wizard while the database holds no business;
-/// afterwards a redirect to `/`.
+/// `GET /setup` on the full server: the business exists, so a redirect to
+/// `/` (the wizard itself is [`wizard`], served in set-up mode).
 pub async fn setup(State(state): State<Arc<AppState>>) -> Response {
     match setup_mode(&state).await {
-        Ok(true) => render_page(StatusCode::OK, "setup.html", context! { title => "Configurazione iniziale" }),
+        Ok(true) => wizard().await,
         Ok(false) => Redirect::to("/").into_response(),
         Err(e) => unavailable(e),
     }
+}
+
+/// `GET /setup` in set-up mode: the first-run wizard.
+pub async fn wizard() -> Response {
+    render_page(StatusCode::OK, "setup.html", context! { title => "Configurazione iniziale" })
 }
 
 #[cfg(test)]

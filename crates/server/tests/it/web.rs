@@ -91,7 +91,7 @@ async fn every_page_answers_a_logged_in_owner_in_italian() {
     }
     let (_, _, html) = page(&app, "/", Some(&cookie)).await;
     assert!(html.contains("mercoledì 10 marzo 2027"), "Oggi names the day in Italian");
-    for text in ["Appuntamenti di oggi", "Chiamate", "Richiamate da fare", "Lista d&#x27;attesa", "Avvisi"] {
+    for text in ["Appuntamenti di oggi", "Chiamate", "Richiamate da fare", "Lista d'attesa", "Avvisi"] {
         assert!(html.contains(text), "Oggi lacks {text}");
     }
     let (_, _, html) = page(&app, "/calendario?data=2027-03-11", Some(&cookie)).await;
@@ -160,4 +160,28 @@ async fn static_files_have_types_licences_and_cache_headers() {
     assert_eq!(r.status(), 404);
     let r = client.get(app.url("/static/console.css")).send().await.expect("css");
     assert_eq!(r.headers()[CONTENT_TYPE], "text/css; charset=utf-8");
+}
+
+#[tokio::test]
+async fn an_empty_database_shows_the_wizard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = fluxion::store::Store::open(&fluxion::store::DatabaseUrl::Sqlite(dir.path().join("empty.db"))).await.expect("open");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _setup = tokio::spawn(fluxion::setup::http::serve(listener, store, fluxion::web::setup_router(), std::future::pending()));
+    let url = |p: &str| format!("http://{addr}{p}");
+    for p in fluxion::web::PAGES.iter().map(|p| p.path).chain(["/login"]) {
+        let r = raw().get(url(p)).send().await.expect("page");
+        assert_eq!(r.status(), 303, "{p}");
+        assert_eq!(r.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/setup"), "{p}");
+    }
+    let r = raw().get(url("/setup")).send().await.expect("wizard");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap_or_default();
+    for text in ["Configurazione iniziale", "Nome dell'attività", "Orari di apertura", "Il suo account (titolare)", "/static/js/setup.js"]
+    {
+        assert!(html.contains(text), "the wizard lacks {text}");
+    }
+    let r = raw().get(url("/static/js/setup.js")).send().await.expect("script");
+    assert_eq!(r.status(), 200);
 }
