@@ -15,11 +15,15 @@ mod render;
 
 use std::sync::Arc;
 
+use axum::extract::State;
+use axum::http::Uri;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 
+use crate::api::ApiError;
 use crate::app::AppState;
+use crate::auth::Principal;
 
 pub use pages::{Page, PAGES};
 
@@ -29,7 +33,12 @@ pub fn router() -> Router<Arc<AppState>> {
     let mut router =
         Router::new().route("/static/{*path}", get(assets::serve)).route("/login", get(pages::login)).route("/setup", get(pages::setup));
     for page in PAGES {
-        router = router.route(page.path, get(move |state, principal, uri| pages::show(page, state, principal, uri)));
+        router = router.route(
+            page.path,
+            get(move |state: State<Arc<AppState>>, principal: Result<Principal, ApiError>, uri: Uri| {
+                pages::show(page, state, principal, uri)
+            }),
+        );
     }
     router
 }
