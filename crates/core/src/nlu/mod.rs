@@ -6,12 +6,15 @@
 
 pub mod analyzer;
 pub mod datetime;
+pub mod faq_terms;
 pub mod l0_patterns;
 pub mod l1_intent;
 pub mod l2_slots;
 pub mod l3_faq;
 pub mod numbers;
+pub mod phone;
 mod pipeline;
+pub mod transcript;
 
 pub use pipeline::{LayerTimings, NluResult, Pipeline, PipelineConfig, PipelineError};
 
