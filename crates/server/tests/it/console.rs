@@ -34,7 +34,7 @@ async fn a_service_added_through_the_api_is_bookable_on_the_next_turn() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let v = app.say("k", None, "quanto costa la laminazione sopracciglia?").await;
-    assert!(v["reply"].as_str().unwrap_or_default().contains("80"), "priced at once: {v}");
+    assert!(v["reply"].as_str().unwrap_or_default().contains("ottanta euro"), "priced at once: {v}");
     let v = app.say("k2", Some("+393471110099"), "vorrei prenotare una laminazione sopracciglia domani alle 11, sono Lia Verdi").await;
     let v = if v["booking"].is_null() { app.say("k2", None, "sì").await } else { v };
     assert_eq!(v["booking"]["service"], "Laminazione sopracciglia", "booked without a restart: {v}");
