@@ -136,7 +136,7 @@ pub async fn show(page: &'static Page, State(state): State<Arc<AppState>>, princ
     let tenant = principal.tenant(&state);
     let business = match tenant.business().await {
         Ok(b) => b,
-        Err(e) => return unavailable(e.into()),
+        Err(e) => return unavailable(ApiError::Unavailable(e.to_string())),
     };
     let today = match jiff::tz::TimeZone::get(&business.timezone) {
         Ok(tz) => state.clock.now().to_zoned(tz).date(),
