@@ -38,16 +38,23 @@ const PHRASES: &[(&str, &str)] = &[
     ("a rotelle", "carrozzina"),
     ("senza mangiare", "digiuno"),
     ("un po alla volta", "rate"),
+    ("lasciare la macchina", "parcheggio"),
+    ("lascio la macchina", "parcheggio"),
+    ("lasciare l auto", "parcheggio"),
+    ("lascio l auto", "parcheggio"),
+    ("a piedi", "soccorso"),
+    ("due persone", "coppia"),
+    ("over 65", "anziani"),
 ];
 
 /// Word → canonical word (normalised). Both the FAQs and the caller's turn
 /// go through it, so any member of a group matches any other.
 const SYNONYMS: &[(&str, &[&str])] = &[
-    ("macchina", &["auto", "automobile", "vettura", "macchine", "auto"]),
+    ("macchina", &["auto", "automobile", "vettura", "macchine"]),
     ("carta", &["pos", "bancomat", "carte", "contactless"]),
     ("parcheggio", &["parcheggiare", "posteggio", "parcheggi", "posteggiare", "parcheggiarla", "parcheggiarmi"]),
     ("cane", &["cani", "cagnolino", "cagnolina", "animali", "animale", "gatto"]),
-    ("bambino", &["bambini", "bimbi", "bimbo", "bimba", "bambina", "bambine"]),
+    ("bambino", &["bambini", "bimbi", "bimbo", "bimba", "bambina", "bambine", "figlio", "figlia", "figli", "pediatriche", "pediatrica"]),
     ("prenotare", &["prenotazione", "appuntamento", "prenoto", "prenotarsi", "prenotando"]),
     ("disdire", &["disdetta", "disdico", "annullare", "annullo", "cancellare", "annullamento"]),
     ("ritardo", &["tardi", "ritardi"]),
@@ -76,6 +83,20 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("dente", &["denti", "dentale", "dentali"]),
     ("gratuito", &["gratis", "gratuita", "gratuite", "gratuiti"]),
     ("inglese", &["english"]),
+    ("studenti", &["studentessa", "studente", "studentesse", "universitari", "universitaria", "universitario"]),
+    ("anziani", &["pensionati", "pensionato", "pensionata", "anziano", "anziana"]),
+    ("scade", &["scadenza", "vale", "valido", "validita", "scadono"]),
+    ("dura", &["tiene", "resta", "durano", "tengono", "restano", "durata"]),
+    ("coppia", &["coppie", "anniversario", "romantico", "romantica"]),
+    ("armadietti", &["armadietto", "borsa", "borse", "cose", "oggetti"]),
+    ("digiuno", &["digiuna", "digiuni"]),
+    ("certificato", &["giustificazione", "giustificare", "attestato", "certificati"]),
+    ("pronta", &["finita", "pronto", "finito", "pronte"]),
+    ("sostitutiva", &["cortesia", "prestate", "prestito", "sostitutive"]),
+    ("soccorso", &["carro", "attrezzi", "guasto", "panne"]),
+    ("foratura", &["forature", "forato", "forata", "bucata", "bucato"]),
+    ("lavaggio", &["lavate", "lavata", "autolavaggio"]),
+    ("ricaricare", &["caricare", "ricarica", "colonnina", "presa", "prese"]),
 ];
 
 fn synonym_of(word: &str) -> Option<&'static str> {
@@ -126,7 +147,8 @@ mod tests {
     fn synonyms_fold_to_one_word() {
         assert_eq!(canonical("Si può pagare con il POS?"), "si puo pagare con il carta");
         assert_eq!(canonical("sono in sedia a rotelle"), "sono in carrozzina");
-        assert_eq!(canonical("dove lascio l'auto"), "dove lascio l macchina");
+        assert_eq!(canonical("dove lascio l'auto"), "dove parcheggio");
+        assert_eq!(canonical("prendete il bancomat"), "prendete il carta");
     }
 
     #[test]

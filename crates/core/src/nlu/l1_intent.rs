@@ -336,7 +336,7 @@ mod tests {
 
     /// The honest floor of [`held_out_file_accuracy`]: just under what the
     /// classifier reaches today, so a regression fails.
-    const HELDOUT_FLOOR: f64 = 0.85;
+    const HELDOUT_FLOOR: f64 = 0.88;
 
     #[test]
     fn training_file_is_well_formed_and_covers_every_intent() {
