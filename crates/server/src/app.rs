@@ -351,6 +351,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/waitlist", get(api::activity::waitlist))
         .route("/api/stats", get(api::activity::stats))
         .route("/api/events", get(api::events::events))
+        .merge(crate::web::router())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -23,3 +23,4 @@ pub mod speech;
 pub mod store;
 pub mod telephony;
 pub mod voice;
+pub mod web;

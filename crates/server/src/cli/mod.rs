@@ -476,7 +476,7 @@ async fn setup_mode_until_done(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "set-up mode: the database holds no business yet");
     println!("Fluxion in set-up mode on http://{addr}: create your business in the browser, or run `fluxion setup` (demo data: `fluxion serve --vertical salone`)");
-    Ok(crate::setup::http::serve(listener, store.clone(), axum::Router::new(), shutdown_signal()).await?)
+    Ok(crate::setup::http::serve(listener, store.clone(), crate::web::setup_router(), shutdown_signal()).await?)
 }
 
 async fn shutdown_signal() {

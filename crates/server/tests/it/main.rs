@@ -19,6 +19,8 @@ mod telephony;
 mod voice;
 mod whisper_real;
 mod whatsapp;
+mod web;
+mod web_browser;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
