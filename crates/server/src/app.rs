@@ -306,5 +306,6 @@ pub async fn serve_router(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     crate::observability::metrics_handle();
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    // The peer address (`ConnectInfo`) feeds the per-address caps of the media streams.
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

@@ -10,6 +10,7 @@ mod nlu_eval;
 mod pg;
 mod speech_cloud;
 mod store;
+mod stream_auth;
 mod telephony;
 mod voice;
 
