@@ -123,7 +123,8 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(n) = arg(&args, "--idle") {
         let n: usize = n.parse().context("--idle N")?;
-        let idle_ms: u64 = arg(&args, "--idle-timeout-ms").map(|v| v.parse()).transpose().context("--idle-timeout-ms MS")?.unwrap_or(30_000);
+        let idle_ms: u64 =
+            arg(&args, "--idle-timeout-ms").map(|v| v.parse()).transpose().context("--idle-timeout-ms MS")?.unwrap_or(30_000);
         return runtime.block_on(idle_streams(n, idle_ms));
     }
     let options = Options {
@@ -683,7 +684,11 @@ async fn set_up(index: usize, server: &str, http: &reqwest::Client) -> anyhow::R
     let call_sid = format!("CA{index:032x}");
     let stream_sid = format!("MZ{index:032x}");
     let facts = CallFacts { call_sid: call_sid.clone(), caller: Some(format!("+39349{:07}", index % 10_000_000)), called: None };
-    let config = TelephonyConfig { public_url: Some(server.to_string()), twilio_auth_token: Some(LOAD_AUTH_TOKEN.to_string()), ..TelephonyConfig::default() };
+    let config = TelephonyConfig {
+        public_url: Some(server.to_string()),
+        twilio_auth_token: Some(LOAD_AUTH_TOKEN.to_string()),
+        ..TelephonyConfig::default()
+    };
     let ticket = dial::answer(http, server, &config, Provider::Twilio, &facts).await.context("webhook")?;
     let mut ws = dial::connect(&ticket).await.context("connect")?;
     let custom: serde_json::Map<String, serde_json::Value> = ticket.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
@@ -1196,7 +1201,8 @@ async fn idle_streams(n: usize, idle_ms: u64) -> anyhow::Result<()> {
     }
     drop(server);
 
-    let closed: Vec<Duration> = outcomes.iter().filter_map(|o| o.as_ref().ok()).map(|(sent, closed)| closed.duration_since(*sent)).collect();
+    let closed: Vec<Duration> =
+        outcomes.iter().filter_map(|o| o.as_ref().ok()).map(|(sent, closed)| closed.duration_since(*sent)).collect();
     let errors: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     let idle = Duration::from_millis(idle_ms);
     let within = |slack_ms: u64| closed.iter().filter(|d| **d <= idle + Duration::from_millis(slack_ms)).count();
@@ -1231,6 +1237,9 @@ async fn idle_streams(n: usize, idle_ms: u64) -> anyhow::Result<()> {
         println!("  {end:<32} {count:>6}");
     }
     let goal = closed.len() == n && within(5_000) == n && after.rss_kb.saturating_sub(baseline.rss_kb) < 50 * 1024;
-    println!("goal (all {n} closed within the idle timeout + 5 s, RSS back within 50 MB of baseline): {}", if goal { "MET" } else { "NOT MET" });
+    println!(
+        "goal (all {n} closed within the idle timeout + 5 s, RSS back within 50 MB of baseline): {}",
+        if goal { "MET" } else { "NOT MET" }
+    );
     Ok(())
 }

@@ -181,6 +181,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Source of "now".
     pub clock: Clock,
+    /// Login attempts per user name and address.
+    pub login_limit: crate::auth::limit::LoginLimiter,
 }
 
 /// Builds the engine for business `tenant` with L4 configured from the
@@ -232,7 +234,7 @@ impl AppState {
     /// State over engines built elsewhere (tests, other channels).
     pub fn with_engines(engines: Engines, clock: Clock) -> Arc<Self> {
         let store = engines.store.clone();
-        Arc::new(AppState { engines, store, sessions: Sessions::default(), clock })
+        Arc::new(AppState { engines, store, sessions: Sessions::default(), clock, login_limit: Default::default() })
     }
 
     /// The default business's current engine.
@@ -272,6 +274,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(api::health::health))
         .route("/ready", get(api::health::ready))
         .route("/metrics", get(api::health::metrics))
+        .route("/api/login", post(api::auth::login))
+        .route("/api/logout", post(api::auth::logout))
+        .route("/api/me", get(api::auth::me))
         .route("/api/voice/query", post(api::voice::query))
         .route("/api/appointments", get(api::read::appointments))
         .route("/api/slots", get(api::read::slots))

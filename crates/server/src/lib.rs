@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod assistant;
+pub mod auth;
 pub mod bench_data;
 pub mod cli;
 pub mod clock;

@@ -228,6 +228,10 @@ pub struct Dialogue {
     l4_active: bool,
     /// The conversation so far, for the model (last [`HISTORY_TURNS`] lines).
     history: Vec<(crate::history::Role, String)>,
+    /// Whether `client.phone` is the caller's verified identity (telephony
+    /// caller ID, a trusted API client) rather than a number the caller
+    /// said (see [`Dialogue::set_said_phone`]).
+    caller_verified: bool,
 }
 
 /// Lines of conversation kept for the model.
@@ -257,18 +261,34 @@ impl Dialogue {
             cached_faq: None,
             l4_active: false,
             history: Vec::new(),
+            caller_verified: false,
         }
     }
 
     /// Sets the caller ID and the client it belongs to, when the session
     /// knows them before the first turn (HTTP `phone`, telephony caller ID).
     pub fn set_caller(&mut self, phone: String, client: Option<Client>) {
+        self.caller_verified = true;
         self.client.phone = Some(phone);
         if let Some(c) = client {
             self.client.id = Some(c.id);
             self.client.name = Some(c.name.clone());
             self.known = Some(c);
         }
+    }
+
+    /// Sets a phone number the caller *said* (an untrusted API client's
+    /// `phone`): it is the number to book under, not proof of who is
+    /// calling, so no client is looked up by it.
+    pub fn set_said_phone(&mut self, phone: String) {
+        self.caller_verified = false;
+        self.client.phone = Some(phone);
+    }
+
+    /// Whether the caller's phone is their verified identity (see
+    /// [`Dialogue::set_said_phone`]).
+    pub fn caller_verified(&self) -> bool {
+        self.caller_verified
     }
 
     /// The caller's phone (E.164), when known.

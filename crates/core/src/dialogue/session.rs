@@ -112,6 +112,21 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
         d
     }
 
+    /// A new dialogue for a caller whose number is `phone`: with `verified`
+    /// the number is the caller's identity and the client is looked up (as
+    /// [`Engine::dialogue_for`]); otherwise it is a number the caller said
+    /// ([`Dialogue::set_said_phone`]).
+    pub async fn dialogue_for_caller(&self, phone: Option<&str>, verified: bool) -> Dialogue {
+        match phone {
+            Some(p) if !verified => {
+                let mut d = self.dialogue();
+                d.set_said_phone(p.to_string());
+                d
+            }
+            _ => self.dialogue_for(phone).await,
+        }
+    }
+
     /// Starts a conversation: looks the caller up by phone and returns the
     /// greeting.
     pub async fn start(&self, dialogue: &mut Dialogue, session_id: &str, phone: Option<String>, now: Timestamp) -> String {

@@ -1,6 +1,7 @@
 //! HTTP endpoints, one file per resource, and the JSON error shape they
 //! share: `{"error": "…"}` with a fitting status code.
 
+pub mod auth;
 pub mod health;
 pub mod read;
 pub mod voice;
@@ -29,6 +30,19 @@ pub enum ApiError {
     /// The database failed (503); the client may retry.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// No valid credentials (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated but not allowed, or a missing CSRF token (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The write contradicts the current state, e.g. a refused booking
+    /// (409); the message is Italian, for the owner.
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts (429).
+    #[error("{0}")]
+    TooManyRequests(String),
 }
 
 impl ApiError {
@@ -42,6 +56,14 @@ impl From<fluxion_core::booking::StoreError> for ApiError {
     fn from(e: fluxion_core::booking::StoreError) -> Self {
         tracing::error!(error = %e, "database error");
         ApiError::Unavailable(e.message)
+    }
+}
+
+impl ApiError {
+    /// A 503 for a failure to build or load a business's engine.
+    pub fn engine(e: anyhow::Error) -> Self {
+        tracing::error!(error = %e, "conversation engine unavailable");
+        ApiError::Unavailable(e.to_string())
     }
 }
 
@@ -71,6 +93,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized(_) => {
+                let body = Json(json!({ "error": self.to_string() }));
+                return (StatusCode::UNAUTHORIZED, [(axum::http::header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
+            }
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         };
         (status, Json(json!({ "error": self.to_string() }))).into_response()
     }

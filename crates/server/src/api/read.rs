@@ -15,7 +15,8 @@ use fluxion_core::booking::Repository;
 use fluxion_core::text::fold;
 
 use super::ApiError;
-use crate::app::AppState;
+use crate::app::{AppState, ServerEngine};
+use crate::auth::Principal;
 
 /// `?date=YYYY-MM-DD`.
 #[derive(Debug, Deserialize)]
@@ -24,9 +25,21 @@ pub struct DateParam {
     pub date: Option<String>,
 }
 
-fn parse_date(s: Option<&str>, state: &AppState) -> Result<Date, ApiError> {
+/// The principal's business's current engine.
+///
+/// # Errors
+/// 503 when it cannot be built.
+pub async fn engine(state: &AppState, p: &Principal) -> Result<Arc<ServerEngine>, ApiError> {
+    state.engines.get(p.tenant).await.map_err(ApiError::engine)
+}
+
+/// A `YYYY-MM-DD` parameter; absent: today in the business's time zone.
+///
+/// # Errors
+/// 400 for anything else.
+pub fn parse_date(s: Option<&str>, state: &AppState, engine: &ServerEngine) -> Result<Date, ApiError> {
     match s {
-        None => Ok(state.engine().info().local(state.clock.now()).date()),
+        None => Ok(engine.info().local(state.clock.now()).date()),
         Some(s) => s.parse().map_err(|_| ApiError::bad(format!("date: '{s}' is not a date (expected YYYY-MM-DD)"))),
     }
 }
@@ -35,16 +48,18 @@ fn parse_date(s: Option<&str>, state: &AppState) -> Result<Date, ApiError> {
 /// day's appointments in every state, with client, service and operator.
 pub async fn appointments(
     State(state): State<Arc<AppState>>,
+    p: Principal,
     q: Result<Query<DateParam>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = q?;
-    let date = parse_date(q.date.as_deref(), &state)?;
-    let tenant = state.engines.default_tenant();
+    let engine = engine(&state, &p).await?;
+    let date = parse_date(q.date.as_deref(), &state, &engine)?;
+    let tenant = p.tenant(&state);
     let list = tenant.appointments_on(&date.to_string(), None).await?;
     let mut out = Vec::with_capacity(list.len());
     for a in &list {
         let client = tenant.client(a.client_id).await?;
-        let b = super::voice::booking_json(&state, a);
+        let b = super::voice::appointment_json(engine.info(), a);
         out.push(json!({
             "id": a.id,
             "status": a.status,
@@ -76,9 +91,13 @@ pub struct SlotsParams {
 ///
 /// Errors: 400 without `service`, with an unknown service/operator or a bad
 /// date.
-pub async fn slots(State(state): State<Arc<AppState>>, q: Result<Query<SlotsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn slots(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    q: Result<Query<SlotsParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(q) = q?;
-    let engine = state.engine();
+    let engine = engine(&state, &p).await?;
     let info = engine.info();
     let wanted = q.service.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("service: required"))?;
     let folded = fold(wanted);
@@ -98,7 +117,7 @@ pub async fn slots(State(state): State<Arc<AppState>>, q: Result<Query<SlotsPara
                 .id,
         ),
     };
-    let date = parse_date(q.date.as_deref(), &state)?;
+    let date = parse_date(q.date.as_deref(), &state, &engine)?;
     let now = state.clock.now();
     let from = info.tz.to_timestamp(date.to_datetime(jiff::civil::Time::MIN)).map_err(|e| ApiError::bad(e.to_string()))?;
     let to = info.tz.to_timestamp(date.to_datetime(jiff::civil::Time::MAX)).map_err(|e| ApiError::bad(e.to_string()))?;
@@ -142,13 +161,13 @@ pub fn services_json(info: &fluxion_core::dialogue::BusinessInfo) -> Value {
 }
 
 /// `GET /api/services`: see [`services_json`].
-pub async fn services(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(services_json(state.engine().info())))
+pub async fn services(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+    Ok(Json(services_json(engine(&state, &p).await?.info())))
 }
 
 /// `GET /api/clients`: every client (name, E.164 phone, email, consents,
 /// loyalty points).
-pub async fn clients(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    let list = state.engines.default_tenant().clients().await?;
+pub async fn clients(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+    let list = p.tenant(&state).clients().await?;
     Ok(Json(json!({ "clients": list })))
 }

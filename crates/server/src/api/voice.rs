@@ -15,6 +15,7 @@ use fluxion_core::nlu::Slots;
 
 use super::ApiError;
 use crate::app::AppState;
+use crate::auth::Principal;
 use crate::observability::{mask_phone, BOOKINGS_TOTAL, LAYER_SECONDS, TURNS_TOTAL, TURN_SECONDS};
 
 /// Longest accepted turn, in characters.
@@ -103,10 +104,13 @@ pub fn caller_phone(raw: &str) -> Result<String, ApiError> {
     }
 }
 
-/// Appointment → JSON with names and local times.
+/// Appointment → JSON with names and local times of the default business.
 pub fn booking_json(state: &AppState, a: &Appointment) -> BookingJson {
-    let engine = state.engine();
-    let info = engine.info();
+    appointment_json(state.engine().info(), a)
+}
+
+/// Appointment → JSON with names and local times of business `info`.
+pub fn appointment_json(info: &fluxion_core::dialogue::BusinessInfo, a: &Appointment) -> BookingJson {
     BookingJson {
         id: a.id,
         status: a.status.as_str().to_string(),
@@ -118,12 +122,16 @@ pub fn booking_json(state: &AppState, a: &Appointment) -> BookingJson {
     }
 }
 
-/// `POST /api/voice/query` with `{"session_id", "phone", "text"}`.
+/// `POST /api/voice/query` with `{"session_id", "phone", "text"}`, on the
+/// principal's business. The `phone` is the caller's verified identity only
+/// for a trusted principal (console session, owner-made token); otherwise
+/// the dialogue treats it as a number the caller said.
 ///
-/// Errors: 400 malformed JSON, empty text, bad phone or session id; 413 text
+/// Errors: 401 without credentials; 400 malformed JSON, empty text, bad phone or session id; 413 text
 /// over 2,000 characters or body over 64 KiB; 503 database unavailable.
 pub async fn query(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     body: Result<Json<QueryRequest>, JsonRejection>,
 ) -> Result<Json<QueryResponse>, ApiError> {
     let Json(req) = body?;
@@ -147,11 +155,13 @@ pub async fn query(
     let phone = req.phone.as_deref().filter(|p| !p.trim().is_empty()).map(caller_phone).transpose()?;
 
     let now = state.clock.now();
-    let engine = state.engine();
-    let (dialogue, is_new) = state.sessions.get_or_create(engine.repo().id(), &session_id, || engine.dialogue());
+    let engine = state.engines.get(principal.tenant).await.map_err(ApiError::engine)?;
+    // Conversations are kept apart per principal: another client cannot continue one by its id.
+    let key = format!("{}:{session_id}", principal.key());
+    let (dialogue, is_new) = state.sessions.get_or_create(principal.tenant, &key, || engine.dialogue());
     let mut dialogue = dialogue.lock().await;
     if is_new {
-        *dialogue = engine.dialogue_for(phone.as_deref()).await;
+        *dialogue = engine.dialogue_for_caller(phone.as_deref(), principal.trusted).await;
     }
     let report = engine.turn(&mut dialogue, &session_id, text, now).await?;
     drop(dialogue);
@@ -166,11 +176,12 @@ pub async fn query(
     metrics::counter!(TURNS_TOTAL, "intent" => report.intent.as_str(), "layer" => report.layer.as_str()).increment(1);
     let booking = report.booking.as_ref().map(|a| {
         metrics::counter!(BOOKINGS_TOTAL, "status" => a.status.as_str()).increment(1);
-        booking_json(&state, a)
+        appointment_json(engine.info(), a)
     });
     tracing::info!(
         session = %session_id,
         phone = phone.as_deref().map(mask_phone).unwrap_or_default(),
+        caller_verified = principal.trusted,
         intent = report.intent.as_str(),
         layer = report.layer.as_str(),
         latency_us = report.latency_us,

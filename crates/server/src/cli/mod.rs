@@ -2,6 +2,7 @@
 //! database commands in [`db`]: `db init|seed`, `tenant add|list`, and the
 //! voice commands in [`voice`]: `stt`, `tts`, `call`, `doctor`.
 
+pub mod auth;
 pub mod check;
 pub mod db;
 pub mod voice;
@@ -108,6 +109,18 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: DbCommand,
+    },
+    /// Console accounts.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        command: auth::UserCommand,
+    },
+    /// API tokens for machine clients.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        command: auth::TokenCommand,
     },
     /// The businesses of a deployment (tenants).
     Tenant {
@@ -402,6 +415,8 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
         }
         Command::Db { command } => db::db(command).await,
         Command::Tenant { command } => db::tenant(command).await,
+        Command::User { command } => auth::user(command).await,
+        Command::Token { command } => auth::token(command).await,
         Command::Stt { file, json } => voice::stt(&file, json).await,
         Command::Tts { text, out, rate } => voice::tts(&text, &out, rate).await,
         Command::Call { db, input, output, phone, json, realtime, rate, script, vertical, now } => {

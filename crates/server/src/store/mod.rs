@@ -28,6 +28,7 @@
 //! bind `self.id()` (see [`calls`] for the shape) and, for a closed set, an
 //! enum with `as_str`/`parse`.
 
+pub mod auth;
 pub mod calls;
 pub mod clients;
 pub mod config;
@@ -45,6 +46,7 @@ use jiff::Timestamp;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
+pub use auth::{Role, SessionRecord, TokenRecord, UserRecord};
 pub use calls::{CallDirection, CallEnd, CallOutcome, CallRecord};
 pub use clients::ClientUpdate;
 pub use config::{BusinessConfig, NewOperator, NewService};

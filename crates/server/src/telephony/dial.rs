@@ -57,7 +57,13 @@ pub type Stream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// # Errors
 /// Missing credentials, an unreachable server, a refusal (403, 503), or an
 /// answer without a stream (the busy message), with the server's answer.
-pub async fn answer(http: &reqwest::Client, server: &str, config: &TelephonyConfig, provider: Provider, call: &CallFacts) -> anyhow::Result<Ticket> {
+pub async fn answer(
+    http: &reqwest::Client,
+    server: &str,
+    config: &TelephonyConfig,
+    provider: Provider,
+    call: &CallFacts,
+) -> anyhow::Result<Ticket> {
     let server = server.trim_end_matches('/');
     let public = config.public_url.as_deref().unwrap_or(server).trim_end_matches('/');
     let caller = call.caller.as_deref().unwrap_or_default();
@@ -66,7 +72,13 @@ pub async fn answer(http: &reqwest::Client, server: &str, config: &TelephonyConf
         Provider::Twilio => {
             let token = config.twilio_auth_token.as_deref().context("TWILIO_AUTH_TOKEN is needed to sign the webhook")?;
             let path = "/twilio/voice";
-            let form = pairs(&[("CallSid", &call.call_sid), ("From", caller), ("To", called), ("CallStatus", "ringing"), ("Direction", "inbound")]);
+            let form = pairs(&[
+                ("CallSid", &call.call_sid),
+                ("From", caller),
+                ("To", called),
+                ("CallStatus", "ringing"),
+                ("Direction", "inbound"),
+            ]);
             let signature = twilio_signature(token, &format!("{public}{path}"), &form);
             let body = post(http.post(format!("{server}{path}")).header("X-Twilio-Signature", signature).form(&form)).await?;
             let (url, params) = twiml_stream(&body).with_context(|| format!("the server answered without a stream: {body}"))?;
@@ -79,7 +91,8 @@ pub async fn answer(http: &reqwest::Client, server: &str, config: &TelephonyConf
             let form = pairs(&[("CallUUID", &call.call_sid), ("From", caller), ("To", called), ("Direction", "inbound")]);
             let nonce = format!("{}{}", call.call_sid, jiff::Timestamp::now().as_nanosecond());
             let signature = plivo_v3_signature(token, &format!("{public}{path}"), &nonce, &form, "POST");
-            let request = http.post(format!("{server}{path}")).header("X-Plivo-Signature-V3", signature).header("X-Plivo-Signature-V3-Nonce", &nonce);
+            let request =
+                http.post(format!("{server}{path}")).header("X-Plivo-Signature-V3", signature).header("X-Plivo-Signature-V3-Nonce", &nonce);
             let body = post(request.form(&form)).await?;
             let (url, params) = plivo_stream(&body).with_context(|| format!("the server answered without a stream: {body}"))?;
             let signature = plivo_v3_signature(token, &url, &nonce, &[], "GET");
@@ -146,11 +159,7 @@ fn ws_base(base: &str) -> String {
 fn twiml_stream(twiml: &str) -> Option<(String, Vec<(String, String)>)> {
     let stream = &twiml[twiml.find("<Stream")?..];
     let url = attribute(stream, "url")?;
-    let params = stream
-        .split("<Parameter")
-        .skip(1)
-        .filter_map(|p| Some((attribute(p, "name")?, attribute(p, "value")?)))
-        .collect();
+    let params = stream.split("<Parameter").skip(1).filter_map(|p| Some((attribute(p, "name")?, attribute(p, "value")?))).collect();
     Some((url, params))
 }
 
@@ -160,7 +169,8 @@ fn plivo_stream(xml: &str) -> Option<(String, Vec<(String, String)>)> {
     let open_end = stream.find('>')?;
     let url = unescape(&stream[open_end + 1..stream.find("</Stream>")?]);
     let extra = attribute(&stream[..open_end], "extraHeaders").unwrap_or_default();
-    let params = extra.split([',', ';']).filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    let params =
+        extra.split([',', ';']).filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     Some((url.trim().to_string(), params))
 }
 

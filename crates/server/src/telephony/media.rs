@@ -102,7 +102,8 @@ pub async fn media(
             return (StatusCode::SERVICE_UNAVAILABLE, "too many media streams").into_response();
         }
     };
-    let query_token = uri.0.query().and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token")).map(|(_, v)| v.into_owned());
+    let query_token =
+        uri.0.query().and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token")).map(|(_, v)| v.into_owned());
     // Media messages are a few hundred bytes: a small read buffer avoids
     // zeroing tungstenite's default 128 KiB on every read.
     ws.max_message_size(MAX_MESSAGE_BYTES).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| async move {
@@ -177,7 +178,13 @@ async fn wait_for_start(socket: &mut WebSocket, codec: &mut Codec, timeout_ms: u
     }
 }
 
-async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>, mut permit: Permit, query_token: Option<String>) -> anyhow::Result<()> {
+async fn run(
+    mut socket: WebSocket,
+    provider: Provider,
+    t: Arc<Telephony>,
+    mut permit: Permit,
+    query_token: Option<String>,
+) -> anyhow::Result<()> {
     let limits = t.config.limits.clone();
     let mut codec = Codec::new(provider);
     let Some(start) = wait_for_start(&mut socket, &mut codec, limits.start_timeout_ms, limits.max_bad_frames).await else {
@@ -203,7 +210,8 @@ async fn run(mut socket: WebSocket, provider: Provider, t: Arc<Telephony>, mut p
     // Who is calling is what the signed webhook said, bound into the token.
     let caller = claims.caller.and_then(|p| normalize_phone(&p).or_else(|| (!p.trim().is_empty()).then(|| p.trim().to_string())));
     let called = claims.called;
-    let call_sid = [claims.call_sid, start.call_sid.clone(), start.stream_sid.clone()].into_iter().find(|s| !s.is_empty()).unwrap_or_default();
+    let call_sid =
+        [claims.call_sid, start.call_sid.clone(), start.stream_sid.clone()].into_iter().find(|s| !s.is_empty()).unwrap_or_default();
     let span = tracing::info_span!("call", provider = provider.as_str(), call_sid = %call_sid);
     let Some(tenant) = t.app.tenant_for_called(called.as_deref()).await? else {
         tracing::warn!(parent: &span, called = called.as_deref().map(mask_phone).unwrap_or_default(), "no business answers on the called number; closing the stream");

@@ -259,10 +259,7 @@ pub fn router(t: Arc<Telephony>) -> Router {
             .route(&format!("{prefix}/plivo/transfer"), post(webhooks::plivo_transfer))
             .route(&format!("{prefix}/exotel/stream"), get(webhooks::exotel_stream));
     }
-    router
-        .route("/{provider}/media", get(media::media))
-        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
-        .with_state(t)
+    router.route("/{provider}/media", get(media::media)).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)).with_state(t)
 }
 
 impl Telephony {
@@ -281,17 +278,11 @@ impl Telephony {
         let ttl = config.limits.token_ttl_ms;
         let tokens = match &config.stream_token_secret {
             Some(secret) => stream_token::StreamTokens::new(secret.as_bytes(), ttl),
-            None => stream_token::StreamTokens::random(ttl).map_err(|e| anyhow::anyhow!("no random source for the stream-token key: {e}"))?,
+            None => {
+                stream_token::StreamTokens::random(ttl).map_err(|e| anyhow::anyhow!("no random source for the stream-token key: {e}"))?
+            }
         };
-        Ok(Arc::new(Telephony {
-            app,
-            config,
-            voice,
-            speech,
-            http: reqwest::Client::new(),
-            tokens,
-            gate: Arc::default(),
-        }))
+        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new(), tokens, gate: Arc::default() }))
     }
 
     /// Builds the telephony service from the environment: provider settings,

@@ -127,7 +127,7 @@ impl StreamTokens {
     /// The operating system's random source failed.
     pub fn random(ttl_ms: u64) -> Result<Self, getrandom::Error> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret)?;
+        getrandom::getrandom(&mut secret)?;
         Ok(Self::new(&secret, ttl_ms))
     }
 
@@ -135,7 +135,7 @@ impl StreamTokens {
     pub fn issue(&self, provider: Provider, call_sid: &str, caller: Option<&str>, called: Option<&str>) -> String {
         let expires = now_unix().saturating_add(self.ttl_ms.div_ceil(1000));
         let mut nonce = [0u8; 16];
-        if getrandom::fill(&mut nonce).is_err() {
+        if getrandom::getrandom(&mut nonce).is_err() {
             // Uniqueness is what matters here (the MAC carries the secrecy):
             // fall back to the clock's nanoseconds.
             let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -199,7 +199,13 @@ impl StreamTokens {
             let s = String::from_utf8(bytes).map_err(|_| TokenError::Malformed)?;
             Ok((!s.is_empty()).then_some(s))
         };
-        let claims = Claims { provider: issued_for, call_sid: text(sid)?.unwrap_or_default(), caller: text(caller)?, called: text(called)?, expires_unix };
+        let claims = Claims {
+            provider: issued_for,
+            call_sid: text(sid)?.unwrap_or_default(),
+            caller: text(caller)?,
+            called: text(called)?,
+            expires_unix,
+        };
         if claims.provider != provider {
             return Err(TokenError::WrongProvider);
         }

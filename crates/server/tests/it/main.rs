@@ -2,6 +2,7 @@
 //! the store tests also run against PostgreSQL when one answers (see [`pg`]).
 
 mod api;
+mod auth;
 mod booking_race;
 mod conversations;
 mod l4;
@@ -34,7 +35,12 @@ pub struct TestApp {
     pub store: Store,
     /// The seeded (default) business.
     pub tenant: Tenant,
+    /// Sends the seeded business's trusted API token on every request.
     pub client: reqwest::Client,
+    /// Sends no credentials.
+    pub anon: reqwest::Client,
+    /// The trusted API token of `client` (made as `fluxion token create` does).
+    pub token: String,
     pub state: Arc<AppState>,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -64,7 +70,9 @@ impl TestApp {
         tokio::spawn(app::serve(listener, state.clone(), async {
             let _ = rx.await;
         }));
-        TestApp { addr, store, tenant, client: reqwest::Client::new(), state, _dir: dir, shutdown: Some(tx) }
+        let (_, token) = fluxion::auth::create_token(&tenant, "tests", true).await.expect("token");
+        let client = bearer_client(&token);
+        TestApp { addr, store, tenant, client, anon: reqwest::Client::new(), token, state, _dir: dir, shutdown: Some(tx) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -109,6 +117,14 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// A client that sends `Authorization: Bearer <token>` on every request.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().default_headers(headers).build().expect("client")
 }
 
 /// The fixed clock of the tests ([`NOW`] in Rome).

@@ -150,9 +150,13 @@ async fn refuses_unproven_streams(provider: Provider) {
     let elsewhere = if provider == Provider::Twilio { Provider::Plivo } else { Provider::Twilio };
     let foreign = minted.issue(elsewhere, "CAforeign", Some(CALLER), None);
     let forged = StreamTokens::new(b"not the server's secret at all", 120_000).issue(provider, "CAforged", Some(CALLER), None);
-    for (what, token, sid) in
-        [("no token", None, "CAnone"), ("forged", Some(forged.as_str()), "CAforged"), ("expired", Some(expired.as_str()), "CAexpired"), ("another provider's", Some(foreign.as_str()), "CAforeign"), ("garbage", Some("x.y"), "CAgarbage")]
-    {
+    for (what, token, sid) in [
+        ("no token", None, "CAnone"),
+        ("forged", Some(forged.as_str()), "CAforged"),
+        ("expired", Some(expired.as_str()), "CAexpired"),
+        ("another provider's", Some(foreign.as_str()), "CAforeign"),
+        ("garbage", Some("x.y"), "CAgarbage"),
+    ] {
         let (code, texts) = refused(&with_token(&app, provider, token), provider, sid).await;
         assert_eq!((code, texts), (Some(1008), 0), "{provider:?}, {what} token: closed at once, nothing said");
     }
@@ -192,8 +196,11 @@ async fn a_stream_cannot_change_the_callers_number() {
         let ticket = app.ticket(provider, &sid, Some(CALLER)).await;
         hang_up(open_call(&ticket, provider, &sid, Some(OTHER)).await).await;
         app.ended_call(&sid).await;
-        let caller: Option<String> =
-            sqlx::query_scalar("SELECT caller FROM calls WHERE call_sid = ?").bind(&sid).fetch_one(app.store.pool_for_tests()).await.unwrap();
+        let caller: Option<String> = sqlx::query_scalar("SELECT caller FROM calls WHERE call_sid = ?")
+            .bind(&sid)
+            .fetch_one(app.store.pool_for_tests())
+            .await
+            .unwrap();
         assert_eq!(caller.as_deref(), Some(CALLER), "{provider:?}: the webhook's caller, not the stream's claim");
     }
 }
@@ -261,11 +268,8 @@ async fn a_stream_that_goes_quiet_is_closed_and_abandoned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busy_lines_and_connection_caps() {
-    let settings = [
-        ("MAX_CONCURRENT_CALLS", "1".to_string()),
-        ("MAX_MEDIA_STREAMS_PER_IP", "2".to_string()),
-        ("MAX_BAD_FRAMES", "3".to_string()),
-    ];
+    let settings =
+        [("MAX_CONCURRENT_CALLS", "1".to_string()), ("MAX_MEDIA_STREAMS_PER_IP", "2".to_string()), ("MAX_BAD_FRAMES", "3".to_string())];
     let Some(app) = PhoneApp::spawn_with(&[], &settings).await else { return };
     let call = open_call(&app.ticket(Provider::Twilio, "CAbusy", Some(CALLER)).await, Provider::Twilio, "CAbusy", None).await;
     // A second caller hears that the lines are busy, in every provider's terms.
@@ -275,7 +279,13 @@ async fn busy_lines_and_connection_caps() {
     let r = app.post_signed("/plivo/answer", &[("CallUUID", "u2"), ("From", OTHER)], Provider::Plivo, true).await;
     let xml = r.text().await.unwrap();
     assert!(xml.contains("<Speak") && xml.contains("<Hangup/>") && !xml.contains("<Stream"), "{xml}");
-    let r = app.client.get(format!("{}/exotel/stream?CallSid=E2", app.http())).basic_auth(EXOTEL_USER, Some(EXOTEL_PASSWORD)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/exotel/stream?CallSid=E2", app.http()))
+        .basic_auth(EXOTEL_USER, Some(EXOTEL_PASSWORD))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 503);
 
     // Connections awaiting their proof: two per address, the third is refused.

@@ -174,8 +174,7 @@ pub(crate) async fn caller_audio(lines: &[&str]) -> Vec<i16> {
 async fn books_through(provider: Provider) {
     let Some(app) = PhoneApp::spawn(&LINES).await else { return };
     let caller = caller_audio(&LINES).await;
-    let options =
-        SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(provider) };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(provider) };
     let call = simulate_call(&options, &caller).await.unwrap();
     for (at, text) in &call.said {
         eprintln!("[{at} ms] {text}");
@@ -247,7 +246,14 @@ async fn webhooks_answer_with_a_stream_and_bad_signatures_get_403() {
     // A signature made for /twilio/voice does not open /webhooks/twilio/voice.
     let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let sig = twilio_signature(TWILIO_TOKEN, &format!("http://{}/twilio/voice", app.addr), &owned);
-    let r = app.client.post(format!("http://{}/webhooks/twilio/voice", app.addr)).form(&params).header("X-Twilio-Signature", sig).send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("http://{}/webhooks/twilio/voice", app.addr))
+        .form(&params)
+        .header("X-Twilio-Signature", sig)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 
     for (path, provider) in [
@@ -285,12 +291,8 @@ async fn talking_over_the_greeting_sends_clear() {
 async fn pressing_1_confirms_the_booking() {
     let Some(app) = PhoneApp::spawn(&LINES[..2]).await else { return };
     let caller = caller_audio(&LINES[..2]).await;
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        dtmf: vec!['1'],
-        ..app.options(Provider::Twilio)
-    };
+    let options =
+        SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, dtmf: vec!['1'], ..app.options(Provider::Twilio) };
     let call = simulate_call(&options, &caller).await.unwrap();
     assert!(call.said.iter().any(|(_, t)| t.starts_with("Perfetto, ho prenotato")), "{:?}", call.said);
     let (_, outcome) = app.ended_call(&options.call_sid).await;
@@ -354,11 +356,7 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
     let settings = [("TRANSFER_NUMBER", "+390212345678".to_string()), ("TWILIO_API_BASE", api)];
     let Some(app) = PhoneApp::spawn_with(&line, &settings).await else { return };
     let caller = caller_audio(&line).await;
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        ..app.options(Provider::Twilio)
-    };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(Provider::Twilio) };
     simulate_call(&options, &caller).await.unwrap();
     let (_, outcome) = app.ended_call(&options.call_sid).await;
     assert_eq!(outcome.as_deref(), Some("transferred"));
@@ -369,11 +367,7 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
 
     // Without a transfer number: a callback request for the caller.
     let Some(app) = PhoneApp::spawn(&line).await else { return };
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        ..app.options(Provider::Twilio)
-    };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(Provider::Twilio) };
     simulate_call(&options, &caller).await.unwrap();
     app.ended_call(&options.call_sid).await;
     let phones: Vec<Option<String>> =
@@ -420,11 +414,7 @@ async fn repeated_recognition_failures_end_politely_with_a_callback_request() {
     let voice = VoiceConfig { max_failed_turns: 2, ..VoiceConfig::default() };
     let Some(app) = PhoneApp::spawn_full(Arc::new(BrokenStt), &[], voice).await else { return };
     let caller = caller_audio(&["vorrei prenotare", "vorrei prenotare", "vorrei prenotare"]).await;
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        ..app.options(Provider::Twilio)
-    };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(Provider::Twilio) };
     let call = simulate_call(&options, &caller).await.unwrap();
     assert!(call.agent_hung_up, "the agent ends the call");
     assert!(call.said.iter().any(|(_, t)| t == fluxion::voice::phrases::GOODBYE_NOT_UNDERSTOOD), "{:?}", call.said);
