@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
 use super::availability::{self, Query, Unavailable};
+use super::range_search;
 use super::{Appointment, BookingError, Business, Channel, Client, Id, NewAppointment, Operator, Repository, Service, Slot, StoreError};
 
 /// Static facts about the business a dialogue needs, loaded once.
@@ -185,16 +186,31 @@ impl<R: Repository> FrontDesk<R> {
                 SlotSearch { slots: first.into_iter().collect(), exact: false, reason: None }
             }
             Wanted::Day(_) | Wanted::Range(..) => {
-                let q = Query { service: &service, operator: operator_id, from: window.0, to: window.1, now };
-                let all = availability::free_slots(b, ops, &booked, &q).unwrap_or_default();
-                let mut starts = availability::distinct_starts(&all);
-                if let Wanted::Range(s, e) = wanted {
-                    starts.retain(|sl| {
-                        let l = self.info.local(sl.start);
-                        l >= s && l < e
-                    });
-                }
+                let all = match wanted {
+                    Wanted::Range(s, e) => {
+                        range_search::free_in_range(b, ops, &booked, &service, operator_id, s, e, now).unwrap_or_default()
+                    }
+                    _ => {
+                        let q = Query { service: &service, operator: operator_id, from: window.0, to: window.1, now };
+                        availability::free_slots(b, ops, &booked, &q).unwrap_or_default()
+                    }
+                };
+                let starts = availability::distinct_starts(&all);
                 if starts.is_empty() {
+                    // A window within one day ("prima delle 10", "giovedì
+                    // pomeriggio"): the same window on the next days first.
+                    if let Wanted::Range(s, e) = wanted {
+                        let within_day = e.date() == s.date() || (e.date() == s.date().tomorrow().unwrap_or(s.date()) && e.hour() == 0);
+                        let later = if within_day {
+                            range_search::free_in_window_later(b, ops, &booked, &service, operator_id, s, e, 14, now).unwrap_or_default()
+                        } else {
+                            Vec::new()
+                        };
+                        let later = availability::distinct_starts(&later);
+                        if !later.is_empty() {
+                            return SlotSearch { slots: spread(&later, limit), exact: false, reason: None };
+                        }
+                    }
                     let anchor = match wanted {
                         Wanted::Range(s, _) => s,
                         _ => window.0.to_datetime(jiff::civil::time(12, 0, 0, 0)),

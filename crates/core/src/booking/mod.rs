@@ -10,6 +10,7 @@
 pub mod availability;
 pub mod desk;
 pub mod holidays;
+pub mod range_search;
 mod repository;
 
 pub use repository::{BookingError, NewAppointment, Repository, StoreError};

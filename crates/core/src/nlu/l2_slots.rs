@@ -11,7 +11,8 @@ use std::collections::HashSet;
 use strsim::normalized_damerau_levenshtein as similarity;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::{analyzer, datetime, numbers, Slots};
+pub use super::phone::{find_phone, normalize_phone};
+use super::{analyzer, datetime, phone, Slots};
 use crate::booking::{Operator, Service, Vertical};
 use crate::text::{capitalize, fold, normalize, words};
 
@@ -483,75 +484,9 @@ fn signed_name(raw_words: &[&str], norm: &[String]) -> Option<String> {
     None
 }
 
-fn phone_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?:\+|\b00)?\d[\d .\-/]{4,18}\d").expect("phone regex"))
-}
-
 fn email_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}\b").expect("email regex"))
-}
-
-/// Normalises an Italian phone number to E.164 (`+39…`). Accepts an optional
-/// `+39`/`0039` prefix, and spaces, dots, dashes or slashes between digits.
-/// Mobiles start with 3 and have 9–10 digits; landlines start with 0 and have
-/// 6–11 digits. Anything else is `None`.
-pub fn normalize_phone(s: &str) -> Option<String> {
-    let plus = s.trim_start().starts_with('+');
-    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-    let national = if plus {
-        digits.strip_prefix("39")?
-    } else if let Some(rest) = digits.strip_prefix("0039") {
-        rest
-    } else if digits.len() == 12 && digits.starts_with("393") {
-        &digits[2..]
-    } else {
-        &digits
-    };
-    let ok = match national.as_bytes().first() {
-        Some(b'3') => (9..=10).contains(&national.len()),
-        Some(b'0') => (6..=11).contains(&national.len()),
-        _ => false,
-    };
-    ok.then(|| format!("+39{national}"))
-}
-
-/// Turns spoken digits ("tre tre tre, uno due…") into a digit string when
-/// the turn reads like a phone number.
-fn spoken_digits(normalized: &str) -> Option<String> {
-    let mut best = String::new();
-    let mut cur = String::new();
-    for w in words(normalized) {
-        let d = match w {
-            "zero" => Some("0".to_string()),
-            _ if w.chars().all(|c| c.is_ascii_digit()) => Some(w.to_string()),
-            _ => numbers::parse_number(w).filter(|n| *n < 100).map(|n| n.to_string()),
-        };
-        match d {
-            Some(d) => cur.push_str(&d),
-            None if matches!(w, "piu" | "e") && !cur.is_empty() => {}
-            None => {
-                if cur.len() > best.len() {
-                    best = std::mem::take(&mut cur);
-                }
-                cur.clear();
-            }
-        }
-    }
-    if cur.len() > best.len() {
-        best = cur;
-    }
-    (best.len() >= 9).then_some(best)
-}
-
-/// Finds an Italian phone number in the raw text, as E.164.
-pub fn find_phone(raw: &str, normalized: &str) -> Option<String> {
-    phone_regex()
-        .find_iter(raw)
-        .filter_map(|m| normalize_phone(m.as_str()))
-        .next()
-        .or_else(|| spoken_digits(normalized).and_then(|d| normalize_phone(&d)))
 }
 
 /// Finds an email address (also spoken: "mario punto rossi chiocciola gmail
@@ -577,7 +512,7 @@ pub fn extract(raw: &str, normalized: &str, catalog: &Catalog, now: jiff::civil:
     let resolved = if phone.is_some() {
         // Digits of a phone number are not a date: resolve on the text
         // without them.
-        datetime::resolve(&phone_regex().replace_all(raw, " "), now)
+        datetime::resolve(&phone::mask_numbers(&normalize(&phone::mask_digits(raw))), now)
     } else {
         datetime::resolve(raw, now)
     };
@@ -659,20 +594,6 @@ mod tests {
         ] {
             assert_eq!(find_name(not_a_name), None, "{not_a_name}");
         }
-    }
-
-    #[test]
-    fn phones_to_e164() {
-        assert_eq!(normalize_phone("333 123 4567").as_deref(), Some("+393331234567"));
-        assert_eq!(normalize_phone("+39 333.123.4567").as_deref(), Some("+393331234567"));
-        assert_eq!(normalize_phone("0039 02 1234567").as_deref(), Some("+39021234567"));
-        assert_eq!(normalize_phone("02-12345678").as_deref(), Some("+390212345678"));
-        assert_eq!(normalize_phone("12345"), None);
-        assert_eq!(normalize_phone("+44 20 7946 0958"), None);
-        let n = |s: &str| find_phone(s, &normalize(s));
-        assert_eq!(n("il mio numero è 347 555 1234").as_deref(), Some("+393475551234"));
-        assert_eq!(n("tre quattro sette cinque cinque cinque uno due tre quattro").as_deref(), Some("+393475551234"));
-        assert_eq!(n("alle 15 del 3/4"), None);
     }
 
     #[test]

@@ -1,12 +1,18 @@
-//! L3: FAQ retrieval over the business's FAQ entries.
+//! L3: FAQ retrieval over the business's own FAQ entries (one index per
+//! business: another business's FAQs are never searched).
 //!
-//! Every question variant is a document of an in-memory [tantivy] index
-//! analysed for Italian (lowercase, accent folding, Italian stop words,
-//! Snowball Italian stemming). A turn is ranked with BM25; the best few
-//! candidates are then given a normalised score in `[0, 1]`: how much of the
-//! turn's (IDF-weighted) content the variant covers, blended with how much of
-//! the variant the turn covers. Below the threshold (default 0.7, seed 000)
-//! the turn goes to the fallback layer.
+//! Every question variant and every answer is a document of an in-memory
+//! [tantivy] index analysed for Italian (lowercase, accent folding, Italian
+//! stop words, Snowball Italian stemming), after Italian synonyms are folded
+//! to one word ([`super::faq_terms::canonical`]: "pos"/"bancomat" → "carta").
+//! A turn is ranked with BM25; the entries of the best few documents are
+//! then given a normalised score in `[0, 1]`: how much of the turn's
+//! IDF-weighted content the best variant covers (a term found only in
+//! another variant of the entry or in its answer counts in part), blended
+//! with how much of the variant the turn covers, times an aspect factor
+//! (a price question never prefers a duration answer about the same
+//! subject). Below the threshold (default 0.7, seed 000) the turn goes to
+//! the fallback layer.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,6 +22,7 @@ use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexReader, Term};
 
+use super::faq_terms::{aspect, canonical, Aspect};
 use crate::faq::Faq;
 
 /// Default minimum normalised score for an FAQ answer (seed 000).
@@ -23,8 +30,16 @@ pub const DEFAULT_THRESHOLD: f32 = 0.7;
 /// Weight of the turn's coverage in the normalised score; the rest is the
 /// variant's coverage.
 const RECALL_WEIGHT: f32 = 0.75;
-/// BM25 candidates rescored per turn.
-const CANDIDATES: usize = 8;
+/// BM25 documents whose entries are rescored per turn.
+const CANDIDATES: usize = 12;
+/// Credit of a turn term found in another variant of the same entry.
+const SIBLING_CREDIT: f32 = 0.6;
+/// Credit of a turn term found only in the entry's answer.
+const ANSWER_CREDIT: f32 = 0.4;
+/// Factor when the turn and the variant ask about different aspects.
+const ASPECT_MISMATCH: f32 = 0.7;
+/// Factor when the turn names an aspect and the variant names none.
+const ASPECT_UNSAID: f32 = 0.9;
 
 /// An FAQ index could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -44,62 +59,76 @@ pub struct FaqHit {
     pub score: f32,
 }
 
+/// One question variant, analysed.
+struct Variant {
+    terms: HashSet<String>,
+    aspect: Option<Aspect>,
+}
+
+/// One FAQ entry, analysed.
+struct Entry {
+    id: i64,
+    answer: String,
+    variants: Vec<Variant>,
+    /// Terms of every variant.
+    question_terms: HashSet<String>,
+    answer_terms: HashSet<String>,
+}
+
 /// The searchable FAQ set of one business.
 pub struct FaqIndex {
     reader: IndexReader,
     field: tantivy::schema::Field,
     analyzer: TextAnalyzer,
-    /// Analysed terms per document (question variant).
-    doc_terms: Vec<HashSet<String>>,
-    /// Entry index per document.
-    doc_entry: Vec<usize>,
-    /// Inverse document frequency per term.
+    entries: Vec<Entry>,
+    /// Inverse document frequency per term, over entries.
     idf: HashMap<String, f32>,
-    entries: Vec<(i64, String)>,
 }
 
 impl FaqIndex {
-    /// Indexes every question variant of `faqs`.
+    /// Indexes every question variant and every answer of `faqs`.
     ///
     /// # Errors
     /// tantivy failed to build the in-memory index.
     pub fn build(faqs: &[Faq]) -> Result<Self, FaqIndexError> {
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default().set_tokenizer("it").set_index_option(IndexRecordOption::WithFreqs);
-        let field = schema.add_text_field("question", TextOptions::default().set_indexing_options(indexing));
-        let doc_field = schema.add_u64_field("doc", FAST);
+        let field = schema.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
+        let entry_field = schema.add_u64_field("entry", FAST);
         let index = Index::create_in_ram(schema.build());
         let mut analyzer = super::analyzer::italian();
         index.tokenizers().register("it", analyzer.clone());
         let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
-        let mut doc_terms = Vec::new();
-        let mut doc_entry = Vec::new();
-        for (entry, faq) in faqs.iter().enumerate() {
+        let mut entries = Vec::with_capacity(faqs.len());
+        for (i, faq) in faqs.iter().enumerate() {
+            let mut variants = Vec::with_capacity(faq.questions.len());
             for q in &faq.questions {
-                writer.add_document(doc!(field => q.as_str(), doc_field => doc_terms.len() as u64))?;
-                doc_terms.push(analyze(&mut analyzer, q));
-                doc_entry.push(entry);
+                let text = canonical(q);
+                writer.add_document(doc!(field => text.as_str(), entry_field => i as u64))?;
+                variants.push(Variant { terms: analyze(&mut analyzer, &text), aspect: aspect(q) });
             }
+            let answer = canonical(&faq.answer);
+            writer.add_document(doc!(field => answer.as_str(), entry_field => i as u64))?;
+            let question_terms = variants.iter().flat_map(|v| v.terms.iter().cloned()).collect();
+            entries.push(Entry {
+                id: faq.id,
+                answer: faq.answer.clone(),
+                variants,
+                question_terms,
+                answer_terms: analyze(&mut analyzer, &answer),
+            });
         }
         writer.commit()?;
         let mut df: HashMap<String, usize> = HashMap::new();
-        for terms in &doc_terms {
-            for t in terms {
+        for e in &entries {
+            for t in e.question_terms.union(&e.answer_terms) {
                 *df.entry(t.clone()).or_default() += 1;
             }
         }
-        let n = doc_terms.len().max(1) as f32;
+        let n = entries.len().max(1) as f32;
         let idf = df.into_iter().map(|(t, d)| (t, (1.0 + n / d as f32).ln())).collect();
         let reader = index.reader()?;
-        Ok(FaqIndex {
-            reader,
-            field,
-            analyzer,
-            doc_terms,
-            doc_entry,
-            idf,
-            entries: faqs.iter().map(|f| (f.id, f.answer.clone())).collect(),
-        })
+        Ok(FaqIndex { reader, field, analyzer, entries, idf })
     }
 
     /// Number of FAQ entries.
@@ -116,7 +145,7 @@ impl FaqIndex {
     /// its score; `None` when nothing shares a term with the turn.
     pub fn search(&self, text: &str) -> Option<FaqHit> {
         let mut analyzer = self.analyzer.clone();
-        let query_terms = analyze(&mut analyzer, text);
+        let query_terms = analyze(&mut analyzer, &canonical(text));
         if query_terms.is_empty() {
             return None;
         }
@@ -129,32 +158,72 @@ impl FaqIndex {
             .collect();
         let searcher = self.reader.searcher();
         let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(CANDIDATES)).ok()?;
-        let weight =
-            |terms: &mut dyn Iterator<Item = &String>| -> f32 { terms.map(|t| self.idf.get(t).copied().unwrap_or(self.max_idf())).sum() };
-        let query_weight = weight(&mut query_terms.iter());
+        let mut candidates: Vec<usize> = top
+            .iter()
+            .filter_map(|(_, addr)| {
+                searcher.segment_reader(addr.segment_ord).fast_fields().u64("entry").ok().and_then(|c| c.first(addr.doc_id))
+            })
+            .map(|e| e as usize)
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let query_aspect = aspect(text);
+        let query_weight = self.weight(query_terms.iter());
         let mut best: Option<(f32, usize)> = None;
-        for (_, addr) in top {
-            let Some(doc) = searcher.segment_reader(addr.segment_ord).fast_fields().u64("doc").ok().and_then(|c| c.first(addr.doc_id))
-            else {
-                continue;
-            };
-            let Some(doc_terms) = self.doc_terms.get(doc as usize) else { continue };
-            let shared = weight(&mut query_terms.intersection(doc_terms));
-            let recall = shared / query_weight.max(f32::EPSILON);
-            let precision = shared / weight(&mut doc_terms.iter()).max(f32::EPSILON);
-            let score = (RECALL_WEIGHT * recall + (1.0 - RECALL_WEIGHT) * precision).clamp(0.0, 1.0);
+        for i in candidates {
+            let Some(entry) = self.entries.get(i) else { continue };
+            let score = self.score_entry(entry, &query_terms, query_weight, query_aspect);
             if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, doc as usize));
+                best = Some((score, i));
             }
         }
-        let (score, doc) = best?;
-        let entry = *self.doc_entry.get(doc)?;
-        let (faq_id, answer) = self.entries.get(entry)?.clone();
-        Some(FaqHit { entry, faq_id, answer, score })
+        let (score, i) = best?;
+        let entry = self.entries.get(i)?;
+        Some(FaqHit { entry: i, faq_id: entry.id, answer: entry.answer.clone(), score })
+    }
+
+    /// The entry's score: its best variant's blend of the turn's coverage
+    /// (with partial credit for sibling-variant and answer terms) and the
+    /// variant's coverage, times the aspect factor.
+    fn score_entry(&self, entry: &Entry, query: &HashSet<String>, query_weight: f32, query_aspect: Option<Aspect>) -> f32 {
+        let mut best = 0.0f32;
+        for v in &entry.variants {
+            let mut covered = 0.0;
+            for t in query {
+                let credit = if v.terms.contains(t) {
+                    1.0
+                } else if entry.question_terms.contains(t) {
+                    SIBLING_CREDIT
+                } else if entry.answer_terms.contains(t) {
+                    ANSWER_CREDIT
+                } else {
+                    0.0
+                };
+                covered += credit * self.term_weight(t);
+            }
+            let recall = covered / query_weight.max(f32::EPSILON);
+            let shared = self.weight(query.intersection(&v.terms));
+            let precision = shared / self.weight(v.terms.iter()).max(f32::EPSILON);
+            let factor = match (query_aspect, v.aspect) {
+                (Some(q), Some(d)) if q != d => ASPECT_MISMATCH,
+                (Some(_), None) => ASPECT_UNSAID,
+                _ => 1.0,
+            };
+            best = best.max((RECALL_WEIGHT * recall + (1.0 - RECALL_WEIGHT) * precision) * factor);
+        }
+        best.clamp(0.0, 1.0)
+    }
+
+    fn term_weight(&self, t: &str) -> f32 {
+        self.idf.get(t).copied().unwrap_or_else(|| self.max_idf())
+    }
+
+    fn weight<'a>(&self, terms: impl Iterator<Item = &'a String>) -> f32 {
+        terms.map(|t| self.term_weight(t)).sum()
     }
 
     fn max_idf(&self) -> f32 {
-        (1.0 + self.doc_terms.len().max(1) as f32).ln()
+        (1.0 + self.entries.len().max(1) as f32).ln()
     }
 }
 

@@ -6,12 +6,15 @@
 
 pub mod analyzer;
 pub mod datetime;
+pub mod faq_terms;
 pub mod l0_patterns;
 pub mod l1_intent;
 pub mod l2_slots;
 pub mod l3_faq;
 pub mod numbers;
+pub mod phone;
 mod pipeline;
+pub mod transcript;
 
 pub use pipeline::{LayerTimings, NluResult, Pipeline, PipelineConfig, PipelineError};
 
@@ -175,7 +178,8 @@ pub enum DateTimeSlot {
         /// Precision.
         grain: Grain,
     },
-    /// A span ("nel pomeriggio", "stasera").
+    /// A span ("nel pomeriggio", "stasera", "dal 3 al 5 maggio", "dopo le
+    /// 17").
     Range {
         /// Inclusive start (local).
         start: jiff::civil::DateTime,
@@ -183,7 +187,31 @@ pub enum DateTimeSlot {
         end: jiff::civil::DateTime,
         /// Precision of the bounds.
         grain: Grain,
+        /// Which end the caller left open, if any ("prima delle 10" gives
+        /// `start`, "dopo le 17" gives `end`); that end is then a default,
+        /// not something said. Serialised as `"open": "start" | "end"`,
+        /// omitted when both ends were said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        open: Option<OpenEnd>,
     },
+}
+
+/// The end of a [`DateTimeSlot::Range`] the caller did not say.
+///
+/// - `Start`: only a deadline was said ("prima delle 10", "entro le 13",
+///   "entro il 20", "entro tre settimane"); `start` is the start of that day
+///   (or today for a deadline that is a date). The end is exclusive: a
+///   booking never starts at the deadline itself.
+/// - `End`: only a beginning was said ("dopo le 17", "a partire dalle 15",
+///   "dal 9 in poi"); `end` is the end of that day for a time, one month
+///   after the start for a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpenEnd {
+    /// The start was not said.
+    Start,
+    /// The end was not said.
+    End,
 }
 
 /// Everything L2 found in one turn. Serialises to the `slots` object of the

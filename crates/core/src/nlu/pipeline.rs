@@ -191,6 +191,10 @@ impl Pipeline {
     pub fn parse(&self, raw: &str, now: jiff::civil::DateTime) -> NluResult {
         let mut timings = LayerTimings::default();
         let t = Instant::now();
+        // Recognised speech and typed text in one form (times, accents,
+        // fillers) before any layer reads the turn.
+        let tidy = super::transcript::tidy(raw);
+        let raw = tidy.as_str();
         let normalized = normalize(raw);
         let l0 = self.patterns.matches(&normalized);
         timings.l0_us = t.elapsed().as_micros() as u64;

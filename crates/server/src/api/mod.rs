@@ -1,9 +1,17 @@
 //! HTTP endpoints, one file per resource, and the JSON error shape they
 //! share: `{"error": "…"}` with a fitting status code.
 
+pub mod activity;
+pub mod appointments;
 pub mod auth;
+pub mod clients;
+pub mod events;
+pub mod faq;
 pub mod health;
+pub mod operators;
 pub mod read;
+pub mod services;
+pub mod settings;
 pub mod voice;
 
 use axum::http::StatusCode;
@@ -103,6 +111,16 @@ impl IntoResponse for ApiError {
         };
         (status, Json(json!({ "error": self.to_string() }))).into_response()
     }
+}
+
+/// Rebuilds the principal's business's engine after a change to what the
+/// receptionist knows, so the next turn sees it.
+///
+/// # Errors
+/// 503 when the engine cannot be rebuilt (the change is stored; the
+/// previous engine stays until a rebuild succeeds).
+pub async fn reload(state: &crate::app::AppState, p: &crate::auth::Principal) -> Result<(), ApiError> {
+    state.engines.reload(p.tenant).await.map(|_| ()).map_err(ApiError::engine)
 }
 
 /// 404 for unknown paths, as JSON.

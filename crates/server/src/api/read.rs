@@ -1,5 +1,6 @@
-//! Read endpoints for the business's own tools: appointments of a day, free
-//! slots, services, clients.
+//! Read endpoints for the business's own tools: free slots and services,
+//! and the helpers the console's endpoints share (the principal's engine,
+//! dates).
 
 use std::sync::Arc;
 
@@ -42,37 +43,6 @@ pub fn parse_date(s: Option<&str>, state: &AppState, engine: &ServerEngine) -> R
         None => Ok(engine.info().local(state.clock.now()).date()),
         Some(s) => s.parse().map_err(|_| ApiError::bad(format!("date: '{s}' is not a date (expected YYYY-MM-DD)"))),
     }
-}
-
-/// `GET /api/appointments?date=YYYY-MM-DD` (default today, local): the
-/// day's appointments in every state, with client, service and operator.
-pub async fn appointments(
-    State(state): State<Arc<AppState>>,
-    p: Principal,
-    q: Result<Query<DateParam>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q?;
-    let engine = engine(&state, &p).await?;
-    let date = parse_date(q.date.as_deref(), &state, &engine)?;
-    let tenant = p.tenant(&state);
-    let list = tenant.appointments_on(&date.to_string(), None).await?;
-    let mut out = Vec::with_capacity(list.len());
-    for a in &list {
-        let client = tenant.client(a.client_id).await?;
-        let b = super::voice::appointment_json(engine.info(), a);
-        out.push(json!({
-            "id": a.id,
-            "status": a.status,
-            "channel": a.channel,
-            "service": b.service,
-            "operator": b.operator,
-            "start": b.start,
-            "end": b.end,
-            "start_utc": b.start_utc,
-            "client": client.map(|c| json!({ "id": c.id, "name": c.name, "phone": c.phone })),
-        }));
-    }
-    Ok(Json(json!({ "date": date.to_string(), "appointments": out })))
 }
 
 /// `?service=…&date=…&operator=…`.
@@ -154,6 +124,7 @@ pub fn services_json(info: &fluxion_core::dialogue::BusinessInfo) -> Value {
                 "duration_min": s.duration_min,
                 "price_cents": s.price_cents,
                 "operators": ops,
+                "operator_ids": info.operators.iter().filter(|o| o.service_ids.contains(&s.id)).map(|o| o.id).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -163,11 +134,4 @@ pub fn services_json(info: &fluxion_core::dialogue::BusinessInfo) -> Value {
 /// `GET /api/services`: see [`services_json`].
 pub async fn services(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
     Ok(Json(services_json(engine(&state, &p).await?.info())))
-}
-
-/// `GET /api/clients`: every client (name, E.164 phone, email, consents,
-/// loyalty points).
-pub async fn clients(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
-    let list = p.tenant(&state).clients().await?;
-    Ok(Json(json!({ "clients": list })))
 }

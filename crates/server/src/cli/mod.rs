@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod check;
 pub mod db;
+pub mod setup;
 pub mod voice;
 
 use std::io::{BufRead, Write};
@@ -42,7 +43,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the HTTP server (seeds a demo business into an empty database).
+    /// Start the HTTP server. On an empty database it starts in set-up mode
+    /// (create the business in the browser or with `fluxion setup`) unless
+    /// --vertical asks for a demo business.
     Serve {
         #[command(flatten)]
         db: DbArgs,
@@ -52,9 +55,11 @@ pub enum Command {
         /// Port (seed 000: 3002).
         #[arg(long, env = "FLUXION_PORT", default_value_t = 3002)]
         port: u16,
-        /// Vertical of the demo business seeded into an empty database.
-        #[arg(long, default_value = "salone")]
-        vertical: Vertical,
+        /// Seed this vertical's demo business into an empty database
+        /// (salone, wellness, medical, auto); without it an empty database
+        /// starts in set-up mode.
+        #[arg(long)]
+        vertical: Option<Vertical>,
         /// Fixed "now" (RFC 3339), for demos and tests.
         #[arg(long)]
         now: Option<String>,
@@ -110,6 +115,10 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Create your own business on an empty database: name, vertical,
+    /// address, numbers, time zone, hours, services, operators, FAQ
+    /// templates and the owner's account (asks for what flags do not give).
+    Setup(setup::SetupArgs),
     /// Console accounts.
     User {
         /// What to do.
@@ -342,10 +351,14 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             if !no_mcp && !mcp_host.is_loopback() && mcp_token.is_none() {
                 bail!("--mcp-host {mcp_host} is not a loopback address: set MCP_TOKEN (clients send Authorization: Bearer <token>) or pass --no-mcp");
             }
-            let store = open_seeded(&db, vertical).await?;
+            let store = match vertical {
+                Some(v) => open_seeded(&db, v).await?,
+                None => db.open().await?,
+            };
             let clock = clock(now.as_deref())?;
-            let state = AppState::new(store, clock).await?;
             let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("binding {host}:{port}"))?;
+            let Some(listener) = setup_mode_until_done(listener, &store).await? else { return Ok(()) };
+            let state = AppState::new(store, clock).await?;
             let addr = listener.local_addr()?;
             let mcp = if no_mcp {
                 None
@@ -416,6 +429,7 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
         Command::Db { command } => db::db(command).await,
         Command::Tenant { command } => db::tenant(command).await,
         Command::User { command } => auth::user(command).await,
+        Command::Setup(args) => setup::setup(args).await,
         Command::Token { command } => auth::token(command).await,
         Command::Stt { file, json } => voice::stt(&file, json).await,
         Command::Tts { text, out, rate } => voice::tts(&text, &out, rate).await,
@@ -431,6 +445,21 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
         Command::Models { command: ModelsCommand::Download { name, dir } } => voice::models_download(&name, dir).await,
         Command::Models { command: ModelsCommand::StandIn { shape, dir } } => voice::models_stand_in(&shape, dir),
     }
+}
+
+/// Serves set-up mode while `store` holds no business; the listener back
+/// once it does, `None` when a signal stopped the server meanwhile.
+async fn setup_mode_until_done(
+    listener: tokio::net::TcpListener,
+    store: &crate::store::Store,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    if store.is_seeded().await? {
+        return Ok(Some(listener));
+    }
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "set-up mode: the database holds no business yet");
+    println!("Fluxion in set-up mode on http://{addr}: create your business in the browser, or run `fluxion setup` (demo data: `fluxion serve --vertical salone`)");
+    Ok(crate::setup::http::serve(listener, store.clone(), axum::Router::new(), shutdown_signal()).await?)
 }
 
 async fn shutdown_signal() {

@@ -211,7 +211,7 @@ impl Tenant {
         called: Option<&str>,
         at: Timestamp,
     ) -> Result<Id, StoreError> {
-        sqlx::query_scalar(
+        let id = sqlx::query_scalar(
             "INSERT INTO calls (business_id, provider, call_sid, direction, caller, called, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (provider, call_sid) DO UPDATE SET caller = COALESCE(calls.caller, excluded.caller) \
              WHERE calls.business_id = excluded.business_id RETURNING id",
@@ -226,7 +226,9 @@ impl Tenant {
         .fetch_optional(self.pool())
         .await
         .map_err(store_error)?
-        .ok_or_else(|| StoreError::fatal(format!("call {call_sid} belongs to another business")))
+        .ok_or_else(|| StoreError::fatal(format!("call {call_sid} belongs to another business")))?;
+        self.announce(crate::events::Kind::Call, id, "started");
+        Ok(id)
     }
 
     /// Completes a call's row.
@@ -249,6 +251,7 @@ impl Tenant {
         .execute(self.pool())
         .await
         .map_err(store_error)?;
+        self.announce(crate::events::Kind::Call, id, "ended");
         Ok(())
     }
 

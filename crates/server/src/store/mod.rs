@@ -32,6 +32,7 @@ pub mod auth;
 pub mod calls;
 pub mod clients;
 pub mod config;
+pub mod console;
 mod location;
 pub mod postgres;
 mod rows;
@@ -50,6 +51,7 @@ pub use auth::{Role, SessionRecord, TokenRecord, UserRecord};
 pub use calls::{CallDirection, CallEnd, CallOutcome, CallRecord};
 pub use clients::ClientUpdate;
 pub use config::{BusinessConfig, NewOperator, NewService};
+pub use console::Stats;
 pub use location::{DatabaseUrl, PgUrl};
 pub use tenant::{NumberKind, Tenant, TenantInfo};
 
@@ -94,6 +96,7 @@ pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
     url: Arc<DatabaseUrl>,
+    events: crate::events::Events,
 }
 
 impl Store {
@@ -113,7 +116,13 @@ impl Store {
             Dialect::Postgres => &postgres::MIGRATOR,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::fatal(format!("migration failed: {e}")))?;
-        Ok(Store { pool, dialect, url: Arc::new(url.clone()) })
+        Ok(Store { pool, dialect, url: Arc::new(url.clone()), events: crate::events::Events::default() })
+    }
+
+    /// The announcements of its writes (appointments, calls, callback
+    /// requests), for the console's live view.
+    pub fn events(&self) -> &crate::events::Events {
+        &self.events
     }
 
     /// Which database this is.

@@ -23,6 +23,7 @@ use sqlx::AnyConnection;
 use super::rows::{self, AppointmentRow, BusinessRow, ClientRow, ClosureRow, FaqRow, HoursRow, ServiceRow};
 use super::rows::{APPOINTMENT_COLS, BUSINESS_COLS, CLIENT_COLS};
 use super::{booking_write_error, store_error, ts_text, Store};
+use crate::events::Kind;
 
 /// The store seen by one business. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -153,6 +154,11 @@ impl Tenant {
 
     pub(super) fn pool(&self) -> &sqlx::AnyPool {
         &self.store.pool
+    }
+
+    /// Announces a committed write to the console's live view.
+    pub(super) fn announce(&self, kind: Kind, id: Id, action: &'static str) {
+        self.store.events.send(self.id, kind, id, action);
     }
 
     /// Runs a one-row statement whose `$1` is the row id and `$2` this
@@ -484,6 +490,7 @@ impl Repository for Tenant {
             .await
             .map_err(store_error)?;
         tx.commit().await.map_err(booking_write_error)?;
+        self.announce(Kind::Appointment, appointment.id, "booked");
         Ok(appointment)
     }
 
@@ -510,6 +517,7 @@ impl Repository for Tenant {
         };
         let a = Appointment::try_from(row)?;
         tx.commit().await.map_err(store_error)?;
+        self.announce(Kind::Appointment, a.id, "cancelled");
         Ok(a)
     }
 
@@ -561,6 +569,7 @@ impl Repository for Tenant {
         .map_err(booking_write_error)?;
         let a = Appointment::try_from(row)?;
         tx.commit().await.map_err(booking_write_error)?;
+        self.announce(Kind::Appointment, a.id, "moved");
         Ok(a)
     }
 
@@ -617,7 +626,7 @@ impl Repository for Tenant {
     }
 
     async fn add_callback_request(&self, r: &CallbackRequest) -> Result<Id, StoreError> {
-        sqlx::query_scalar(
+        let id: Id = sqlx::query_scalar(
             "INSERT INTO callback_requests (business_id, client_id, phone, session_id, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING id",
         )
@@ -629,6 +638,8 @@ impl Repository for Tenant {
         .bind(ts_text(r.created_at))
         .fetch_one(self.pool())
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        self.announce(Kind::Callback, id, "created");
+        Ok(id)
     }
 }

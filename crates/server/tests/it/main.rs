@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod booking_race;
+mod console;
 mod conversations;
 mod l4;
 mod mcp;

@@ -1,0 +1,59 @@
+//! Lexing for the date/time resolver: the normalisation of a turn into
+//! words (prices and dashes between digits made explicit) and the small
+//! word-sequence helpers every matcher uses.
+
+use super::*;
+
+/// Normalises the text for the matchers: "€" and "%" become the words
+/// "euro"/"percento" (so "10/12 €" is a price, not a date), a "-" between
+/// two digits, with or without spaces, becomes "/" ("18-03" reads like
+/// "18/03", "15-03-2027" like "15/03/2027", "8:30 - 10:00" like
+/// "8:30/10:00"), an ordinal sign after a digit is dropped ("1º", "1°"),
+/// then [`normalize`].
+pub(super) fn prepare(text: &str) -> String {
+    let needs = text.contains(['€', '%', '-', 'º', '°', 'ª']);
+    if !needs {
+        return normalize(text);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut skip_spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if skip_spaces && c == ' ' {
+            continue;
+        }
+        skip_spaces = false;
+        let prev_digit = out.trim_end_matches(' ').ends_with(|p: char| p.is_ascii_digit());
+        match c {
+            '€' => out.push_str(" euro "),
+            '%' => out.push_str(" percento "),
+            '-' if prev_digit && chars[i + 1..].iter().find(|n| **n != ' ').is_some_and(char::is_ascii_digit) => {
+                out.truncate(out.trim_end_matches(' ').len());
+                out.push('/');
+                skip_spaces = true;
+            }
+            'º' | '°' | 'ª' if out.ends_with(|p: char| p.is_ascii_digit()) => {}
+            _ => out.push(c),
+        }
+    }
+    normalize(&out)
+}
+
+/// The word at `i`, or "" past the end.
+pub(super) fn word<'a>(words: &[&'a str], i: usize) -> &'a str {
+    words.get(i).copied().unwrap_or("")
+}
+
+/// True if the words starting at `i` are exactly `seq`.
+pub(super) fn starts_with(words: &[&str], i: usize, seq: &[&str]) -> bool {
+    seq.iter().enumerate().all(|(k, s)| word(words, i + k) == *s)
+}
+
+/// The longest of `seqs` found at `i`, as its length.
+pub(super) fn longest(words: &[&str], i: usize, seqs: &[&[&str]]) -> Option<usize> {
+    seqs.iter().filter(|s| starts_with(words, i, s)).map(|s| s.len()).max()
+}
+
+pub(super) fn one(part: Part, used: usize) -> Option<(Vec<Part>, usize)> {
+    Some((vec![part], used))
+}

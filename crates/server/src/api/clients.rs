@@ -1,0 +1,183 @@
+//! Clients for the console: `GET /api/clients?q=` (search by name or
+//! number; all without `q`), `POST /api/clients`, `PUT /api/clients/{id}`,
+//! `GET /api/clients.csv` and `POST /api/clients/import` (CSV, the usual
+//! export of salon software: a header row naming `nome`/`name`,
+//! `telefono`/`cellulare`/`phone`, optionally `email`; `,` or `;`).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use fluxion_core::booking::{Id, Repository};
+
+use super::settings::invalid;
+use super::ApiError;
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::store::ClientUpdate;
+
+/// Most rows one import takes.
+pub const MAX_IMPORT_ROWS: usize = 5_000;
+
+/// `?q=`.
+#[derive(Debug, Deserialize)]
+pub struct Search {
+    /// Part of a name or number.
+    pub q: Option<String>,
+}
+
+/// `GET /api/clients[?q=…]` → `{"clients": [{id, name, phone, email,
+/// consent_marketing, consent_recording, loyalty_points}]}`.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    q: Result<Query<Search>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let t = p.tenant(&state);
+    let list = match q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(q) => t.search_clients(q, 200).await?,
+        None => t.clients().await?,
+    };
+    Ok(Json(json!({ "clients": list })))
+}
+
+/// `POST /api/clients` body.
+#[derive(Debug, Deserialize)]
+pub struct ClientBody {
+    /// Full name.
+    pub name: String,
+    /// Phone (E.164 or Italian).
+    pub phone: String,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `POST /api/clients` → 201 with the client (an existing client with that
+/// number is updated).
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    body: Result<Json<ClientBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(b) = body?;
+    if b.name.trim().is_empty() {
+        return Err(invalid("nome del cliente obbligatorio"));
+    }
+    let phone = super::voice::caller_phone(&b.phone)?;
+    let c = p.tenant(&state).upsert_client(b.name.trim(), &phone, b.email.as_deref().map(str::trim).filter(|e| !e.is_empty())).await?;
+    Ok((StatusCode::CREATED, Json(json!(c))))
+}
+
+/// `PUT /api/clients/{id}` body: fields to change.
+#[derive(Debug, Deserialize)]
+pub struct ClientPatch {
+    /// Full name.
+    pub name: Option<String>,
+    /// Email (`""` removes it).
+    pub email: Option<String>,
+    /// Consent to reminders and marketing.
+    pub consent_marketing: Option<bool>,
+    /// Consent to call recording.
+    pub consent_recording: Option<bool>,
+}
+
+/// `PUT /api/clients/{id}` → the client.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    Path(id): Path<Id>,
+    body: Result<Json<ClientPatch>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(b) = body?;
+    let update = ClientUpdate {
+        name: b.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+        email: b.email.map(|e| Some(e.trim().to_string()).filter(|e| !e.is_empty())),
+        consent_marketing: b.consent_marketing,
+        consent_recording: b.consent_recording,
+    };
+    let c = p.tenant(&state).update_client(id, &update).await?.ok_or_else(|| ApiError::NotFound(format!("cliente {id} inesistente")))?;
+    Ok(Json(json!(c)))
+}
+
+/// `GET /api/clients.csv` → `text/csv`: `nome,telefono,email,
+/// consenso_marketing,consenso_registrazione,punti`.
+pub async fn export_csv(State(state): State<Arc<AppState>>, p: Principal) -> Result<impl IntoResponse, ApiError> {
+    let list = p.tenant(&state).clients().await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| ApiError::Unavailable(e.to_string());
+    w.write_record(["nome", "telefono", "email", "consenso_marketing", "consenso_registrazione", "punti"]).map_err(failed)?;
+    for c in &list {
+        let flag = |b: bool| if b { "si" } else { "no" };
+        let points = c.loyalty_points.to_string();
+        let row = [
+            c.name.as_str(),
+            c.phone.as_str(),
+            c.email.as_deref().unwrap_or(""),
+            flag(c.consent_marketing),
+            flag(c.consent_recording),
+            points.as_str(),
+        ];
+        w.write_record(row).map_err(failed)?;
+    }
+    let body = w.into_inner().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"clienti.csv\"")], body))
+}
+
+fn column(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
+    headers.iter().position(|h| names.iter().any(|n| fluxion_core::text::fold(h.trim()) == *n))
+}
+
+/// `POST /api/clients/import` (body `text/csv`) → `{"imported", "skipped":
+/// [{"line", "error"}]}`. Rows with a known number update that client.
+///
+/// Errors: 400 no header with a name and a phone column, more than
+/// [`MAX_IMPORT_ROWS`] rows.
+pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let text = String::from_utf8_lossy(&body);
+    let first = text.lines().next().unwrap_or_default();
+    let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
+    let mut r = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
+    let headers = r.headers().map_err(|e| ApiError::bad(format!("CSV: {e}")))?.clone();
+    let name = column(&headers, &["nome", "name", "nome e cognome", "cliente"]);
+    let (Some(name), Some(phone)) = (name, column(&headers, &["telefono", "cellulare", "phone", "mobile", "tel"])) else {
+        return Err(ApiError::bad("CSV: servono le colonne 'nome' e 'telefono' nella prima riga"));
+    };
+    let email = column(&headers, &["email", "e-mail", "mail"]);
+    let t = p.tenant(&state);
+    let (mut imported, mut skipped) = (0usize, Vec::new());
+    for (i, row) in r.records().enumerate() {
+        if i >= MAX_IMPORT_ROWS {
+            return Err(ApiError::bad(format!("CSV: al massimo {MAX_IMPORT_ROWS} righe per importazione")));
+        }
+        let line = i + 2;
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                skipped.push(json!({ "line": line, "error": e.to_string() }));
+                continue;
+            }
+        };
+        let n = row.get(name).unwrap_or_default().trim();
+        let ph = row.get(phone).unwrap_or_default();
+        let phone = match super::voice::caller_phone(ph) {
+            Ok(p) if !n.is_empty() => p,
+            _ => {
+                skipped.push(json!({ "line": line, "error": format!("nome o telefono non valido ('{n}', '{ph}')") }));
+                continue;
+            }
+        };
+        let mail = email.and_then(|e| row.get(e)).map(str::trim).filter(|e| !e.is_empty());
+        t.upsert_client(n, &phone, mail).await?;
+        imported += 1;
+    }
+    Ok(Json(json!({ "imported": imported, "skipped": skipped })))
+}

@@ -1,0 +1,118 @@
+//! The staff: `GET/POST /api/operators`, `PUT/DELETE /api/operators/{id}`,
+//! `GET/POST /api/operators/{id}/absences`. An operator has working hours
+//! (empty: the business's), the services it performs and absences. Writes
+//! are the owner's and rebuild the receptionist's engine: an absence
+//! removes its slots on the next turn.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use fluxion_core::booking::{Closure, Id, Repository, WeeklyHours};
+
+use super::settings::{check_closure, check_hours, closure_json, invalid};
+use super::{reload, ApiError};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::store::NewOperator;
+
+/// `GET /api/operators` → `{"operators": [{id, name, service_ids, hours,
+/// absences}]}` (operators on the rota).
+pub async fn list(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+    let ops = p.tenant(&state).operators().await?;
+    Ok(Json(json!({ "operators": ops })))
+}
+
+/// An operator as the console sends it.
+#[derive(Debug, Deserialize)]
+pub struct OperatorBody {
+    /// First name as callers say it.
+    pub name: String,
+    /// Services performed.
+    #[serde(default)]
+    pub service_ids: Vec<Id>,
+    /// Working hours (empty: the business's).
+    #[serde(default)]
+    pub hours: Vec<WeeklyHours>,
+}
+
+impl OperatorBody {
+    fn validated(&self, absences: Vec<Closure>) -> Result<NewOperator, ApiError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(invalid("nome dell'operatore: obbligatorio (al massimo 80 caratteri)"));
+        }
+        check_hours(&self.hours)?;
+        Ok(NewOperator { name: name.to_string(), service_ids: self.service_ids.clone(), hours: self.hours.clone(), absences })
+    }
+}
+
+/// `POST /api/operators` → 201 `{"id"}`.
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    body: Result<Json<OperatorBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    p.require_owner()?;
+    let Json(body) = body?;
+    let id = p.tenant(&state).add_operator(&body.validated(Vec::new())?).await?;
+    reload(&state, &p).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+/// `PUT /api/operators/{id}` (name, services, hours; absences are kept) →
+/// `{"id"}`.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    Path(id): Path<Id>,
+    body: Result<Json<OperatorBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    p.require_owner()?;
+    let Json(body) = body?;
+    let t = p.tenant(&state);
+    let absences = t.absences(id).await?.ok_or_else(|| ApiError::NotFound(format!("operatore {id} inesistente")))?;
+    let new = body.validated(absences.into_iter().map(|(_, c)| c).collect())?;
+    if !t.update_operator(id, &new).await? {
+        return Err(ApiError::NotFound(format!("operatore {id} inesistente")));
+    }
+    reload(&state, &p).await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+/// `DELETE /api/operators/{id}` → 204: off the rota (appointments stay).
+pub async fn delete(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<StatusCode, ApiError> {
+    p.require_owner()?;
+    if !p.tenant(&state).set_operator_active(id, false).await? {
+        return Err(ApiError::NotFound(format!("operatore {id} inesistente")));
+    }
+    reload(&state, &p).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/operators/{id}/absences` → `{"absences": [{id, from, to,
+/// range, reason}]}`.
+pub async fn absences(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
+    let list = p.tenant(&state).absences(id).await?.ok_or_else(|| ApiError::NotFound(format!("operatore {id} inesistente")))?;
+    Ok(Json(json!({ "absences": list.iter().map(|(i, c)| closure_json(*i, c)).collect::<Vec<_>>() })))
+}
+
+/// `POST /api/operators/{id}/absences {from, to, range?, reason}` → 201.
+/// Staff may record absences too.
+pub async fn add_absence(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    Path(id): Path<Id>,
+    body: Result<Json<Closure>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(c) = body?;
+    check_closure(&c)?;
+    let aid = p.tenant(&state).add_absence(id, &c).await?.ok_or_else(|| ApiError::NotFound(format!("operatore {id} inesistente")))?;
+    reload(&state, &p).await?;
+    Ok((StatusCode::CREATED, Json(closure_json(aid, &c))))
+}
