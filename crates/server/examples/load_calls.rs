@@ -14,6 +14,16 @@
 //! `cargo build --release -p fluxion --example load_calls`, then
 //! `target/release/examples/load_calls [--calls 1000] [--secs 30] [--ramp-secs 10]`.
 //!
+//! Every call is set up as Twilio sets it up: a signed `POST /twilio/voice`,
+//! whose TwiML carries the stream token, then a signed upgrade
+//! (`telephony::dial`).
+//!
+//! `--idle N [--idle-timeout-ms 30000]` measures the other side of issue 13:
+//! N streams that send `start` and then nothing. It reports how many the
+//! server closed by itself and when (against the idle timeout), and the
+//! server's resident memory at baseline, with the N streams open, and after
+//! they were closed.
+//!
 //! The driver starts itself again with `--serve` as the server (a seeded
 //! SQLite database in a temporary directory, the telephony routes merged
 //! with the app's, on 127.0.0.1:0), opens the calls over `ramp-secs`, each
@@ -54,7 +64,8 @@ use fluxion::clock::Clock;
 use fluxion::seed::SeedData;
 use fluxion::speech::speaker::Speaker;
 use fluxion::store::{DatabaseUrl, Store};
-use fluxion::telephony::{self, SpeechKit, Telephony, TelephonyConfig};
+use fluxion::telephony::dial::{self, CallFacts};
+use fluxion::telephony::{self, Provider, SpeechKit, Telephony, TelephonyConfig};
 use fluxion::voice::session::{FRAMES_LATE_TOTAL, FRAME_SECONDS};
 use fluxion::voice::{agent, phrases, VoiceConfig};
 use fluxion_core::audio::g711;
@@ -105,9 +116,16 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     if args.iter().any(|a| a == "--serve") {
         let db = arg(&args, "--db").map(PathBuf::from).context("--serve needs --db PATH")?;
+        let idle_ms = arg(&args, "--idle-timeout-ms").unwrap_or_else(|| "30000".to_string());
         // Before anything touches `metrics`: the first recorder installed wins.
         let tap = FrameTap::install();
-        return runtime.block_on(serve(db, tap));
+        return runtime.block_on(serve(db, tap, idle_ms));
+    }
+    if let Some(n) = arg(&args, "--idle") {
+        let n: usize = n.parse().context("--idle N")?;
+        let idle_ms: u64 =
+            arg(&args, "--idle-timeout-ms").map(|v| v.parse()).transpose().context("--idle-timeout-ms MS")?.unwrap_or(30_000);
+        return runtime.block_on(idle_streams(n, idle_ms));
     }
     let options = Options {
         calls: arg(&args, "--calls").map(|v| v.parse()).transpose().context("--calls N")?.unwrap_or(1_000),
@@ -392,7 +410,24 @@ impl Recorder for FrameTap {
 
 /// Runs the server on 127.0.0.1:0, prints `PORT <n>`, and serves until its
 /// standard input closes (the driver exits or drops it).
-async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>)) -> anyhow::Result<()> {
+/// The Twilio auth token the server and the driver share (loopback only).
+const LOAD_AUTH_TOKEN: &str = "load-calls-auth-token";
+
+/// The telephony settings of the load server at `port`: signed webhooks and
+/// streams as in production, limits raised past what the tool opens.
+fn load_config(port: u16, idle_ms: &str) -> anyhow::Result<TelephonyConfig> {
+    let public = format!("http://127.0.0.1:{port}");
+    TelephonyConfig::from_lookup(|k| match k {
+        "PUBLIC_URL" => Some(public.clone()),
+        "TWILIO_AUTH_TOKEN" => Some(LOAD_AUTH_TOKEN.to_string()),
+        "STREAM_IDLE_TIMEOUT_MS" => Some(idle_ms.to_string()),
+        "MAX_MEDIA_STREAMS" | "MAX_MEDIA_STREAMS_PER_IP" | "MAX_CONCURRENT_CALLS" => Some("100000".to_string()),
+        _ => None,
+    })
+    .map_err(anyhow::Error::msg)
+}
+
+async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>), idle_ms: String) -> anyhow::Result<()> {
     fluxion::observability::init_tracing(false);
     let store = Store::open(&DatabaseUrl::Sqlite(db)).await?;
     SeedData::demo(Vertical::Salone)?.load(&store, false).await?;
@@ -408,19 +443,13 @@ async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>
     }
     let kit =
         SpeechKit { stt: Arc::new(ConstantCostStt), speaker, vad: VadEngine::Webrtc, stt_prompt: agent::stt_prompt(state.engine().info()) };
-    let t = Arc::new(Telephony {
-        app: state.clone(),
-        config: TelephonyConfig::default(),
-        voice,
-        speech: Ok(kit),
-        http: reqwest::Client::new(),
-    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let t = Telephony::new(state.clone(), load_config(listener.local_addr()?.port(), &idle_ms)?, voice, Ok(kit))?;
     let real = app::router(state).merge(telephony::router(t));
     let routes = Router::new()
         .route("/metrics", get(move || std::future::ready(handle.render())))
         .route("/load/frames", get(move || std::future::ready(frames.render())))
         .fallback_service(real);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     println!("PORT {}", listener.local_addr()?.port());
     std::io::stdout().flush()?;
     let stdin_closed = async {
@@ -649,22 +678,45 @@ fn event_of(text: &str) -> &str {
     rest.split('"').next().unwrap_or("")
 }
 
+/// Sets up call `index` as Twilio does (signed webhook, signed upgrade) and
+/// sends `connected` and `start`: the open stream and its stream id.
+async fn set_up(index: usize, server: &str, http: &reqwest::Client) -> anyhow::Result<(dial::Stream, String, String)> {
+    let call_sid = format!("CA{index:032x}");
+    let stream_sid = format!("MZ{index:032x}");
+    let facts = CallFacts { call_sid: call_sid.clone(), caller: Some(format!("+39349{:07}", index % 10_000_000)), called: None };
+    let config = TelephonyConfig {
+        public_url: Some(server.to_string()),
+        twilio_auth_token: Some(LOAD_AUTH_TOKEN.to_string()),
+        ..TelephonyConfig::default()
+    };
+    let ticket = dial::answer(http, server, &config, Provider::Twilio, &facts).await.context("webhook")?;
+    let mut ws = dial::connect(&ticket).await.context("connect")?;
+    let custom: serde_json::Map<String, serde_json::Value> = ticket.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let connected = json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}).to_string();
+    let start = json!({
+        "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
+        "start": {
+            "accountSid": "ACloadcalls", "streamSid": stream_sid, "callSid": call_sid, "tracks": ["inbound"],
+            "customParameters": custom,
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": RATE_HZ, "channels": 1}
+        }
+    })
+    .to_string();
+    ws.send(Message::Text(connected.into())).await.context("start")?;
+    ws.send(Message::Text(start.into())).await.context("start")?;
+    Ok((ws, call_sid, stream_sid))
+}
+
 /// One Twilio call: `connected`, `start`, a `media` frame every 20 ms for
 /// `frames` frames, then `stop`. The agent's audio is "played" one frame per
 /// tick; its marks are echoed once the audio sent before them has played, or
 /// at once on a `clear`, as Twilio does.
-async fn call(index: usize, url: String, frames: u64, audio: Arc<CallerAudio>, live: Arc<Live>) -> CallStats {
+async fn call(index: usize, server: String, frames: u64, audio: Arc<CallerAudio>, live: Arc<Live>, http: reqwest::Client) -> CallStats {
     let mut st = CallStats::default();
-    let ws = match tokio_tungstenite::connect_async_with_config(
-        url.as_str(),
-        Some(tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024)),
-        true,
-    )
-    .await
-    {
-        Ok((ws, _)) => ws,
+    let (ws, call_sid, stream_sid) = match set_up(index, &server, &http).await {
+        Ok(opened) => opened,
         Err(e) => {
-            st.error = Some(format!("connect: {e}"));
+            st.error = Some(format!("{e:#}"));
             return st;
         }
     };
@@ -672,29 +724,7 @@ async fn call(index: usize, url: String, frames: u64, audio: Arc<CallerAudio>, l
     live.connected.fetch_add(1, Ordering::Relaxed);
     live.active.fetch_add(1, Ordering::Relaxed);
     let (mut tx, mut rx) = ws.split();
-    let call_sid = format!("CA{index:032x}");
-    let stream_sid = format!("MZ{index:032x}");
-    let caller = format!("+39349{:07}", index % 10_000_000);
     let mut seq = 1u64;
-    let connected = json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}).to_string();
-    let start = json!({
-        "event": "start", "sequenceNumber": seq.to_string(), "streamSid": stream_sid,
-        "start": {
-            "accountSid": "ACloadcalls", "streamSid": stream_sid, "callSid": call_sid, "tracks": ["inbound"],
-            "customParameters": {"caller": caller},
-            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": RATE_HZ, "channels": 1}
-        }
-    })
-    .to_string();
-    let opened = async {
-        tx.send(Message::Text(connected.into())).await?;
-        tx.send(Message::Text(start.into())).await
-    };
-    if let Err(e) = opened.await {
-        st.error = Some(format!("start: {e}"));
-        live.active.fetch_sub(1, Ordering::Relaxed);
-        return st;
-    }
     let clock = tokio::time::Instant::now();
     let mut ticker = tokio::time::interval_at(clock, Duration::from_millis(FRAME_MS));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -795,10 +825,10 @@ async fn call(index: usize, url: String, frames: u64, audio: Arc<CallerAudio>, l
     st
 }
 
-fn start_server(db: &Path) -> anyhow::Result<Server> {
+fn start_server(db: &Path, idle_timeout_ms: u64) -> anyhow::Result<Server> {
     let log = std::env::temp_dir().join(format!("load_calls-server-{}.log", std::process::id()));
     let mut child = Command::new(std::env::current_exe()?)
-        .args(["--serve", "--db"])
+        .args(["--serve", "--idle-timeout-ms", &idle_timeout_ms.to_string(), "--db"])
         .arg(db)
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
@@ -886,7 +916,7 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("load.db");
     let started = Instant::now();
-    let server = start_server(&db)?;
+    let server = start_server(&db, 30_000)?;
     let pid = server.child.id().to_string();
     let ticks = clock_ticks();
     println!("server: pid {pid}, port {}, ready in {:.1} s; log {}", server.port, started.elapsed().as_secs_f64(), server.log.display());
@@ -901,19 +931,20 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     let me_baseline = sample("self", ticks)?;
     println!("server baseline: RSS {:.1} MB", baseline.rss_kb as f64 / 1024.0);
 
-    let url = format!("ws://127.0.0.1:{}/twilio/media", server.port);
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let http = reqwest::Client::new();
     let frames = o.secs * 1000 / FRAME_MS;
     let live = Arc::new(Live::default());
     let t0 = tokio::time::Instant::now();
     let t0_unix_ms = unix_ms();
     let mut tasks = Vec::with_capacity(o.calls);
     let spawner = {
-        let (audio, live, url) = (audio.clone(), live.clone(), url.clone());
+        let (audio, live, url, http) = (audio.clone(), live.clone(), url.clone(), http.clone());
         tokio::spawn(async move {
             for i in 0..o.calls {
                 let at = t0 + Duration::from_secs_f64(o.ramp_secs as f64 * i as f64 / o.calls as f64);
                 tokio::time::sleep_until(at).await;
-                tasks.push(tokio::spawn(call(i, url.clone(), frames, audio.clone(), live.clone())));
+                tasks.push(tokio::spawn(call(i, url.clone(), frames, audio.clone(), live.clone(), http.clone())));
             }
             tasks
         })
@@ -1097,5 +1128,118 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     println!("server log: {warns} WARN and {errors} ERROR lines");
     let goal = held.len() >= o.calls && late_server == 0.0 && rss_per_call < 2.0;
     println!("goal (all {} calls held, no late frames, < 2 MB per call): {}", o.calls, if goal { "MET" } else { "NOT MET" });
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// `--idle N`: streams that send `start` and then nothing.
+
+/// What one idle stream saw: when its `start` went out and when the server
+/// closed it, or the error that stopped it.
+type IdleOutcome = Result<(Instant, Instant), String>;
+
+async fn idle_stream(index: usize, server: String, http: reqwest::Client, started: Arc<AtomicUsize>, guard: Duration) -> IdleOutcome {
+    let (mut ws, _, _) = set_up(index, &server, &http).await.map_err(|e| format!("{e:#}"))?;
+    let sent = Instant::now();
+    started.fetch_add(1, Ordering::Relaxed);
+    let closed = tokio::time::timeout(guard, async {
+        while let Some(message) = ws.next().await {
+            if matches!(message, Ok(Message::Close(_)) | Err(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+    match closed {
+        Ok(()) => Ok((sent, Instant::now())),
+        Err(_) => Err(format!("still open {} s after start", guard.as_secs())),
+    }
+}
+
+async fn idle_streams(n: usize, idle_ms: u64) -> anyhow::Result<()> {
+    println!("load_calls --idle: {n} Twilio streams set up through the signed webhook that send `start` and then nothing; server STREAM_IDLE_TIMEOUT_MS={idle_ms}");
+    println!("STAND-INS: speech engines as in the default mode (constant-cost); they are not exercised: no caller audio arrives.");
+    let needed = n as u64 + 256;
+    if let Some(limit) = open_files_limit().filter(|l| *l < needed) {
+        anyhow::bail!("the open-files limit is {limit}, {needed} are needed: run `ulimit -n {needed}` first");
+    }
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("idle.db");
+    let server = start_server(&db, idle_ms)?;
+    let pid = server.child.id().to_string();
+    let ticks = clock_ticks();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let baseline = sample(&pid, ticks)?;
+    println!("server: pid {pid}, port {}; baseline RSS {:.1} MB", server.port, baseline.rss_kb as f64 / 1024.0);
+
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let http = reqwest::Client::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    let guard = Duration::from_millis(idle_ms * 3) + Duration::from_secs(60);
+    let t0 = Instant::now();
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(idle_stream(i, url.clone(), http.clone(), started.clone(), guard))).collect();
+    let up_deadline = Instant::now() + Duration::from_secs(60);
+    while started.load(Ordering::Relaxed) < n && Instant::now() < up_deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let all_started = t0.elapsed();
+    let open = sample(&pid, ticks)?;
+    let mut outcomes = Vec::with_capacity(n);
+    for t in tasks {
+        outcomes.push(t.await?);
+    }
+    let all_closed = t0.elapsed();
+    // Let the server record the calls and release their memory.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = sample(&pid, ticks)?;
+    let store = Store::open(&DatabaseUrl::Sqlite(db.clone())).await?;
+    let tenant = store.default_tenant().await?.context("no business")?;
+    let mut by_end: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for c in tenant.recent_calls(u32::MAX).await? {
+        let outcome = c.outcome.map_or("(still open)", |o| o.as_str());
+        *by_end.entry(format!("{} / {outcome}", c.hangup_reason.map_or("-", |r| r.as_str()))).or_default() += 1;
+    }
+    drop(server);
+
+    let closed: Vec<Duration> =
+        outcomes.iter().filter_map(|o| o.as_ref().ok()).map(|(sent, closed)| closed.duration_since(*sent)).collect();
+    let errors: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    let idle = Duration::from_millis(idle_ms);
+    let within = |slack_ms: u64| closed.iter().filter(|d| **d <= idle + Duration::from_millis(slack_ms)).count();
+    let (min, max) = (closed.iter().min().copied().unwrap_or_default(), closed.iter().max().copied().unwrap_or_default());
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!();
+    println!("== results ==");
+    println!("streams started                 {} of {n} in {:.1} s", started.load(Ordering::Relaxed), all_started.as_secs_f64());
+    println!("streams closed by the server    {} ({} errors)", closed.len(), errors.len());
+    if let Some(e) = errors.first() {
+        println!("  first error: {e}");
+    }
+    println!(
+        "close after start               min {:.2} s, max {:.2} s; within the idle timeout + 1 s: {}, + 5 s: {} (all closed {:.1} s after the first start)",
+        min.as_secs_f64(),
+        max.as_secs_f64(),
+        within(1_000),
+        within(5_000),
+        all_closed.as_secs_f64()
+    );
+    println!(
+        "server RSS                      baseline {:.1} MB, {:.1} MB with the streams open ({:.3} MB per stream), {:.1} MB after they closed ({:+.1} MB vs baseline); peak {:.1} MB",
+        mb(baseline.rss_kb),
+        mb(open.rss_kb),
+        (mb(open.rss_kb) - mb(baseline.rss_kb)) / n.max(1) as f64,
+        mb(after.rss_kb),
+        mb(after.rss_kb) - mb(baseline.rss_kb),
+        mb(after.hwm_kb)
+    );
+    println!("calls table (hang-up reason / outcome):");
+    for (end, count) in &by_end {
+        println!("  {end:<32} {count:>6}");
+    }
+    let goal = closed.len() == n && within(5_000) == n && after.rss_kb.saturating_sub(baseline.rss_kb) < 50 * 1024;
+    println!(
+        "goal (all {n} closed within the idle timeout + 5 s, RSS back within 50 MB of baseline): {}",
+        if goal { "MET" } else { "NOT MET" }
+    );
     Ok(())
 }

@@ -203,7 +203,10 @@ pub enum Command {
         /// The caller's recording (WAV of any supported rate).
         #[arg(long)]
         wav: PathBuf,
-        /// The media-stream URL [default: ws://127.0.0.1:3002/PROVIDER/media].
+        /// The server's base URL [default: http://127.0.0.1:3002]. The call is
+        /// set up through its webhook, signed with this environment's
+        /// PUBLIC_URL and TWILIO_AUTH_TOKEN / PLIVO_AUTH_TOKEN /
+        /// EXOTEL_WEBHOOK_USER and EXOTEL_WEBHOOK_PASSWORD, as the provider does.
         #[arg(long)]
         url: Option<String>,
         /// Where to write the agent's audio (8000 Hz WAV).

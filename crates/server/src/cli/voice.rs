@@ -394,9 +394,14 @@ pub async fn simulate_call(
     use crate::telephony::simulator::{simulate_call, SimulatorOptions};
     let (pcm, rate) = read_wav_file(wav)?;
     let pcm = convert_rate(&pcm, rate, 8_000)?;
-    let url = url.unwrap_or_else(|| format!("ws://127.0.0.1:3002/{}/media", provider.as_str()));
-    let options = SimulatorOptions { caller, speed, turn_taking, dtmf, ..SimulatorOptions::new(provider, url) };
-    println!("calling {} as {} ({} s of caller audio)…", options.url, provider.as_str(), pcm.len() / 8_000);
+    // The server's base URL; a media-stream URL (ws://host/PROVIDER/media) is accepted too.
+    let server = url.unwrap_or_else(|| "http://127.0.0.1:3002".to_string());
+    let server = server.replacen("wss://", "https://", 1).replacen("ws://", "http://", 1);
+    let server = server.trim_end_matches('/').trim_end_matches(&format!("/{}/media", provider.as_str())).to_string();
+    // Signed as the provider signs, with the server's own settings (PUBLIC_URL, auth tokens).
+    let telephony = crate::telephony::TelephonyConfig::from_env().map_err(anyhow::Error::msg)?;
+    let options = SimulatorOptions { caller, speed, turn_taking, dtmf, ..SimulatorOptions::new(provider, server, telephony) };
+    println!("calling {} as {} ({} s of caller audio)…", options.server, provider.as_str(), pcm.len() / 8_000);
     let call = simulate_call(&options, &pcm).await?;
     for (at_ms, text) in &call.said {
         println!("[{:>7.2} s] agent: {text}", *at_ms as f64 / 1000.0);

@@ -2,10 +2,14 @@
 //! `PUBLIC_URL`, `CALL_PROVIDER`, `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
 //! `PLIVO_AUTH_ID`, `PLIVO_AUTH_TOKEN`, `EXOTEL_SID`, `EXOTEL_API_KEY`,
 //! `EXOTEL_API_TOKEN`, `TRANSFER_NUMBER`, `RECORD_CALLS`, `RECORDINGS_DIR`,
-//! `RECORDING_RETENTION_DAYS`. Secrets are never printed (`Debug` hides them).
+//! `RECORDING_RETENTION_DAYS`; the media-stream proof and limits:
+//! `STREAM_TOKEN_SECRET`, `EXOTEL_WEBHOOK_USER`, `EXOTEL_WEBHOOK_PASSWORD`
+//! and the variables of [`StreamLimits`]. Secrets are never printed (`Debug`
+//! hides them).
 
 use std::path::PathBuf;
 
+use super::limits::StreamLimits;
 use super::Provider;
 
 /// Telephony configuration.
@@ -43,6 +47,15 @@ pub struct TelephonyConfig {
     pub twilio_api_base: String,
     /// Plivo REST API base (tests point it at a fake).
     pub plivo_api_base: String,
+    /// Key of the stream tokens (`STREAM_TOKEN_SECRET`, at least 16 bytes);
+    /// unset: a random key per process (see `stream_token::StreamTokens`).
+    pub stream_token_secret: Option<String>,
+    /// User name Exotel must send (HTTP Basic) to `GET /exotel/stream`.
+    pub exotel_webhook_user: Option<String>,
+    /// Password Exotel must send (HTTP Basic) to `GET /exotel/stream`.
+    pub exotel_webhook_password: Option<String>,
+    /// Connection, call and frame limits of the media streams.
+    pub limits: StreamLimits,
 }
 
 impl std::fmt::Debug for TelephonyConfig {
@@ -59,6 +72,10 @@ impl std::fmt::Debug for TelephonyConfig {
             .field("exotel_api_token", &set(&self.exotel_api_token))
             .field("transfer_number", &self.transfer_number.as_deref().map(crate::observability::mask_phone))
             .field("record_calls", &self.record_calls)
+            .field("stream_token_secret", &set(&self.stream_token_secret))
+            .field("exotel_webhook_user", &self.exotel_webhook_user)
+            .field("exotel_webhook_password", &set(&self.exotel_webhook_password))
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -67,7 +84,9 @@ impl TelephonyConfig {
     /// From the process environment.
     ///
     /// # Errors
-    /// An unknown `CALL_PROVIDER`, or a `PUBLIC_URL` that is not http(s).
+    /// An unknown `CALL_PROVIDER`, a `PUBLIC_URL` that is not http(s), a
+    /// `STREAM_TOKEN_SECRET` shorter than 16 bytes, or a limit that is not a
+    /// positive whole number.
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -84,6 +103,11 @@ impl TelephonyConfig {
                 return Err(format!("PUBLIC_URL must start with https:// (got {u:?})"));
             }
         }
+        let stream_token_secret = get("STREAM_TOKEN_SECRET");
+        if stream_token_secret.as_ref().is_some_and(|s| s.len() < super::stream_token::MIN_SECRET_BYTES) {
+            return Err(format!("STREAM_TOKEN_SECRET must be at least {} bytes", super::stream_token::MIN_SECRET_BYTES));
+        }
+        let limits = StreamLimits::from_lookup(&get)?;
         Ok(TelephonyConfig {
             public_url,
             default_provider: get("CALL_PROVIDER").map(|p| p.parse()).transpose()?,
@@ -100,21 +124,31 @@ impl TelephonyConfig {
             recording_retention_days: get("RECORDING_RETENTION_DAYS").and_then(|v| v.parse().ok()).unwrap_or(30),
             twilio_api_base: get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".to_string()),
             plivo_api_base: get("PLIVO_API_BASE").unwrap_or_else(|| "https://api.plivo.com".to_string()),
+            stream_token_secret,
+            exotel_webhook_user: get("EXOTEL_WEBHOOK_USER"),
+            exotel_webhook_password: get("EXOTEL_WEBHOOK_PASSWORD"),
+            limits,
         })
     }
 
     /// The WebSocket URL a provider streams to: `PUBLIC_URL` with `https`
     /// → `wss`, plus `/{provider}/media`. `None` without `PUBLIC_URL`.
     pub fn stream_url(&self, provider: Provider) -> Option<String> {
-        let base = self.public_url.as_ref()?;
-        let ws =
-            if let Some(rest) = base.strip_prefix("https://") { format!("wss://{rest}") } else { base.replacen("http://", "ws://", 1) };
-        Some(format!("{ws}/{}/media", provider.as_str()))
+        self.public_ws(&format!("/{}/media", provider.as_str()))
     }
 
     /// The public URL of a webhook path (`/twilio/voice`), as the provider signed it.
     pub fn public(&self, path_and_query: &str) -> Option<String> {
         self.public_url.as_ref().map(|b| format!("{b}{path_and_query}"))
+    }
+
+    /// The public WebSocket URL of a path (`/twilio/media`), as the provider
+    /// requested and signed it: `PUBLIC_URL` with `https` → `wss` (`http` → `ws`).
+    pub fn public_ws(&self, path_and_query: &str) -> Option<String> {
+        self.public(path_and_query).map(|u| match u.strip_prefix("https://") {
+            Some(rest) => format!("wss://{rest}"),
+            None => u.replacen("http://", "ws://", 1),
+        })
     }
 }
 

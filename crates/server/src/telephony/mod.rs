@@ -8,12 +8,18 @@
 //! One WebSocket handler ([`media`]) serves every provider; Twilio, Plivo
 //! and Exotel differ only in a small codec each ([`twilio`], [`plivo`],
 //! [`exotel`]) and in their webhooks ([`webhooks`]), whose signatures are
-//! verified in [`signature`]. [`config`] reads the settings, [`outcome`]
+//! verified in [`signature`]. Every stream proves it belongs to a call whose
+//! webhook was accepted with a single-use token ([`stream_token`]) and stays
+//! within the connection, call and frame limits of [`limits`]; [`dial`] is
+//! the provider's side of that handshake for the simulator, the load tool
+//! and the tests. [`config`] reads the settings, [`outcome`]
 //! classifies finished calls, [`recording`] records them when enabled and
 //! [`provider_api`] transfers and places calls through the providers' REST APIs.
 
 pub mod config;
+pub mod dial;
 pub mod exotel;
+pub mod limits;
 pub mod media;
 pub mod outcome;
 pub mod plivo;
@@ -21,6 +27,7 @@ pub mod provider_api;
 pub mod recording;
 pub mod signature;
 pub mod simulator;
+pub mod stream_token;
 pub mod twilio;
 pub mod webhooks;
 mod wire;
@@ -229,25 +236,55 @@ pub struct Telephony {
     pub speech: Result<SpeechKit, String>,
     /// HTTP client for provider REST APIs.
     pub http: reqwest::Client,
+    /// Issues and redeems the streams' tokens.
+    pub tokens: stream_token::StreamTokens,
+    /// Open streams and calls in progress.
+    pub gate: Arc<limits::Gate>,
 }
 
 /// Webhook bodies larger than this are refused, bytes.
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 
-/// The telephony routes: webhooks and the media-stream WebSocket.
+/// The telephony routes: webhooks (also under `/webhooks/…`, the names the
+/// seeds use; the URL that was signed is the one requested), the Exotel
+/// stream-URL endpoint and the media-stream WebSocket.
 pub fn router(t: Arc<Telephony>) -> Router {
-    Router::new()
-        .route("/twilio/voice", post(webhooks::twilio_voice))
-        .route("/twilio/status", post(webhooks::twilio_status))
-        .route("/plivo/answer", post(webhooks::plivo_answer))
-        .route("/plivo/hangup", post(webhooks::plivo_hangup))
-        .route("/plivo/transfer", post(webhooks::plivo_transfer))
-        .route("/{provider}/media", get(media::media))
-        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
-        .with_state(t)
+    let mut router = Router::new();
+    for prefix in ["", "/webhooks"] {
+        router = router
+            .route(&format!("{prefix}/twilio/voice"), post(webhooks::twilio_voice))
+            .route(&format!("{prefix}/twilio/status"), post(webhooks::twilio_status))
+            .route(&format!("{prefix}/plivo/answer"), post(webhooks::plivo_answer))
+            .route(&format!("{prefix}/plivo/hangup"), post(webhooks::plivo_hangup))
+            .route(&format!("{prefix}/plivo/transfer"), post(webhooks::plivo_transfer))
+            .route(&format!("{prefix}/exotel/stream"), get(webhooks::exotel_stream));
+    }
+    router.route("/{provider}/media", get(media::media)).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)).with_state(t)
 }
 
 impl Telephony {
+    /// The telephony service from its parts; the stream tokens are keyed
+    /// with `STREAM_TOKEN_SECRET` when configured, with a random per-process
+    /// key otherwise.
+    ///
+    /// # Errors
+    /// No configured secret and the operating system's random source failed.
+    pub fn new(
+        app: Arc<AppState>,
+        config: TelephonyConfig,
+        voice: VoiceConfig,
+        speech: Result<SpeechKit, String>,
+    ) -> anyhow::Result<Arc<Telephony>> {
+        let ttl = config.limits.token_ttl_ms;
+        let tokens = match &config.stream_token_secret {
+            Some(secret) => stream_token::StreamTokens::new(secret.as_bytes(), ttl),
+            None => {
+                stream_token::StreamTokens::random(ttl).map_err(|e| anyhow::anyhow!("no random source for the stream-token key: {e}"))?
+            }
+        };
+        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new(), tokens, gate: Arc::default() }))
+    }
+
     /// Builds the telephony service from the environment: provider settings,
     /// the speech engines (`STT_ENGINE`, `TTS_ENGINE`, `VAD_ENGINE`), and the
     /// greeting and fixed phrases synthesised now, so a caller's first words
@@ -267,7 +304,7 @@ impl Telephony {
             warm_up(&app, kit, &voice, config.record_calls).await;
         }
         tracing::info!(config = ?config, "telephony ready");
-        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new() }))
+        Telephony::new(app, config, voice, speech)
     }
 }
 

@@ -185,6 +185,13 @@ fn parse_extra_headers(text: &str) -> std::collections::HashMap<String, String> 
         .collect()
 }
 
+/// Plivo XML saying `text_it` in Italian and hanging up:
+/// `<Response><Speak language="it-IT">…</Speak><Hangup/></Response>` (text
+/// XML-escaped). Source: "The Speak element", "The Hangup element".
+pub fn speak_hangup_xml(text_it: &str) -> String {
+    format!(r#"{XML_DECLARATION}<Response><Speak language="it-IT">{}</Speak><Hangup/></Response>"#, xml_escape(text_it))
+}
+
 /// Plivo answer XML starting a bidirectional μ-law 8000 Hz stream to
 /// `stream_url` (`wss://…`) that keeps the call up for as long as the
 /// stream lasts:

@@ -1,5 +1,7 @@
-//! A caller simulator: plays a recording into a media-stream WebSocket
-//! exactly as a provider would (its message format, 20 ms frames at real
+//! A caller simulator: sets the call up through the webhook as the provider
+//! does ([`super::dial`]: signed request, stream token, signed upgrade), then
+//! plays a recording into the media-stream WebSocket exactly as the provider
+//! would (its message format, 20 ms frames at real
 //! time, or faster with `speed`), plays the agent's audio back on its own
 //! clock (echoing marks when the audio before them has played, dropping
 //! queued audio on a clear), and records what the agent said.
@@ -12,7 +14,6 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
@@ -21,17 +22,24 @@ use tokio_tungstenite::tungstenite::Message;
 
 use fluxion_core::audio::g711;
 
-use super::Provider;
+use super::dial::{self, CallFacts};
+use super::{Provider, TelephonyConfig};
 
 /// How to play the call.
 #[derive(Debug, Clone)]
 pub struct SimulatorOptions {
     /// The provider whose format to speak.
     pub provider: Provider,
-    /// The media-stream URL (`ws://127.0.0.1:3002/twilio/media`).
-    pub url: String,
-    /// Caller ID sent with the stream (a custom parameter / `from`).
+    /// The server's base URL (`http://127.0.0.1:3002`): the webhook is
+    /// called there and the stream opened there.
+    pub server: String,
+    /// The provider settings to sign with (auth tokens, Exotel credentials,
+    /// the server's `PUBLIC_URL`).
+    pub telephony: TelephonyConfig,
+    /// Caller ID the provider announces in the webhook.
     pub caller: Option<String>,
+    /// Called number the provider announces in the webhook.
+    pub called: Option<String>,
     /// Playback speed: 1.0 is real time (one 20 ms frame every 20 ms).
     pub speed: f64,
     /// Wait for the agent between the recording's lines.
@@ -45,12 +53,15 @@ pub struct SimulatorOptions {
 }
 
 impl SimulatorOptions {
-    /// Real-time, turn-taking defaults for `provider` at `url`.
-    pub fn new(provider: Provider, url: impl Into<String>) -> Self {
+    /// Real-time, turn-taking defaults for `provider` on the server at
+    /// `server`, signing with `telephony`'s credentials.
+    pub fn new(provider: Provider, server: impl Into<String>, telephony: TelephonyConfig) -> Self {
         SimulatorOptions {
             provider,
-            url: url.into(),
+            server: server.into(),
+            telephony,
             caller: None,
+            called: None,
             speed: 1.0,
             turn_taking: true,
             dtmf: Vec::new(),
@@ -103,15 +114,20 @@ impl Peer {
         }
     }
 
-    fn start(&mut self, caller: Option<&str>) -> Value {
+    /// The `start` message; `params` are the answer's stream parameters,
+    /// echoed as the provider echoes them.
+    fn start(&mut self, caller: Option<&str>, called: Option<&str>, params: &[(String, String)]) -> Value {
         self.sequence += 1;
         let caller = caller.unwrap_or("");
+        let called = called.unwrap_or("");
+        let custom: serde_json::Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let extra: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         match self.provider {
             Provider::Twilio => json!({
                 "event": "start", "sequenceNumber": self.sequence.to_string(), "streamSid": self.stream_sid,
                 "start": {
                     "accountSid": "ACsimulator", "streamSid": self.stream_sid, "callSid": self.call_sid, "tracks": ["inbound"],
-                    "customParameters": {"caller": caller},
+                    "customParameters": custom,
                     "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
                 }
             }),
@@ -121,13 +137,13 @@ impl Peer {
                     "callId": self.call_sid, "streamId": self.stream_sid, "accountId": "MAsimulator", "tracks": ["inbound"],
                     "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}
                 },
-                "extra_headers": format!("caller={caller}")
+                "extra_headers": extra.join(",")
             }),
             Provider::Exotel => json!({
                 "event": "start", "sequence_number": self.sequence, "stream_sid": self.stream_sid,
                 "start": {
-                    "stream_sid": self.stream_sid, "call_sid": self.call_sid, "account_sid": "simulator", "from": caller, "to": "",
-                    "custom_parameters": {}, "media_format": {"encoding": "base64", "sample_rate": "8000", "bit_rate": "128kbps"}
+                    "stream_sid": self.stream_sid, "call_sid": self.call_sid, "account_sid": "simulator", "from": caller, "to": called,
+                    "custom_parameters": custom, "media_format": {"encoding": "base64", "sample_rate": "8000", "bit_rate": "128kbps"}
                 }
             }),
         }
@@ -257,22 +273,24 @@ fn lines(pcm: &[i16]) -> Vec<(usize, usize)> {
     out.into_iter().map(|(a, b)| (a.min(pcm.len()), b.min(pcm.len()))).collect()
 }
 
-/// Plays `caller` (16-bit PCM at 8000 Hz) into the stream at `options.url`.
+/// Sets the call up through the webhook on `options.server`, then plays
+/// `caller` (16-bit PCM at 8000 Hz) into the stream the answer named.
 ///
 /// # Errors
-/// The WebSocket cannot be opened.
+/// The webhook refused the call or answered without a stream, or the
+/// WebSocket cannot be opened.
 pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow::Result<SimulatedCall> {
-    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024);
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(options.url.as_str(), Some(config), true)
-        .await
-        .with_context(|| format!("connecting to {}", options.url))?;
+    let facts = CallFacts { call_sid: options.call_sid.clone(), caller: options.caller.clone(), called: options.called.clone() };
+    let ticket = dial::answer(&reqwest::Client::new(), &options.server, &options.telephony, options.provider, &facts).await?;
+    let ws = dial::connect(&ticket).await?;
     let (mut tx, mut rx) = ws.split();
     let mut peer =
         Peer { provider: options.provider, stream_sid: format!("MZ{}", options.call_sid), call_sid: options.call_sid.clone(), sequence: 0 };
     if let Some(m) = peer.connected() {
         tx.send(Message::Text(m.to_string().into())).await?;
     }
-    tx.send(Message::Text(peer.start(options.caller.as_deref()).to_string().into())).await?;
+    let start = peer.start(options.caller.as_deref(), options.called.as_deref(), &ticket.params);
+    tx.send(Message::Text(start.to_string().into())).await?;
     let started = Instant::now();
 
     let tick = Duration::from_secs_f64(0.020 / options.speed.max(0.05));

@@ -3,23 +3,42 @@
 //! `PUBLIC_URL` (the URL the provider called) and the account's auth token
 //! before anything is processed: a bad or missing signature gets 403.
 //!
+//! Each path is also served under `/webhooks/` (`/webhooks/twilio/voice`,
+//! the seeds' names); the signature is checked over the URL requested.
+//!
 //! - `POST /twilio/voice` → TwiML `<Connect><Stream>` to `/twilio/media`
-//!   (Twilio "TwiML Voice: `<Stream>`"), caller and called as parameters.
+//!   (Twilio "TwiML Voice: `<Stream>`") with the call's stream token as the
+//!   `token` parameter; above `MAX_CONCURRENT_CALLS`, a polite Italian
+//!   `<Say>` and `<Hangup/>` instead.
 //! - `POST /twilio/status` → the call's status callback is stored.
-//! - `POST /plivo/answer` → Plivo XML `<Stream bidirectional="true">` to `/plivo/media`.
+//! - `POST /plivo/answer` → Plivo XML `<Stream bidirectional="true">` to
+//!   `/plivo/media` with `extraHeaders="token=…"`; busy: `<Speak>` and `<Hangup/>`.
 //! - `POST /plivo/hangup` → the hang-up is stored.
 //! - `POST /plivo/transfer` → `<Dial>` to `TRANSFER_NUMBER` (used by a transfer).
+//! - `GET /exotel/stream` → the Voicebot applet's dynamic URL: JSON
+//!   `{"url": "wss://…/exotel/media?token=…"}` for the call in the query
+//!   (`CallSid`, `CallFrom`, `CallTo`). Exotel does not sign its requests, so
+//!   this endpoint requires HTTP Basic credentials (`EXOTEL_WEBHOOK_USER`,
+//!   `EXOTEL_WEBHOOK_PASSWORD`, written into the applet's URL as
+//!   `https://user:password@host/exotel/stream`) and refuses every request
+//!   while they are not configured; busy: 503.
 
 use std::sync::Arc;
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use subtle::ConstantTimeEq;
 
 use super::signature::{verify_plivo_v3, verify_twilio};
 use super::{plivo, twilio, Provider, Telephony};
 use crate::observability::mask_phone;
+
+/// What a caller hears when `MAX_CONCURRENT_CALLS` calls are in progress.
+pub const BUSY_IT: &str = "Ci scusi, in questo momento tutte le nostre linee sono occupate. La preghiamo di richiamare tra qualche minuto.";
 
 /// Form parameters as the provider sent them, in order.
 type Params = Vec<(String, String)>;
@@ -69,18 +88,33 @@ pub async fn twilio_voice(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
         return r;
     }
     let caller = param(&params, "From").unwrap_or_default();
-    tracing::info!(call_sid = param(&params, "CallSid").unwrap_or_default(), caller = %mask_phone(caller), "incoming Twilio call");
+    let call_sid = param(&params, "CallSid").unwrap_or_default();
+    tracing::info!(call_sid, caller = %mask_phone(caller), "incoming Twilio call");
     if t.speech.is_err() {
         return xml(twilio::twiml_say_hangup(
             "Ci scusi, il servizio non è disponibile in questo momento. La preghiamo di richiamare più tardi.",
         ));
     }
+    if busy(&t, Provider::Twilio) {
+        return xml(twilio::twiml_say_hangup(BUSY_IT));
+    }
     let Some(stream_url) = t.config.stream_url(Provider::Twilio) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "PUBLIC_URL is not configured").into_response();
     };
     let called = param(&params, "To").unwrap_or_default();
+    let token = t.tokens.issue(Provider::Twilio, call_sid, Some(caller), Some(called));
     let purpose = uri.0.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("purpose="))).unwrap_or("inbound");
-    xml(twilio::twiml_connect_stream(&stream_url, &[("caller", caller), ("called", called), ("purpose", purpose)]))
+    xml(twilio::twiml_connect_stream(&stream_url, &[("token", token.as_str()), ("purpose", purpose)]))
+}
+
+/// Whether the call must be turned away (`MAX_CONCURRENT_CALLS` reached); logged and counted.
+fn busy(t: &Telephony, provider: Provider) -> bool {
+    let busy = t.gate.busy(&t.config.limits);
+    if busy {
+        tracing::warn!(provider = provider.as_str(), calls = t.gate.calls(), "all lines busy; the call is turned away");
+        metrics::counter!("fluxion_calls_refused_total", "provider" => provider.as_str(), "reason" => "busy").increment(1);
+    }
+    busy
 }
 
 /// `POST /twilio/status`: a status callback (`CallStatus`).
@@ -128,9 +162,56 @@ pub async fn plivo_answer(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
     };
     let caller = param(&params, "From").unwrap_or_default();
     let called = param(&params, "To").unwrap_or_default();
-    tracing::info!(call_uuid = param(&params, "CallUUID").unwrap_or_default(), caller = %mask_phone(caller), "incoming Plivo call");
-    let clean = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '+').collect::<String>();
-    xml(plivo::answer_xml(&stream_url, &format!("caller={},called={}", clean(caller), clean(called))))
+    let call_uuid = param(&params, "CallUUID").unwrap_or_default();
+    tracing::info!(call_uuid, caller = %mask_phone(caller), "incoming Plivo call");
+    if busy(&t, Provider::Plivo) {
+        return xml(plivo::speak_hangup_xml(BUSY_IT));
+    }
+    let token = t.tokens.issue(Provider::Plivo, call_uuid, Some(caller), Some(called));
+    xml(plivo::answer_xml(&stream_url, &format!("token={token}")))
+}
+
+/// `GET /exotel/stream`: the Voicebot applet asks where to stream this call.
+pub async fn exotel_stream(State(t): State<Arc<Telephony>>, headers: HeaderMap, Query(params): Query<Params>) -> Response {
+    if let Some(r) = check_exotel(&t, &headers) {
+        return r;
+    }
+    let first = |names: &[&str]| names.iter().find_map(|n| param(&params, n));
+    let Some(call_sid) = first(&["CallSid", "call_sid"]) else {
+        return (StatusCode::BAD_REQUEST, "CallSid is required").into_response();
+    };
+    let caller = first(&["CallFrom", "From", "from"]);
+    let called = first(&["CallTo", "To", "to"]);
+    tracing::info!(call_sid, caller = %mask_phone(caller.unwrap_or_default()), "incoming Exotel call");
+    if t.speech.is_err() || busy(&t, Provider::Exotel) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+    }
+    let Some(stream_url) = t.config.stream_url(Provider::Exotel) else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "PUBLIC_URL is not configured").into_response();
+    };
+    let token = t.tokens.issue(Provider::Exotel, call_sid, caller, called);
+    axum::Json(serde_json::json!({ "url": format!("{stream_url}?token={token}") })).into_response()
+}
+
+/// Checks an Exotel request's HTTP Basic credentials; `Some` is the rejection to send.
+fn check_exotel(t: &Telephony, headers: &HeaderMap) -> Option<Response> {
+    let (Some(user), Some(password)) = (&t.config.exotel_webhook_user, &t.config.exotel_webhook_password) else {
+        return Some(forbidden(Provider::Exotel, "EXOTEL_WEBHOOK_USER and EXOTEL_WEBHOOK_PASSWORD are not configured"));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+        .and_then(|b| BASE64.decode(b.trim()).ok())
+        .unwrap_or_default();
+    let expected = format!("{user}:{password}");
+    let ok = given.len() == expected.len() && bool::from(given.ct_eq(expected.as_bytes()));
+    (!ok).then(|| {
+        tracing::warn!(provider = "exotel", "stream-URL request without valid HTTP Basic credentials");
+        metrics::counter!("fluxion_webhooks_rejected_total", "provider" => "exotel").increment(1);
+        // A challenge, for clients that send credentials only when asked.
+        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, r#"Basic realm="fluxion""#)], "credentials required").into_response()
+    })
 }
 
 /// `POST /plivo/hangup`: the call ended (`HangupCause`).

@@ -15,6 +15,7 @@ mod retention;
 mod scenarios;
 mod speech_cloud;
 mod store;
+mod stream_auth;
 mod telephony;
 mod voice;
 mod whisper_real;

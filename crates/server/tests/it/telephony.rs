@@ -1,7 +1,8 @@
 //! Phone calls end to end over real WebSockets: each provider's simulator
 //! speaks espeak-ng Italian (as 8 kHz μ-law, or 16-bit PCM for Exotel) into
 //! the server's media endpoint and books; signatures, barge-in, DTMF and
-//! broken streams. Recognition uses the SCRIPTED recogniser (no Whisper
+//! broken streams. Every call is set up through the signed webhook first,
+//! as a provider does (the stream's proof is tested in `stream_auth`). Recognition uses the SCRIPTED recogniser (no Whisper
 //! weights here); VAD, endpointing, codecs, dialogue, booking and speech
 //! synthesis are real.
 
@@ -13,6 +14,7 @@ use fluxion::speech::espeak::EspeakTts;
 use fluxion::speech::scripted::ScriptedStt;
 use fluxion::speech::speaker::Speaker;
 use fluxion::store::Store;
+use fluxion::telephony::dial::{self, CallFacts, Ticket};
 use fluxion::telephony::signature::{plivo_v3_signature, twilio_signature};
 use fluxion::telephony::simulator::{simulate_call, SimulatorOptions};
 use fluxion::telephony::{Provider, SpeechKit, Telephony, TelephonyConfig};
@@ -26,24 +28,31 @@ use futures::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-const TWILIO_TOKEN: &str = "twilio-test-token";
-const PLIVO_TOKEN: &str = "plivo-test-token";
+pub(crate) const TWILIO_TOKEN: &str = "twilio-test-token";
+pub(crate) const PLIVO_TOKEN: &str = "plivo-test-token";
+/// The stream-token key of the test servers (tests mint expired tokens with it).
+pub(crate) const STREAM_SECRET: &str = "stream-token-secret-for-tests";
+pub(crate) const EXOTEL_USER: &str = "exotel";
+pub(crate) const EXOTEL_PASSWORD: &str = "exotel-test-password";
 
-struct PhoneApp {
-    addr: SocketAddr,
-    store: Store,
-    client: reqwest::Client,
+pub(crate) struct PhoneApp {
+    pub(crate) addr: SocketAddr,
+    pub(crate) store: Store,
+    pub(crate) client: reqwest::Client,
+    /// The server's telephony settings (the provider signs with the same credentials).
+    pub(crate) config: TelephonyConfig,
     _dir: tempfile::TempDir,
 }
 
 impl PhoneApp {
     /// A server whose recogniser hears `lines`, one per caller turn.
-    async fn spawn(lines: &[&str]) -> Option<Self> {
+    pub(crate) async fn spawn(lines: &[&str]) -> Option<Self> {
         Self::spawn_with(lines, &[]).await
     }
 
-    /// The same, with more telephony settings (`TRANSFER_NUMBER`, …).
-    async fn spawn_with(lines: &[&str], settings: &[(&str, String)]) -> Option<Self> {
+    /// The same, with more telephony settings (`TRANSFER_NUMBER`, …; they
+    /// override the test defaults).
+    pub(crate) async fn spawn_with(lines: &[&str], settings: &[(&str, String)]) -> Option<Self> {
         Self::spawn_full(Arc::new(ScriptedStt::new(lines.iter().map(|l| l.to_string()))), settings, VoiceConfig::default()).await
     }
 
@@ -63,13 +72,18 @@ impl PhoneApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let public = format!("http://{addr}");
-        let config = TelephonyConfig::from_lookup(|k| match k {
-            "PUBLIC_URL" => Some(public.clone()),
-            "TWILIO_AUTH_TOKEN" => Some(TWILIO_TOKEN.to_string()),
-            "TWILIO_ACCOUNT_SID" => Some("ACtest".to_string()),
-            "PLIVO_AUTH_ID" => Some("MAtest".to_string()),
-            "PLIVO_AUTH_TOKEN" => Some(PLIVO_TOKEN.to_string()),
-            other => settings.iter().find(|(k, _)| *k == other).map(|(_, v)| v.clone()),
+        let config = TelephonyConfig::from_lookup(|k| {
+            settings.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone()).or_else(|| match k {
+                "PUBLIC_URL" => Some(public.clone()),
+                "TWILIO_AUTH_TOKEN" => Some(TWILIO_TOKEN.to_string()),
+                "TWILIO_ACCOUNT_SID" => Some("ACtest".to_string()),
+                "PLIVO_AUTH_ID" => Some("MAtest".to_string()),
+                "PLIVO_AUTH_TOKEN" => Some(PLIVO_TOKEN.to_string()),
+                "STREAM_TOKEN_SECRET" => Some(STREAM_SECRET.to_string()),
+                "EXOTEL_WEBHOOK_USER" => Some(EXOTEL_USER.to_string()),
+                "EXOTEL_WEBHOOK_PASSWORD" => Some(EXOTEL_PASSWORD.to_string()),
+                _ => None,
+            })
         })
         .unwrap();
         let speech = SpeechKit {
@@ -78,17 +92,29 @@ impl PhoneApp {
             vad: VadEngine::Webrtc,
             stt_prompt: String::new(),
         };
-        let telephony = Arc::new(Telephony { app: state.clone(), config, voice, speech: Ok(speech), http: reqwest::Client::new() });
+        let telephony = Telephony::new(state.clone(), config.clone(), voice, Ok(speech)).unwrap();
         let routes = app::router(state).merge(fluxion::telephony::router(telephony));
         tokio::spawn(app::serve_router(listener, routes, std::future::pending()));
-        Some(PhoneApp { addr, store, client: reqwest::Client::new(), _dir: dir })
+        Some(PhoneApp { addr, store, client: reqwest::Client::new(), config, _dir: dir })
     }
 
-    fn ws(&self, provider: Provider) -> String {
-        format!("ws://{}/{}/media", self.addr, provider.as_str())
+    /// The server's base URL.
+    pub(crate) fn http(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
-    async fn post_signed(&self, path: &str, params: &[(&str, &str)], provider: Provider, good: bool) -> reqwest::Response {
+    /// Simulator defaults for a call through `provider` to this server.
+    pub(crate) fn options(&self, provider: Provider) -> SimulatorOptions {
+        SimulatorOptions::new(provider, self.http(), self.config.clone())
+    }
+
+    /// The webhook answer for a call, as the provider gets it.
+    pub(crate) async fn ticket(&self, provider: Provider, call_sid: &str, caller: Option<&str>) -> Ticket {
+        let facts = CallFacts { call_sid: call_sid.to_string(), caller: caller.map(str::to_string), called: None };
+        dial::answer(&self.client, &self.http(), &self.config, provider, &facts).await.unwrap()
+    }
+
+    pub(crate) async fn post_signed(&self, path: &str, params: &[(&str, &str)], provider: Provider, good: bool) -> reqwest::Response {
         let url = format!("http://{}{path}", self.addr);
         let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut request = self.client.post(&url).form(params);
@@ -106,7 +132,7 @@ impl PhoneApp {
         request.send().await.unwrap()
     }
 
-    async fn calls(&self) -> Vec<(String, String, Option<String>, Option<String>)> {
+    pub(crate) async fn calls(&self) -> Vec<(String, String, Option<String>, Option<String>)> {
         sqlx::query_as("SELECT provider, call_sid, outcome, ended_at FROM calls ORDER BY id")
             .fetch_all(self.store.pool_for_tests())
             .await
@@ -114,7 +140,7 @@ impl PhoneApp {
     }
 
     /// Waits (up to 10 s) for the call to be recorded as ended.
-    async fn ended_call(&self, call_sid: &str) -> (String, Option<String>) {
+    pub(crate) async fn ended_call(&self, call_sid: &str) -> (String, Option<String>) {
         for _ in 0..200 {
             let row: Option<(Option<String>, Option<String>, String)> =
                 sqlx::query_as("SELECT outcome, ended_at, provider FROM calls WHERE call_sid = ?")
@@ -134,7 +160,7 @@ impl PhoneApp {
 const LINES: [&str; 3] = ["Buongiorno, vorrei prenotare un taglio per giovedì alle quindici", "Mi chiamo Mario Bianchi", "sì"];
 
 /// The caller's side: the lines spoken by espeak-ng at 8 kHz, 1.2 s apart.
-async fn caller_audio(lines: &[&str]) -> Vec<i16> {
+pub(crate) async fn caller_audio(lines: &[&str]) -> Vec<i16> {
     let tts = EspeakTts::new("it", 165).unwrap();
     let mut pcm = vec![0i16; 4_000];
     for line in lines {
@@ -148,8 +174,7 @@ async fn caller_audio(lines: &[&str]) -> Vec<i16> {
 async fn books_through(provider: Provider) {
     let Some(app) = PhoneApp::spawn(&LINES).await else { return };
     let caller = caller_audio(&LINES).await;
-    let options =
-        SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..SimulatorOptions::new(provider, app.ws(provider)) };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(provider) };
     let call = simulate_call(&options, &caller).await.unwrap();
     for (at, text) in &call.said {
         eprintln!("[{at} ms] {text}");
@@ -201,7 +226,8 @@ async fn webhooks_answer_with_a_stream_and_bad_signatures_get_403() {
     assert_eq!(r.status(), 200);
     let twiml = r.text().await.unwrap();
     assert!(twiml.contains("<Connect>") && twiml.contains(&format!("ws://{}/twilio/media", app.addr)), "{twiml}");
-    assert!(twiml.contains("+393401234567"), "the caller travels as a stream parameter: {twiml}");
+    assert!(twiml.contains(r#"<Parameter name="token" value=""#), "the stream token travels as a stream parameter: {twiml}");
+    assert!(!twiml.contains("+393401234567"), "the caller travels only inside the token: {twiml}");
 
     let r = app
         .post_signed("/plivo/answer", &[("CallUUID", "uuid-1"), ("From", "393401234567"), ("To", "390212345678")], Provider::Plivo, true)
@@ -209,10 +235,32 @@ async fn webhooks_answer_with_a_stream_and_bad_signatures_get_403() {
     assert_eq!(r.status(), 200);
     let xml = r.text().await.unwrap();
     assert!(xml.contains("<Stream") && xml.contains(&format!("ws://{}/plivo/media", app.addr)), "{xml}");
+    assert!(xml.contains(r#"extraHeaders="token="#), "{xml}");
+
+    // The seeds' paths answer the same, signed over the URL requested.
+    let r = app.post_signed("/webhooks/twilio/voice", &params, Provider::Twilio, true).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("<Stream"));
+    let r = app.post_signed("/webhooks/plivo/answer", &[("CallUUID", "uuid-2"), ("From", "393401234567")], Provider::Plivo, true).await;
+    assert_eq!(r.status(), 200);
+    // A signature made for /twilio/voice does not open /webhooks/twilio/voice.
+    let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sig = twilio_signature(TWILIO_TOKEN, &format!("http://{}/twilio/voice", app.addr), &owned);
+    let r = app
+        .client
+        .post(format!("http://{}/webhooks/twilio/voice", app.addr))
+        .form(&params)
+        .header("X-Twilio-Signature", sig)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
 
     for (path, provider) in [
         ("/twilio/voice", Provider::Twilio),
         ("/twilio/status", Provider::Twilio),
+        ("/webhooks/twilio/voice", Provider::Twilio),
+        ("/webhooks/twilio/status", Provider::Twilio),
         ("/plivo/answer", Provider::Plivo),
         ("/plivo/hangup", Provider::Plivo),
     ] {
@@ -233,7 +281,7 @@ async fn talking_over_the_greeting_sends_clear() {
     let Some(app) = PhoneApp::spawn(&["vorrei prenotare un taglio"]).await else { return };
     let mut caller = vec![0i16; 2_400];
     caller.extend(caller_audio(&["vorrei prenotare un taglio"]).await);
-    let options = SimulatorOptions { turn_taking: false, speed: 4.0, ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio)) };
+    let options = SimulatorOptions { turn_taking: false, speed: 4.0, ..app.options(Provider::Twilio) };
     let call = simulate_call(&options, &caller).await.unwrap();
     assert!(call.clears >= 1, "barge-in sent clear ({} clears)", call.clears);
     assert!(call.said.len() >= 2, "the agent answered the interruption: {:?}", call.said);
@@ -243,12 +291,8 @@ async fn talking_over_the_greeting_sends_clear() {
 async fn pressing_1_confirms_the_booking() {
     let Some(app) = PhoneApp::spawn(&LINES[..2]).await else { return };
     let caller = caller_audio(&LINES[..2]).await;
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        dtmf: vec!['1'],
-        ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio))
-    };
+    let options =
+        SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, dtmf: vec!['1'], ..app.options(Provider::Twilio) };
     let call = simulate_call(&options, &caller).await.unwrap();
     assert!(call.said.iter().any(|(_, t)| t.starts_with("Perfetto, ho prenotato")), "{:?}", call.said);
     let (_, outcome) = app.ended_call(&options.call_sid).await;
@@ -258,11 +302,13 @@ async fn pressing_1_confirms_the_booking() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_streams_leave_the_server_up_and_the_call_abandoned() {
     let Some(app) = PhoneApp::spawn(&["vorrei prenotare"]).await else { return };
-    let (mut ws, _) = tokio_tungstenite::connect_async(app.ws(Provider::Twilio)).await.unwrap();
+    let ticket = app.ticket(Provider::Twilio, "CAbroken", Some("+393401234567")).await;
+    let mut ws = dial::connect(&ticket).await.unwrap();
     let send = |v: String| Message::Text(v.into());
     ws.send(send(json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}).to_string())).await.unwrap();
+    let custom: serde_json::Map<String, serde_json::Value> = ticket.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let start = json!({"event": "start", "sequenceNumber": "1", "streamSid": "MZbroken", "start": {
-        "accountSid": "AC1", "streamSid": "MZbroken", "callSid": "CAbroken", "tracks": ["inbound"], "customParameters": {},
+        "accountSid": "AC1", "streamSid": "MZbroken", "callSid": "CAbroken", "tracks": ["inbound"], "customParameters": custom,
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}});
     ws.send(send(start.to_string())).await.unwrap();
     ws.send(send("this is not json".to_string())).await.unwrap();
@@ -310,11 +356,7 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
     let settings = [("TRANSFER_NUMBER", "+390212345678".to_string()), ("TWILIO_API_BASE", api)];
     let Some(app) = PhoneApp::spawn_with(&line, &settings).await else { return };
     let caller = caller_audio(&line).await;
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio))
-    };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(Provider::Twilio) };
     simulate_call(&options, &caller).await.unwrap();
     let (_, outcome) = app.ended_call(&options.call_sid).await;
     assert_eq!(outcome.as_deref(), Some("transferred"));
@@ -325,11 +367,7 @@ async fn asking_for_a_person_transfers_through_the_twilio_api_or_records_a_callb
 
     // Without a transfer number: a callback request for the caller.
     let Some(app) = PhoneApp::spawn(&line).await else { return };
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio))
-    };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(Provider::Twilio) };
     simulate_call(&options, &caller).await.unwrap();
     app.ended_call(&options.call_sid).await;
     let phones: Vec<Option<String>> =
@@ -343,7 +381,7 @@ async fn recording_tells_the_caller_and_keeps_both_sides() {
     let settings = [("RECORD_CALLS", "1".to_string()), ("RECORDINGS_DIR", dir.path().display().to_string())];
     let Some(app) = PhoneApp::spawn_with(&["vorrei prenotare"], &settings).await else { return };
     let caller = caller_audio(&["vorrei prenotare"]).await;
-    let options = SimulatorOptions { speed: 5.0, ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio)) };
+    let options = SimulatorOptions { speed: 5.0, ..app.options(Provider::Twilio) };
     let call = simulate_call(&options, &caller).await.unwrap();
     assert!(call.said.first().is_some_and(|(_, t)| t.starts_with(fluxion::telephony::recording::NOTICE)), "{:?}", call.said);
     app.ended_call(&options.call_sid).await;
@@ -376,11 +414,7 @@ async fn repeated_recognition_failures_end_politely_with_a_callback_request() {
     let voice = VoiceConfig { max_failed_turns: 2, ..VoiceConfig::default() };
     let Some(app) = PhoneApp::spawn_full(Arc::new(BrokenStt), &[], voice).await else { return };
     let caller = caller_audio(&["vorrei prenotare", "vorrei prenotare", "vorrei prenotare"]).await;
-    let options = SimulatorOptions {
-        caller: Some("+393401234567".to_string()),
-        speed: 5.0,
-        ..SimulatorOptions::new(Provider::Twilio, app.ws(Provider::Twilio))
-    };
+    let options = SimulatorOptions { caller: Some("+393401234567".to_string()), speed: 5.0, ..app.options(Provider::Twilio) };
     let call = simulate_call(&options, &caller).await.unwrap();
     assert!(call.agent_hung_up, "the agent ends the call");
     assert!(call.said.iter().any(|(_, t)| t == fluxion::voice::phrases::GOODBYE_NOT_UNDERSTOOD), "{:?}", call.said);
