@@ -21,7 +21,6 @@ mod voice;
 mod whisper_real;
 mod whatsapp;
 mod web;
-mod web_browser;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
