@@ -18,9 +18,9 @@ mod store;
 mod stream_auth;
 mod telephony;
 mod voice;
-mod whisper_real;
-mod whatsapp;
 mod web;
+mod whatsapp;
+mod whisper_real;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
