@@ -19,6 +19,7 @@ mod stream_auth;
 mod telephony;
 mod voice;
 mod web;
+mod web_browser;
 mod whatsapp;
 mod whisper_real;
 

@@ -84,6 +84,9 @@ async fn open_browser(driver: &Driver, chromium: &PathBuf) -> Client {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=it-IT"],
         }),
     );
+    // Two rustls crypto providers (ring, aws-lc-rs) are in the dependency tree:
+    // name one for the WebDriver client (chromedriver is plain http on loopback anyway).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = ClientBuilder::rustls().expect("tls");
     builder.capabilities(caps);
     builder.connect(&driver.url).await.expect("connect to chromedriver")
