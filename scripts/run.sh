@@ -4,8 +4,8 @@
 # need when they are missing (cmake and g++ build whisper.cpp, espeak-ng
 # speaks), finds a Whisper model (FLUXION_MODELS_DIR, else ../shared/models
 # or ./models), then runs `fluxion serve` with the arguments given, e.g.
-#   ./scripts/run.sh                      # http://127.0.0.1:3002, demo salon
-#   ./scripts/run.sh --vertical medico --port 8080
+#   ./scripts/run.sh                      # http://127.0.0.1:3002, set-up mode on an empty database
+#   ./scripts/run.sh --vertical medical --port 8080   # a demo medical practice
 # Without a model the server still starts (chat, HTTP, WhatsApp) and says in
 # one line how to get one; phone calls need it.
 set -euo pipefail
