@@ -87,9 +87,10 @@ async fn handle_message(wa: &WhatsApp, tenant: &Tenant, from_id: &str, message: 
             return;
         }
         Err(e) => {
-            // Not stored, so a retry by Meta may bring it again; answering now
-            // could answer twice, so say nothing and let the retry handle it.
-            tracing::error!(message = %message.id, error = %e, "WhatsApp message not recorded: left for Meta's retry");
+            // The delivery was already acknowledged (200), so Meta will not
+            // retry it: tell the client it was not handled rather than stay silent.
+            tracing::error!(message = %message.id, error = %e, "WhatsApp message not recorded: not handled");
+            send(wa, tenant, from_id, &peer, FAILURE_REPLY).await;
             return;
         }
     }
