@@ -45,6 +45,18 @@ const PHRASES: &[(&str, &str)] = &[
     ("a piedi", "soccorso"),
     ("due persone", "coppia"),
     ("over 65", "anziani"),
+    ("su internet", "online"),
+    ("da internet", "online"),
+    ("via internet", "online"),
+    ("sito internet", "online"),
+    ("stomaco vuoto", "digiuno"),
+    ("cerco lavoro", "curriculum"),
+    ("cercando lavoro", "curriculum"),
+    ("cerca lavoro", "curriculum"),
+    ("metto la macchina", "parcheggio"),
+    ("mettere la macchina", "parcheggio"),
+    ("metto l auto", "parcheggio"),
+    ("usa e getta", "monouso"),
 ];
 
 /// Word → canonical word (normalised). Both the FAQs and the caller's turn
@@ -97,7 +109,53 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("foratura", &["forature", "forato", "forata", "bucata", "bucato"]),
     ("lavaggio", &["lavate", "lavata", "autolavaggio"]),
     ("ricaricare", &["caricare", "ricarica", "colonnina", "presa", "prese"]),
+    ("accettate", &["prendete", "accettano", "accetta", "accettare", "prendono"]),
+    ("urgente", &["urgenti", "urgenza", "emergenza", "emergenze"]),
+    ("gruppo", &["gruppi", "amiche", "amici", "comitiva"]),
+    ("online", &["web", "sito", "app", "telematico"]),
+    ("elettrocardiogramma", &["ecg", "elettro"]),
+    ("ecografia", &["eco", "ecografie"]),
 ];
+
+/// Stem → canonical stem (Snowball Italian stems), applied after stemming
+/// so every inflection of a word is covered ("avvisate", "avvisarmi",
+/// "avviso" → "avvis" → "chiam").
+const STEM_SYNONYMS: &[(&str, &[&str])] = &[
+    ("chiam", &["telefon", "avvis", "contatt", "richiam"]),
+    ("mand", &["invi", "sped"]),
+    ("email", &["mail", "e-mail"]),
+    ("ripar", &["aggiust", "sistem"]),
+    ("sostitu", &["camb"]),
+    ("aspett", &["attes", "attend"]),
+    ("rest", &["riman", "ferm"]),
+    ("lasc", &["deposit"]),
+    ("mang", &["pranz", "colazion", "cen"]),
+    ("allerg", &["reazion"]),
+    ("sensibil", &["delic"]),
+    ("ragazz", &["giovan", "minorenn"]),
+    ("cellul", &["telef", "smartphon"]),
+    ("fot", &["fotograf"]),
+    ("spos", &["matrimon", "nozz"]),
+    ("acconciatur", &["pettin", "pettinatur"]),
+    ("scal", &["gradin"]),
+    ("rad", &["ras"]),
+];
+
+/// Every stem folded to `canonical` (itself first): the raw stems to look
+/// up in an index built without the folding.
+pub fn stem_group(canonical: &str) -> impl Iterator<Item = &str> {
+    let others = STEM_SYNONYMS.iter().find(|(c, _)| *c == canonical).map(|(_, s)| *s).unwrap_or(&[]);
+    std::iter::once(canonical).chain(others.iter().copied())
+}
+
+/// The canonical stem of a Snowball stem (itself when it has no synonym).
+pub fn canonical_stem(stem: &str) -> &str {
+    static MAP: OnceLock<std::collections::HashMap<&'static str, &'static str>> = OnceLock::new();
+    MAP.get_or_init(|| STEM_SYNONYMS.iter().flat_map(|(canon, stems)| stems.iter().map(move |s| (*s, *canon))).collect())
+        .get(stem)
+        .copied()
+        .unwrap_or(stem)
+}
 
 fn synonym_of(word: &str) -> Option<&'static str> {
     static MAP: OnceLock<std::collections::HashMap<&'static str, &'static str>> = OnceLock::new();
@@ -121,13 +179,19 @@ fn aspect_regexes() -> &'static [(Aspect, Regex); 4] {
     RE.get_or_init(|| {
         let re = |p: &str| Regex::new(p).expect("aspect regex");
         [
-            (Aspect::Duration, re(r"\b(quanto (dura|durano|tiene|tengono|resta|restano|ci vuole|ci mette|tempo)|durata|in quanto tempo|quanto a lungo)\b")),
+            (
+                Aspect::Duration,
+                re(r"\b(quanto (dura|durano|tiene|tengono|resta|restano|ci vuole|ci mette|tempo)|durata|in quanto tempo|quanto a lungo|quant[ei] (ore|mesi|settimane|giorni) (dura|durano|tiene|tengono|resta|ci vuole|ci vogliono|ci mette)|per quanto tempo)\b"),
+            ),
             (
                 Aspect::Price,
-                re(r"\b(quanto (costa|costano|viene|vengono|si paga|pago|spendo|si spende|costerebbe)|costo|costi|prezzo|prezzi|tariff\w*|gratuit\w*|gratis|si paga|a pagamento)\b"),
+                re(r"\b(quanto (costa|costano|viene|vengono|si paga|pago|spendo|si spende|costerebbe|mi viene|mi costa|mi fate)|costo|costi|prezzo|prezzi|tariff\w*|gratuit\w*|gratis|si paga|a pagamento|che cifra|a quanto (sta|viene|lo fate|la fate))\b"),
             ),
             (Aspect::Description, re(r"\b(cos e|che cos e|cosa e|in cosa consiste|cosa comprende|cosa include|come funziona|cosa c e nel|che differenza)\b")),
-            (Aspect::Preparation, re(r"\b(prima (del|della|dell|di)|come mi preparo|preparazione|devo portare|cosa porto|cosa devo portare)\b")),
+            (
+                Aspect::Preparation,
+                re(r"\b(prima (del|della|dell|di)|come mi preparo|come mi devo preparare|preparazione|devo portare|cosa porto|cosa devo portare|cosa mi devo portare|cosa mi porto)\b"),
+            ),
         ]
     })
 }
@@ -148,7 +212,18 @@ mod tests {
         assert_eq!(canonical("Si può pagare con il POS?"), "si puo pagare con il carta");
         assert_eq!(canonical("sono in sedia a rotelle"), "sono in carrozzina");
         assert_eq!(canonical("dove lascio l'auto"), "dove parcheggio");
-        assert_eq!(canonical("prendete il bancomat"), "prendete il carta");
+        assert_eq!(canonical("prendete il bancomat"), "accettate il carta");
+        assert_eq!(canonical("il referto lo vedo su internet"), "il referto lo vedo online");
+        assert_eq!(canonical("c è internet"), "c e wifi");
+    }
+
+    #[test]
+    fn stems_fold_to_one_stem() {
+        assert_eq!(canonical_stem("avvis"), "chiam");
+        assert_eq!(canonical_stem("chiam"), "chiam");
+        assert_eq!(canonical_stem("tagl"), "tagl");
+        assert_eq!(stem_group("chiam").collect::<Vec<_>>(), vec!["chiam", "telefon", "avvis", "contatt", "richiam"]);
+        assert_eq!(stem_group("tagl").collect::<Vec<_>>(), vec!["tagl"]);
     }
 
     #[test]
@@ -159,5 +234,8 @@ mod tests {
         assert_eq!(aspect("il preventivo è gratuito?"), Some(Aspect::Price));
         assert_eq!(aspect("come mi preparo all'ecografia"), Some(Aspect::Preparation));
         assert_eq!(aspect("avete il parcheggio"), None);
+        assert_eq!(aspect("quante settimane tiene lo smalto semipermanente"), Some(Aspect::Duration));
+        assert_eq!(aspect("la piega a quanto la fate"), Some(Aspect::Price));
+        assert_eq!(aspect("come mi devo preparare per la ceretta"), Some(Aspect::Preparation));
     }
 }

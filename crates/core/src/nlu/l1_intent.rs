@@ -1,13 +1,18 @@
 //! L1: the intent classifier.
 //!
 //! A multinomial logistic regression over hashed sparse features of the
-//! normalised turn: word unigrams, word bigrams and character 3–5-grams of
-//! each word (with `<`/`>` word boundaries), binary and L2-normalised.
+//! normalised turn: word unigrams, word bigrams, character 3–5-grams of
+//! each word (with `<`/`>` word boundaries), the semantic class of each word
+//! and of each pair of neighbouring words ([`super::lexicon`]: a service, a
+//! day, a verb of moving or cancelling…), and the words and classes that
+//! follow a negation ("non voglio disdire"), binary and L2-normalised. Chat
+//! shorthand is spelled out first ("x" → "per", "nn" → "non").
 //! Trained at start-up by deterministic SGD from the Italian training file
 //! `crates/core/data/intents.tsv` (`label<TAB>text` per line), which takes a
 //! few tens of milliseconds; [`cross_validate`] reports k-fold held-out
 //! accuracy.
 
+use super::lexicon::{self, WordClass};
 use super::Intent;
 use crate::text::{normalize, words};
 
@@ -28,6 +33,9 @@ pub const SPOKEN_HELDOUT_DATA: &str = include_str!("../../data/intents_heldout_s
 fn prepare(text: &str) -> String {
     normalize(&super::transcript::tidy(text))
 }
+
+/// Words after a negation whose features are marked as negated.
+const NEGATION_SCOPE: usize = 3;
 
 /// Number of hashed feature buckets (2^16).
 const DIM: usize = 1 << 16;
@@ -95,7 +103,8 @@ fn hash(tag: u8, parts: &[&[u8]]) -> usize {
 /// and the common value `1/sqrt(n)`.
 fn features(normalized: &str, out: &mut Vec<usize>) -> f32 {
     out.clear();
-    let ws: Vec<&str> = words(normalized).collect();
+    let ws: Vec<&str> = words(normalized).map(|w| lexicon::expand_shorthand(w).unwrap_or(w)).collect();
+    let mut classes: Vec<Vec<WordClass>> = Vec::with_capacity(ws.len());
     let mut buf = Vec::with_capacity(32);
     for (i, w) in ws.iter().enumerate() {
         out.push(hash(b'w', &[w.as_bytes()]));
@@ -112,6 +121,31 @@ fn features(normalized: &str, out: &mut Vec<usize>) -> f32 {
             }
             for win in buf.windows(n) {
                 out.push(hash(b'c', &[win]));
+            }
+        }
+        let mut cs = Vec::new();
+        lexicon::classes_of(w, |c| cs.push(c));
+        for c in &cs {
+            out.push(hash(b'k', &[&[*c as u8]]));
+        }
+        classes.push(cs);
+    }
+    for pair in classes.windows(2) {
+        for a in &pair[0] {
+            for b in &pair[1] {
+                out.push(hash(b'K', &[&[*a as u8, *b as u8]]));
+            }
+        }
+    }
+    for (i, w) in ws.iter().enumerate() {
+        if !lexicon::is_negation(w) {
+            continue;
+        }
+        for j in i + 1..(i + 1 + NEGATION_SCOPE).min(ws.len()) {
+            let stem = &ws[j].as_bytes()[..ws[j].len().min(5)];
+            out.push(hash(b'n', &[stem]));
+            for c in &classes[j] {
+                out.push(hash(b'N', &[&[*c as u8]]));
             }
         }
     }
@@ -339,11 +373,16 @@ pub fn evaluate(model: &Classifier, held_out: &[Example], with_l0: bool) -> Cros
 mod tests {
     use super::*;
 
-    /// The honest floor of [`held_out_file_accuracy`]: just under what the
-    /// classifier reaches today, so a regression fails.
-    const HELDOUT_FLOOR: f64 = 0.88;
-    /// The honest floor of [`spoken_held_out_file_accuracy`].
-    const SPOKEN_HELDOUT_FLOOR: f64 = 0.0;
+    /// The floor of [`held_out_file_accuracy`]: just under what the
+    /// classifier reaches today (0.946), so a regression fails. Since the
+    /// nlu session (2026-12-06) this file has served as a development set
+    /// (its errors were read while the training file grew), so its figure
+    /// is optimistic; [`SPOKEN_HELDOUT_DATA`] is the clean one.
+    const HELDOUT_FLOOR: f64 = 0.93;
+    /// The honest floor of [`spoken_held_out_file_accuracy`]: just under
+    /// what the classifier reaches today (0.940; 0.904 before the session's
+    /// changes).
+    const SPOKEN_HELDOUT_FLOOR: f64 = 0.93;
 
     /// Trains on the training file, checks that none of `held` leaked into
     /// it, prints the per-intent pass counts and errors; returns L0+L1

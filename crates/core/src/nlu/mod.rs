@@ -11,6 +11,7 @@ pub mod l0_patterns;
 pub mod l1_intent;
 pub mod l2_slots;
 pub mod l3_faq;
+pub mod lexicon;
 pub mod numbers;
 pub mod phone;
 mod pipeline;

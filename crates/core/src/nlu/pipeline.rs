@@ -16,16 +16,22 @@ use crate::booking::{Operator, Service, Vertical};
 use crate::faq::Faq;
 use crate::text::normalize;
 
-/// L1 probability above which an FAQ intent is trusted enough to lower the
-/// L3 threshold to [`CONFIDENT_FAQ_THRESHOLD`].
-const CONFIDENT_FAQ: f32 = 0.8;
-/// L3 threshold used when L1 is confident the turn is an FAQ question.
-const CONFIDENT_FAQ_THRESHOLD: f32 = 0.5;
+/// How much lower the L3 threshold is when L1 classified the turn as an FAQ
+/// question: the classifier already says it is a question about the
+/// business, retrieval only has to say which one.
+const FAQ_INTENT_RELIEF: f32 = 0.15;
+/// L1 probability under which an FAQ match at the threshold may overrule
+/// the classifier's intent (a business question the classifier took for a
+/// price, a person or a booking request: "il preventivo si paga?",
+/// "qualcuno parla inglese?", "per prenotare devo lasciare un acconto?").
+const FAQ_OVERRULES_BELOW: f32 = 0.6;
 
 /// Thresholds of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PipelineConfig {
-    /// Minimum L3 score to answer from the FAQ (default 0.7, seed 000).
+    /// Minimum L3 score to answer from the FAQ a turn L1 did not classify as
+    /// an FAQ question (default [`DEFAULT_THRESHOLD`]); for a turn L1 did
+    /// classify as one, the minimum is 0.15 lower.
     pub faq_threshold: f32,
     /// Minimum L1 probability to trust the classifier's intent (default 0.4).
     pub intent_threshold: f32,
@@ -186,6 +192,30 @@ impl Pipeline {
         self.config
     }
 
+    /// The minimum L3 score for an FAQ answer to this turn, or `None` when
+    /// the FAQ is not consulted: turns L0 recognised, short answers and
+    /// greetings, cancel and reschedule requests, a booking, availability or
+    /// price request that names a date or a service, and any other intent L1
+    /// is sure of.
+    fn faq_threshold_for(&self, layer: Layer, intent: Intent, confidence: f32, slots: &Slots) -> Option<f32> {
+        if layer == Layer::L0 || self.faqs.is_empty() {
+            return None;
+        }
+        let base = self.config.faq_threshold;
+        match intent {
+            Intent::Faq if layer == Layer::L1 => Some(base - FAQ_INTENT_RELIEF),
+            Intent::Faq | Intent::Other => Some(base),
+            _ if confidence < self.config.intent_threshold => Some(base),
+            Intent::Greeting | Intent::Confirm | Intent::Deny | Intent::Goodbye | Intent::Cancel | Intent::Reschedule => None,
+            Intent::Book | Intent::Availability if slots.datetime.is_some() => None,
+            // "quanto costa il taglio bambino?" is answered from the price
+            // list, not by an FAQ about the same service.
+            Intent::Book | Intent::Availability | Intent::Price if slots.service.is_some() => None,
+            _ if confidence < FAQ_OVERRULES_BELOW => Some(base),
+            _ => None,
+        }
+    }
+
     /// Understands one turn. `now` is the current local wall-clock time in
     /// the business's time zone, used to resolve relative dates.
     pub fn parse(&self, raw: &str, now: jiff::civil::DateTime) -> NluResult {
@@ -237,18 +267,10 @@ impl Pipeline {
         timings.l2_us = t.elapsed().as_micros() as u64;
 
         let mut faq = None;
-        let ask_faq = layer != Layer::L0 && (matches!(intent, Intent::Faq | Intent::Other) || confidence < self.config.intent_threshold);
-        if ask_faq && !self.faqs.is_empty() {
+        if let Some(threshold) = self.faq_threshold_for(layer, intent, confidence, &slots) {
             let t = Instant::now();
             faq = self.faqs.search(raw);
             timings.l3_us = t.elapsed().as_micros() as u64;
-            // When L1 is sure the turn is an FAQ question, a somewhat weaker
-            // retrieval match is still the right answer.
-            let threshold = if intent == Intent::Faq && confidence >= CONFIDENT_FAQ {
-                self.config.faq_threshold.min(CONFIDENT_FAQ_THRESHOLD)
-            } else {
-                self.config.faq_threshold
-            };
             if let Some(hit) = faq.as_ref().filter(|h| h.score >= threshold) {
                 intent = Intent::Faq;
                 confidence = hit.score;
