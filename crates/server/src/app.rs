@@ -220,6 +220,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Login attempts per user name and address.
     pub login_limit: crate::auth::limit::LoginLimiter,
+    /// Serving or draining, and the calls in progress.
+    pub lifecycle: crate::lifecycle::Lifecycle,
 }
 
 /// Builds the engine for business `tenant` with L4 configured from the
@@ -271,7 +273,14 @@ impl AppState {
     /// State over engines built elsewhere (tests, other channels).
     pub fn with_engines(engines: Engines, clock: Clock) -> Arc<Self> {
         let store = engines.store.clone();
-        Arc::new(AppState { engines, store, sessions: Sessions::default(), clock, login_limit: Default::default() })
+        Arc::new(AppState {
+            engines,
+            store,
+            sessions: Sessions::default(),
+            clock,
+            login_limit: Default::default(),
+            lifecycle: Default::default(),
+        })
     }
 
     /// The default business's current engine.

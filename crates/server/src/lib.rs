@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod events;
 pub mod guard;
+pub mod lifecycle;
 pub mod llm;
 pub mod mcp;
 pub mod observability;

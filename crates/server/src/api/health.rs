@@ -11,9 +11,11 @@ use serde_json::json;
 
 use crate::app::AppState;
 
-/// `GET /health` → `{"status": "ok"|"degraded", "service": "fluxion",
-/// "version", "database": {"status", "latency_ms"}, "sessions"}`. Always 200
-/// while the process runs; `status` says whether the database answers.
+/// `GET /health` (liveness) → `{"status": "ok"|"degraded", "service":
+/// "fluxion", "version", "database": {"status", "latency_ms"}, "sessions",
+/// "calls", "draining"}`. Always 200 while the process runs (also while it
+/// drains); `status` says whether the database answers, `calls` counts the
+/// phone calls in progress.
 pub async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let t = Instant::now();
     let db = state.db_ok().await;
@@ -30,11 +32,19 @@ pub async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         "vertical": state.engine().info().business.vertical,
         "database": db_status,
         "sessions": state.sessions.len(),
+        "calls": state.lifecycle.gate().calls(),
+        "draining": state.lifecycle.is_draining(),
     }))
 }
 
-/// `GET /ready` → 200 `{"ready": true}` when the database answers, else 503.
+/// `GET /ready` (readiness) → 200 `{"ready": true}` when the database
+/// answers and the instance is not draining; else 503 `{"ready": false,
+/// "draining": true}` (from the moment a shutdown signal arrives) or
+/// `{"ready": false, "error"}`.
 pub async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    if state.lifecycle.is_draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "draining": true })));
+    }
     match state.db_ok().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "ready": true }))),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "error": e.message }))),

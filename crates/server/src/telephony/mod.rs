@@ -238,7 +238,8 @@ pub struct Telephony {
     pub http: reqwest::Client,
     /// Issues and redeems the streams' tokens.
     pub tokens: stream_token::StreamTokens,
-    /// Open streams and calls in progress.
+    /// Open streams and calls in progress (the app's
+    /// [`crate::lifecycle::Lifecycle::gate`], which the drain waits on).
     pub gate: Arc<limits::Gate>,
 }
 
@@ -282,7 +283,8 @@ impl Telephony {
                 stream_token::StreamTokens::random(ttl).map_err(|e| anyhow::anyhow!("no random source for the stream-token key: {e}"))?
             }
         };
-        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new(), tokens, gate: Arc::default() }))
+        let gate = app.lifecycle.gate();
+        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new(), tokens, gate }))
     }
 
     /// Builds the telephony service from the environment: provider settings,

@@ -282,7 +282,16 @@ fn lines(pcm: &[i16]) -> Vec<(usize, usize)> {
 pub async fn simulate_call(options: &SimulatorOptions, caller: &[i16]) -> anyhow::Result<SimulatedCall> {
     let facts = CallFacts { call_sid: options.call_sid.clone(), caller: options.caller.clone(), called: options.called.clone() };
     let ticket = dial::answer(&reqwest::Client::new(), &options.server, &options.telephony, options.provider, &facts).await?;
-    let ws = dial::connect(&ticket).await?;
+    simulate_stream(options, &ticket, caller).await
+}
+
+/// Plays `caller` (16-bit PCM at 8000 Hz) into the stream of `ticket`, the
+/// webhook answer for the call `options` describes (see [`dial::answer`]).
+///
+/// # Errors
+/// The WebSocket cannot be opened or fails.
+pub async fn simulate_stream(options: &SimulatorOptions, ticket: &dial::Ticket, caller: &[i16]) -> anyhow::Result<SimulatedCall> {
+    let ws = dial::connect(ticket).await?;
     let (mut tx, mut rx) = ws.split();
     let mut peer =
         Peer { provider: options.provider, stream_sid: format!("MZ{}", options.call_sid), call_sid: options.call_sid.clone(), sequence: 0 };

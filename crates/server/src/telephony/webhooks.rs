@@ -107,8 +107,15 @@ pub async fn twilio_voice(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
     xml(twilio::twiml_connect_stream(&stream_url, &[("token", token.as_str()), ("purpose", purpose)]))
 }
 
-/// Whether the call must be turned away (`MAX_CONCURRENT_CALLS` reached); logged and counted.
+/// Whether the call must be turned away: the instance is draining (see
+/// [`crate::lifecycle`]) or `MAX_CONCURRENT_CALLS` are in progress; logged
+/// and counted.
 fn busy(t: &Telephony, provider: Provider) -> bool {
+    if t.app.lifecycle.is_draining() {
+        tracing::info!(provider = provider.as_str(), calls = t.gate.calls(), "shutting down; the new call is turned away");
+        metrics::counter!("fluxion_calls_refused_total", "provider" => provider.as_str(), "reason" => "draining").increment(1);
+        return true;
+    }
     let busy = t.gate.busy(&t.config.limits);
     if busy {
         tracing::warn!(provider = provider.as_str(), calls = t.gate.calls(), "all lines busy; the call is turned away");
