@@ -117,6 +117,9 @@ pub const KNOWN: &[&str] = &[
     "MAX_BAD_FRAMES",
     "EXOTEL_WEBHOOK_USER",
     "EXOTEL_WEBHOOK_PASSWORD",
+    "SHUTDOWN_DRAIN_MS",
+    "BACKUP_DIR",
+    "BACKUP_DAILY",
     "RUST_LOG",
 ];
 

@@ -25,6 +25,7 @@ const NUMBERS: &[(&str, u64, u64)] = &[
     ("LLM_TIMEOUT_MS", 100, 120_000),
     ("RECORDING_RETENTION_DAYS", 1, 3_650),
     ("DATA_RETENTION_DAYS", 1, 3_650),
+    ("SHUTDOWN_DRAIN_MS", 0, 86_400_000),
 ];
 
 /// Lists the problems of the effective configuration (file plus

@@ -1,19 +1,22 @@
-//! The `fluxion` command line: `serve`, `chat`, `mcp`, `nlu parse|eval`, the
-//! database commands in [`db`]: `db init|seed`, `tenant add|list`, and the
-//! voice commands in [`voice`]: `stt`, `tts`, `call`, `doctor`.
+//! The `fluxion` command line: `serve` ([`serve`]), `chat`, `mcp`, `nlu
+//! parse|eval`, the database commands in [`db`]: `db init|seed`, `tenant
+//! add|list`, the operating commands in [`ops`]: `backup`, `restore`,
+//! `service install|uninstall|print`, and the voice commands in [`voice`]:
+//! `stt`, `tts`, `call`, `doctor`.
 
 pub mod auth;
 pub mod check;
 pub mod db;
+pub mod ops;
+pub mod serve;
 pub mod setup;
 pub mod voice;
 
 use std::io::{BufRead, Write};
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jiff::tz::TimeZone;
 
@@ -21,7 +24,7 @@ use fluxion_core::booking::{Channel, Repository, Vertical};
 use fluxion_core::nlu::l1_intent::{cross_validate, parse_examples, TrainConfig, TRAINING_DATA};
 use fluxion_core::nlu::{Pipeline, PipelineConfig};
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::clock::{parse_now, Clock};
 use crate::seed::SeedData;
 pub use db::{DbArgs, DbCommand, TenantCommand};
@@ -46,37 +49,7 @@ pub enum Command {
     /// Start the HTTP server. On an empty database it starts in set-up mode
     /// (create the business in the browser or with `fluxion setup`) unless
     /// --vertical asks for a demo business.
-    Serve {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Address to bind; 127.0.0.1 unless told otherwise.
-        #[arg(long, env = "FLUXION_HOST", default_value = "127.0.0.1")]
-        host: IpAddr,
-        /// Port (seed 000: 3002).
-        #[arg(long, env = "FLUXION_PORT", default_value_t = 3002)]
-        port: u16,
-        /// Seed this vertical's demo business into an empty database
-        /// (salone, wellness, medical, auto); without it an empty database
-        /// starts in set-up mode.
-        #[arg(long)]
-        vertical: Option<Vertical>,
-        /// Fixed "now" (RFC 3339), for demos and tests.
-        #[arg(long)]
-        now: Option<String>,
-        /// Log JSON lines instead of text.
-        #[arg(long)]
-        log_json: bool,
-        /// Address of the MCP HTTP server (`/mcp`); a non-loopback address
-        /// needs `MCP_TOKEN`.
-        #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1")]
-        mcp_host: IpAddr,
-        /// Port of the MCP HTTP server (seed 000: 5000).
-        #[arg(long, env = "MCP_PORT", default_value_t = crate::mcp::DEFAULT_PORT)]
-        mcp_port: u16,
-        /// Do not start the MCP HTTP server.
-        #[arg(long)]
-        no_mcp: bool,
-    },
+    Serve(serve::ServeArgs),
     /// Serve MCP (Model Context Protocol) over standard input/output for a
     /// local MCP client (seeds a demo business into an empty database).
     Mcp {
@@ -239,6 +212,20 @@ pub enum Command {
         #[arg(long, env = "TWILIO_FROM_NUMBER")]
         from: String,
     },
+    /// Back the SQLite database up now: a consistent copy (taken while the
+    /// server writes), checked, mode 600, named by date; the last 7 are kept.
+    /// (`serve` does it daily unless BACKUP_DAILY=0.)
+    Backup(ops::BackupArgs),
+    /// Replace the SQLite database with a backup, after checking its
+    /// integrity (stop the server first); the replaced file is kept as
+    /// `<db>.pre-restore`.
+    Restore(ops::RestoreArgs),
+    /// Run Fluxion as a service: the systemd unit (Linux) or the LaunchAgent (macOS).
+    Service {
+        /// What to do.
+        #[command(subcommand)]
+        command: ops::ServiceCommand,
+    },
     /// Configuration: `fluxion config check` lists every problem at once.
     Config {
         /// What to do.
@@ -355,77 +342,7 @@ fn clock(now: Option<&str>) -> anyhow::Result<Clock> {
 pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<()> {
     match cli.command {
         Command::Config { command: ConfigCommand::Check } => check::check(&config),
-        Command::Serve { db, host, port, vertical, now, log_json, mcp_host, mcp_port, no_mcp } => {
-            crate::observability::init_tracing(log_json);
-            let mcp_token = std::env::var("MCP_TOKEN").ok().filter(|t| !t.is_empty());
-            if !no_mcp && !mcp_host.is_loopback() && mcp_token.is_none() {
-                bail!("--mcp-host {mcp_host} is not a loopback address: set MCP_TOKEN (clients send Authorization: Bearer <token>) or pass --no-mcp");
-            }
-            let guard = crate::guard::HttpGuard::from_env()?;
-            let retention_days = crate::store::retention::retention_days(std::env::var("DATA_RETENTION_DAYS").ok().as_deref())
-                .map_err(anyhow::Error::msg)?;
-            let store = match vertical {
-                Some(v) => open_seeded(&db, v).await?,
-                None => db.open().await?,
-            };
-            let clock = clock(now.as_deref())?;
-            let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("binding {host}:{port}"))?;
-            let Some(listener) = setup_mode_until_done(listener, &store).await? else { return Ok(()) };
-            let state = AppState::new(store, clock).await?;
-            let addr = listener.local_addr()?;
-            let mcp = if no_mcp {
-                None
-            } else {
-                let l = tokio::net::TcpListener::bind((mcp_host, mcp_port))
-                    .await
-                    .with_context(|| format!("binding MCP {mcp_host}:{mcp_port}"))?;
-                Some((l, Arc::new(app::build_engine(state.engines.default_tenant(), Channel::Staff).await?)))
-            };
-            let business = state.engine().info().business.name.clone();
-            tracing::info!(%addr, %business, database = state.store.dialect().as_str(), "Fluxion listening");
-            println!("Fluxion listening on http://{addr} ({business})");
-            if let Some(hint) = crate::speech::models::missing_model_hint(&crate::speech::models_dir()) {
-                println!("{hint}");
-            }
-            let (stop, _) = tokio::sync::watch::channel(false);
-            let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-                let _ = rx.wait_for(|s| *s).await;
-            };
-            // Either server ending (signal or failure) stops the other.
-            let telephony = crate::telephony::Telephony::from_env(state.clone()).await?;
-            let whatsapp = crate::channels::whatsapp::WhatsApp::from_env(state.clone())?;
-            let routes =
-                app::router(state.clone()).merge(crate::telephony::router(telephony)).merge(crate::channels::whatsapp::router(whatsapp));
-            tokio::spawn(crate::store::retention::run_daily(state.store.clone(), state.clock, retention_days, stopped(stop.subscribe())));
-            let api = async {
-                let r = app::serve_guarded(listener, routes, &guard, stopped(stop.subscribe())).await;
-                stop.send_replace(true);
-                r
-            };
-            let mcp = async {
-                let r = match mcp {
-                    Some((l, engine)) => {
-                        let mcp_addr = l.local_addr()?;
-                        tracing::info!(addr = %mcp_addr, auth = mcp_token.is_some(), "MCP listening");
-                        println!("MCP listening on http://{mcp_addr}{}", crate::mcp::HTTP_PATH);
-                        crate::mcp::serve_http(l, engine, clock, mcp_token, stopped(stop.subscribe())).await
-                    }
-                    None => return Ok(()),
-                };
-                stop.send_replace(true);
-                r
-            };
-            let signal = async {
-                tokio::select! {
-                    _ = shutdown_signal() => { stop.send_replace(true); }
-                    _ = stopped(stop.subscribe()) => {}
-                }
-            };
-            let (api, mcp, ()) = tokio::join!(api, mcp, signal);
-            api?;
-            mcp.context("MCP server")?;
-            Ok(())
-        }
+        Command::Serve(args) => serve::serve(args).await,
         Command::Mcp { db, vertical, now } => {
             crate::observability::init_tracing(false);
             let store = open_seeded(&db, vertical).await?;
@@ -446,6 +363,9 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
             Ok(())
         }
         Command::Db { command } => db::db(command).await,
+        Command::Backup(args) => ops::backup(args).await,
+        Command::Restore(args) => ops::restore(args).await,
+        Command::Service { command } => ops::service(command),
         Command::Tenant { command } => db::tenant(command).await,
         Command::User { command } => auth::user(command).await,
         Command::Setup(args) => setup::setup(args).await,
@@ -465,39 +385,6 @@ pub async fn run(cli: Cli, config: crate::config::ConfigFile) -> anyhow::Result<
         Command::Models { command: ModelsCommand::Import { file, dir } } => voice::models_import(&file, dir).await,
         Command::Models { command: ModelsCommand::StandIn { shape, dir } } => voice::models_stand_in(&shape, dir),
     }
-}
-
-/// Serves set-up mode while `store` holds no business; the listener back
-/// once it does, `None` when a signal stopped the server meanwhile.
-async fn setup_mode_until_done(
-    listener: tokio::net::TcpListener,
-    store: &crate::store::Store,
-) -> anyhow::Result<Option<tokio::net::TcpListener>> {
-    if store.is_seeded().await? {
-        return Ok(Some(listener));
-    }
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, "set-up mode: the database holds no business yet");
-    println!("Fluxion in set-up mode on http://{addr}: create your business in the browser, or run `fluxion setup` (demo data: `fluxion serve --vertical salone`)");
-    Ok(crate::setup::http::serve(listener, store.clone(), crate::web::setup_router(), shutdown_signal()).await?)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
 async fn nlu_parse(db: DbArgs, now: Option<String>, vertical: Vertical, text: Vec<String>) -> anyhow::Result<()> {

@@ -29,6 +29,7 @@
 //! enum with `as_str`/`parse`.
 
 pub mod auth;
+pub mod backup;
 pub mod calls;
 pub mod clients;
 pub mod config;

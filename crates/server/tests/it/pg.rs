@@ -22,6 +22,24 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// A fresh, migrated PostgreSQL database, or `None` (with the skip message)
 /// when no server answers.
 pub async fn fresh(test: &str) -> Option<PgDb> {
+    let empty = empty(test).await?;
+    let store = Store::open(&DatabaseUrl::Postgres(empty.url.clone())).await.expect("open and migrate the test database");
+    let (admin, name) = (empty.admin.clone(), empty.name.clone());
+    std::mem::forget(empty);
+    Some(PgDb { store, admin, name })
+}
+
+/// An empty throw-away database (no migrations), dropped with the guard.
+pub struct PgEmpty {
+    /// Where it is (trust authentication: no password).
+    pub url: PgUrl,
+    admin: PgUrl,
+    name: String,
+}
+
+/// A fresh empty PostgreSQL database, or `None` (with the skip message)
+/// when no server answers.
+pub async fn empty(test: &str) -> Option<PgEmpty> {
     let url = std::env::var("FLUXION_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
     let Ok(DatabaseUrl::Postgres(admin)) = DatabaseUrl::parse(&url) else { panic!("FLUXION_TEST_PG is not a postgres:// URL: {url}") };
     let name = format!("fluxion_test_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), test);
@@ -33,22 +51,32 @@ pub async fn fresh(test: &str) -> Option<PgDb> {
         }
         Err(e) => panic!("PostgreSQL required (FLUXION_REQUIRE_PG) but {admin} refused: {e}"),
     };
-    let store = Store::open(&DatabaseUrl::Postgres(url)).await.expect("open and migrate the test database");
-    Some(PgDb { store, admin, name })
+    Some(PgEmpty { url, admin, name })
+}
+
+/// Drops database `name`. Async work in Drop: a thread with its own
+/// runtime, joined so the database is gone when the test ends. `DROP
+/// DATABASE … WITH (FORCE)` ends the pool's connections.
+fn drop_now(admin: &PgUrl, name: &str) {
+    let (admin, owned) = (admin.clone(), name.to_string());
+    let dropped = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(async { drop_database(&admin, &owned).await.map_err(|e| std::io::Error::other(e.message)) })
+    })
+    .join();
+    if !matches!(dropped, Ok(Ok(()))) {
+        eprintln!("could not drop test database {name}: {dropped:?}");
+    }
 }
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        // Async work in Drop: a thread with its own runtime, joined so the database is gone when the
-        // test ends. `DROP DATABASE … WITH (FORCE)` ends the pool's connections.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            rt.block_on(async { drop_database(&admin, &name).await.map_err(|e| std::io::Error::other(e.message)) })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {dropped:?}", self.name);
-        }
+        drop_now(&self.admin, &self.name);
+    }
+}
+
+impl Drop for PgEmpty {
+    fn drop(&mut self) {
+        drop_now(&self.admin, &self.name);
     }
 }
