@@ -3,9 +3,11 @@
 
 mod api;
 mod auth;
+mod backup;
 mod booking_race;
 mod console;
 mod conversations;
+mod deploy;
 mod guard;
 mod l4;
 mod mcp;
@@ -13,6 +15,7 @@ mod nlu_eval;
 mod pg;
 mod retention;
 mod scenarios;
+mod shutdown;
 mod speech_cloud;
 mod store;
 mod stream_auth;
