@@ -17,10 +17,11 @@ use fluxion_core::nlu::Layer;
 use fluxion_core::text::normalize;
 
 /// Honest floors: just under what each set measures today (first set:
-/// 0.976, 0.903; held-out: 0.912, 0.820), so a regression fails.
+/// 0.976, 0.927; held-out: 0.912, 0.835; before the nlu session's changes
+/// the held-out measured 0.881, 0.412), so a regression fails.
 /// (index top-1, pipeline answers)
-const FIRST_FLOORS: (f64, f64) = (0.96, 0.89);
-const HELDOUT_FLOORS: (f64, f64) = (0.90, 0.81);
+const FIRST_FLOORS: (f64, f64) = (0.96, 0.91);
+const HELDOUT_FLOORS: (f64, f64) = (0.90, 0.82);
 
 /// Scores one paraphrase file; returns (index top-1, pipeline answers).
 fn measure(name: &str, data: &str) -> (f64, f64) {

@@ -9,7 +9,8 @@ mod common;
 use common::{pipeline, SEEDS};
 use fluxion_core::nlu::l1_intent::{parse_examples, SPOKEN_HELDOUT_DATA};
 
-/// The honest floor: just under what the pipeline measures today (0.938).
+/// The honest floor: just under what the pipeline measures today (0.934;
+/// 0.902 before the nlu session's changes).
 const FLOOR: f64 = 0.93;
 
 #[test]

@@ -1,7 +1,8 @@
 //! L1: the intent classifier.
 //!
 //! A multinomial logistic regression over hashed sparse features of the
-//! normalised turn: word unigrams, word bigrams, character 3–5-grams of
+//! normalised turn: word unigrams, their light stems ("spostiamo" and
+//! "spostare" share "spost"), word bigrams, character 3–5-grams of
 //! each word (with `<`/`>` word boundaries), the semantic class of each word
 //! and of each pair of neighbouring words ([`super::lexicon`]: a service, a
 //! day, a verb of moving or cancelling…), and the words and classes that
@@ -108,6 +109,7 @@ fn features(normalized: &str, out: &mut Vec<usize>) -> f32 {
     let mut buf = Vec::with_capacity(32);
     for (i, w) in ws.iter().enumerate() {
         out.push(hash(b'w', &[w.as_bytes()]));
+        out.push(hash(b's', &[super::analyzer::light_stem(w).as_bytes()]));
         if let Some(next) = ws.get(i + 1) {
             out.push(hash(b'b', &[w.as_bytes(), next.as_bytes()]));
         }
@@ -212,6 +214,18 @@ impl Classifier {
     /// The built-in file is malformed (ruled out by a unit test).
     pub fn builtin() -> Result<Self, TrainingDataError> {
         Ok(Self::train(&parse_examples(TRAINING_DATA)?, TrainConfig::default()))
+    }
+
+    /// Trains on the built-in training file plus `extra` examples (the
+    /// business's own FAQ questions, labelled [`Intent::Faq`], so its
+    /// vocabulary reads as a question about the business).
+    ///
+    /// # Errors
+    /// The built-in file is malformed (ruled out by a unit test).
+    pub fn builtin_with(extra: impl IntoIterator<Item = Example>) -> Result<Self, TrainingDataError> {
+        let mut examples = parse_examples(TRAINING_DATA)?;
+        examples.extend(extra);
+        Ok(Self::train(&examples, TrainConfig::default()))
     }
 
     /// Trains by SGD on the softmax cross-entropy loss.
@@ -374,15 +388,15 @@ mod tests {
     use super::*;
 
     /// The floor of [`held_out_file_accuracy`]: just under what the
-    /// classifier reaches today (0.946), so a regression fails. Since the
+    /// classifier reaches today (0.948), so a regression fails. Since the
     /// nlu session (2026-12-06) this file has served as a development set
     /// (its errors were read while the training file grew), so its figure
     /// is optimistic; [`SPOKEN_HELDOUT_DATA`] is the clean one.
-    const HELDOUT_FLOOR: f64 = 0.93;
+    const HELDOUT_FLOOR: f64 = 0.94;
     /// The honest floor of [`spoken_held_out_file_accuracy`]: just under
-    /// what the classifier reaches today (0.940; 0.904 before the session's
+    /// what the classifier reaches today (0.945; 0.899 before the session's
     /// changes).
-    const SPOKEN_HELDOUT_FLOOR: f64 = 0.93;
+    const SPOKEN_HELDOUT_FLOOR: f64 = 0.94;
 
     /// Trains on the training file, checks that none of `held` leaked into
     /// it, prints the per-intent pass counts and errors; returns L0+L1
@@ -449,7 +463,8 @@ mod tests {
         for (gold, got, text) in cv.errors.iter().take(40) {
             eprintln!("  {:<14} -> {:<14} {text}", gold.as_str(), got.as_str());
         }
-        // 0.87 while my_appointments, complaint and privacy have only their first 30 lines each.
+        // 0.885 measured on 2467 lines (the spoken, chat and colloquial lines
+        // added on 2026-12-06 are harder than the first 1845).
         assert!(cv.accuracy() >= 0.87, "accuracy {:.3}", cv.accuracy());
     }
 

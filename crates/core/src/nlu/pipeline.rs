@@ -8,7 +8,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::l0_patterns::Patterns;
-use super::l1_intent::{Classifier, TrainingDataError};
+use super::l1_intent::{Classifier, Example, TrainingDataError};
 use super::l2_slots::{self, Catalog};
 use super::l3_faq::{FaqHit, FaqIndex, FaqIndexError, DEFAULT_THRESHOLD};
 use super::{Intent, Layer, Slots, Topic};
@@ -155,8 +155,8 @@ fn negated_intent(normalized: &str) -> Option<(Intent, std::ops::Range<usize>)> 
 }
 
 impl Pipeline {
-    /// Builds the pipeline: compiles L0, trains L1 on the built-in file,
-    /// indexes the FAQs for L3.
+    /// Builds the pipeline: compiles L0, trains L1 on the built-in file and
+    /// the business's FAQ questions, indexes the FAQs for L3.
     ///
     /// # Errors
     /// A malformed training file or an FAQ index failure.
@@ -169,7 +169,9 @@ impl Pipeline {
     ) -> Result<Self, PipelineError> {
         Ok(Pipeline {
             patterns: Patterns::new(),
-            classifier: Classifier::builtin()?,
+            classifier: Classifier::builtin_with(
+                faqs.iter().flat_map(|f| &f.questions).map(|q| Example { intent: Intent::Faq, text: q.clone() }),
+            )?,
             catalog: Catalog::new(services, operators),
             faqs: FaqIndex::build(faqs)?,
             vertical,
