@@ -12,10 +12,14 @@ use fluxion_core::nlu::datetime::resolve;
 use fluxion_core::nlu::{DateTimeSlot, Grain, OpenEnd};
 use jiff::civil::{date, DateTime};
 
-/// Minimum share of dev lines that must resolve exactly (per mille).
-const DEV_FLOOR_PERMILLE: usize = 950;
+/// Minimum share of dev lines that must resolve exactly (per mille); the
+/// measured figure when it was last raised.
+const DEV_FLOOR_PERMILLE: usize = 1000;
 /// Minimum share of held-out lines that must resolve exactly (per mille).
-const HELD_FLOOR_PERMILLE: usize = 850;
+const HELD_FLOOR_PERMILLE: usize = 1000;
+/// Most lines that may resolve to a value other than the expected one (a
+/// silently wrong date is the worst failure; `None` is only a miss).
+const MAX_SILENTLY_WRONG: usize = 0;
 
 struct Case {
     held: bool,
@@ -114,4 +118,5 @@ fn date_corpus_pass_counts() {
     println!("date corpus: dev {dev_ok}/{dev}, held-out {held_ok}/{held}, wrong (not none) {silently_wrong}");
     assert!(dev_ok * 1000 >= dev * DEV_FLOOR_PERMILLE, "dev {dev_ok}/{dev} under the floor");
     assert!(held_ok * 1000 >= held * HELD_FLOOR_PERMILLE, "held-out {held_ok}/{held} under the floor");
+    assert!(silently_wrong <= MAX_SILENTLY_WRONG, "{silently_wrong} lines resolved to a wrong value");
 }

@@ -29,6 +29,7 @@ pub(super) const DATE_LEADS: &[&str] = &[
     "l",
     "lo",
     "per",
+    "x",
     "dal",
     "al",
     "del",
@@ -72,6 +73,15 @@ pub(super) fn year_number(w: &str) -> Option<i64> {
         4 if (1900..=2199).contains(&y) => Some(y),
         _ => None,
     }
+}
+
+/// A year said in full: four digits (1900..=2199) or in words
+/// ("duemilaventotto").
+pub(super) fn full_year(w: &str) -> Option<i64> {
+    if w.bytes().all(|b| b.is_ascii_digit()) {
+        return year_number(w).filter(|_| w.len() == 4);
+    }
+    parse_number(w).map(i64::from).filter(|y| (1900..=2199).contains(y))
 }
 
 /// A date from numbers, `Invalid` if it does not exist.
@@ -203,7 +213,7 @@ pub(super) fn match_day_month(words: &[&str], i: usize, today: Date) -> Option<(
     k += 1;
     // "15 marzo 2028", "15 marzo del 2028".
     let year_at = if matches!(word(words, k), "del" | "nel") { k + 1 } else { k };
-    if let Some(y) = year_number(word(words, year_at)).filter(|_| word(words, year_at).len() == 4) {
+    if let Some(y) = full_year(word(words, year_at)) {
         return one(date_part(y, m, d), year_at + 1 - i);
     }
     one(next_day_month(today, m, d), k - i)
@@ -264,6 +274,10 @@ pub(super) fn match_day_of_month(words: &[&str], i: usize, today: Date) -> Optio
     }
     let d = day_number(w)?;
     let k = j + 1;
+    // "lunedì primo pomeriggio", "il primo mattino": a part of day.
+    if !w.bytes().all(|b| b.is_ascii_digit()) && parse_number(w).is_none() && match_pod(words, j, today).is_some() {
+        return None;
+    }
     let led_by_weekday = weekday(word(words, i));
     // "sabato 9 del mattino": the 9th, or 9 in the morning? Say nothing.
     if led_by_weekday.is_some() && matches!(word(words, k), "di" | "del" | "della") && pod_word(word(words, k + 1)).is_some() {
@@ -327,6 +341,17 @@ pub(super) fn match_day_of_month(words: &[&str], i: usize, today: Date) -> Optio
                 | "invece"
                 | "fino"
                 | "non"
+                | "perfetto"
+                | "x"
+                | "magari"
+                | "possibilmente"
+                | "meglio"
+                | "pure"
+                | "mattino"
+                | "mattinata"
+                | "serata"
+                | "pom"
+                | "pome"
         );
         let quantity = QUANTITY_NOUNS.contains(&next)
             || matches!(next, "percento" | "piano" | "posto")

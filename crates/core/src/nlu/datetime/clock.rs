@@ -56,6 +56,17 @@ pub(super) const CLOCK_CUES: &[(&[&str], Cue)] = &[
     (&["verso", "le", "ore"], Cue::At),
     (&["per", "le"], Cue::At),
     (&["per", "l"], Cue::At),
+    (&["per", "le", "ore"], Cue::At),
+    (&["x", "le"], Cue::At),
+    (&["x", "l"], Cue::At),
+    (&["x", "le", "ore"], Cue::At),
+    (&["circa", "alle"], Cue::At),
+    (&["tipo", "le"], Cue::At),
+    (&["facciamo", "le"], Cue::At),
+    (&["facciamo", "per", "le"], Cue::At),
+    (&["tipo", "alle"], Cue::At),
+    (&["sulle"], Cue::At),
+    (&["sull"], Cue::At),
     (&["dalle", "ore"], Cue::At),
     (&["dalle"], Cue::At),
     (&["dall"], Cue::At),
@@ -152,6 +163,35 @@ pub(super) fn match_clock(words: &[&str], i: usize, _today: Date) -> Option<(Vec
     if let Some(digits) = w.strip_prefix('h').filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) {
         return one(clock_from_digits(digits).map_or(Part::Invalid, Part::Clock), 1);
     }
+    if let Some(found) = bare_time(words, i) {
+        return Some(found);
+    }
+    // "un quarto alle cinque": a quarter to five.
+    if let Some(n) = longest(words, i, &[&["un", "quarto", "alle"], &["un", "quarto", "all"]]) {
+        let (mut clock, used) = parse_clock(words, i + n).filter(|&(_, used)| used == 1)?;
+        clock.offset = -15;
+        return one(Part::Clock(clock), n + used);
+    }
+    // "le tre meno un quarto", "le 4 e mezza": an hour with its minutes
+    // after "le" is a time even without "alle".
+    if matches!(w, "le" | "l") && !word(words, i + 1).contains([':', '.', ',']) {
+        if let Some((clock, used)) = parse_clock(words, i + 1) {
+            if used >= 3 && clock.offset != 0 && !QUANTITY_NOUNS.contains(&word(words, i + 1 + used)) {
+                return one(Part::Clock(clock), 1 + used);
+            }
+        }
+    }
+    // "3 e mezza", "tre meno un quarto": an hour with a half or a quarter
+    // is a time even without a cue (not a duration: "tra", "in", "dura").
+    if let Some((clock, used)) =
+        parse_clock(words, i).filter(|&(_, used)| used >= 3 && matches!(word(words, i + used - 1), "mezza" | "mezzo" | "quarto" | "quarti"))
+    {
+        let prev = i.checked_sub(1).map(|p| word(words, p)).unwrap_or("");
+        let after_count = matches!(prev, "tra" | "fra" | "in" | "entro" | "dura" | "durata" | "circa" | "di" | "da" | "per");
+        if !after_count && !w.contains([':', '.', ',']) && !QUANTITY_NOUNS.contains(&word(words, i + used)) {
+            return one(Part::Clock(clock), used);
+        }
+    }
     if let Some((n, cue)) = cue_at(words, i, NOON_CUES).filter(|(n, _)| matches!(word(words, i + n), "mezzogiorno" | "mezzanotte")) {
         let (clock, used) = parse_clock(words, i + n)?;
         return cued(words, clock, cue, i, n + used);
@@ -163,7 +203,8 @@ pub(super) fn match_clock(words: &[&str], i: usize, _today: Date) -> Option<(Vec
     let (cue_len, cue) = cue_at(words, i, CLOCK_CUES)?;
     let j = i + cue_len;
     let next = word(words, j);
-    if w == "ore" && next.contains(['/', '.']) {
+    // "ore 18/03" is not a time; "ore 9.15" and "ore 16,45" are.
+    if w == "ore" && (next.contains('/') || (next.contains(['.', ',']) && clock_token(next).is_none())) {
         return None;
     }
     if QUANTITY_NOUNS.contains(&word(words, j + 1)) && next.bytes().all(|b| b.is_ascii_digit()) {
@@ -183,6 +224,65 @@ pub(super) fn match_clock(words: &[&str], i: usize, _today: Date) -> Option<(Vec
         None if !next.is_empty() && next.bytes().all(|b| b.is_ascii_digit()) => one(Part::Invalid, cue_len + 1),
         None => None,
     }
+}
+
+/// Words after which a number with its minutes is a time even without a
+/// cue ("domani 17,30", "stasera 20.30").
+const DAY_WORDS: &[&str] = &["oggi", "domani", "dopodomani", "stasera", "stamattina", "domattina", "stanotte"];
+
+/// A time said without a cue right after a day, a weekday, a month or a
+/// part of day: "domani 17,30", "giovedì 16.00", "18 marzo 10.30", "domani
+/// 15 e 30" (an hour 13–23 and its minutes). After a weekday a "d.m" that
+/// could be a date ("giovedì 18.03") is left to the date matchers.
+fn bare_time(words: &[&str], i: usize) -> Option<(Vec<Part>, usize)> {
+    let w = word(words, i);
+    let prev = i.checked_sub(1).map(|p| word(words, p)).unwrap_or("");
+    let day_word = DAY_WORDS.contains(&prev) || pod_word(prev).is_some();
+    let weekday_prev = weekday(prev).is_some();
+    if !(day_word || weekday_prev || month(prev).is_some()) {
+        return quarter_time(words, i, w, prev);
+    }
+    let next_is_quantity = |used: usize| QUANTITY_NOUNS.contains(&word(words, i + used));
+    if w.contains(['.', ',']) {
+        let (clock, used) = parse_clock(words, i)?;
+        if weekday_prev && (1..=12).contains(&clock.offset) {
+            return None;
+        }
+        if next_is_quantity(used) {
+            return None;
+        }
+        return cued(words, clock, Cue::At, i, used);
+    }
+    let hour = clock_from_digits(w).filter(|c| (13..=23).contains(&c.hour))?;
+    if !day_word || word(words, i + 1) != "e" {
+        return None;
+    }
+    let (clock, used) = parse_clock(words, i).filter(|&(c, used)| used >= 3 && c.hour == hour.hour)?;
+    if next_is_quantity(used) {
+        return None;
+    }
+    cued(words, clock, Cue::At, i, used)
+}
+
+/// Words before a number that make it a price or a count, not a time.
+const PRICE_WORDS: &[&str] = &[
+    "costa", "costano", "prezzo", "paga", "pago", "pagare", "spesa", "totale", "sono", "viene", "vengono", "il", "l", "giorno", "da", "di",
+    "tra", "fra", "circa", "euro",
+];
+
+/// "va bene 9.30?", "16,00": a time written with a separator and whole
+/// quarter minutes (00, 15, 30, 45, which no month has) is a time even
+/// without a cue, unless it is a price ("costa 15.00", "15,30 euro").
+fn quarter_time(words: &[&str], i: usize, w: &str, prev: &str) -> Option<(Vec<Part>, usize)> {
+    let (h, m) = w.split_once(['.', ','])?;
+    if !matches!(m, "00" | "15" | "30" | "45") || h.is_empty() || h.len() > 2 || !h.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if PRICE_WORDS.contains(&prev) || QUANTITY_NOUNS.contains(&word(words, i + 1)) || matches!(word(words, i + 1), "eur" | "euri") {
+        return None;
+    }
+    let (clock, used) = parse_clock(words, i).filter(|(c, _)| c.hour <= 23)?;
+    cued(words, clock, Cue::At, i, used)
 }
 
 /// "le quattro del pomeriggio", "9 di sera", "6 del mattino", "le 11 di
@@ -252,8 +352,8 @@ pub(super) fn match_clock_range(words: &[&str], i: usize, _today: Date) -> Optio
 /// "e tre quarti", "e N (minuti)", "meno un quarto", "meno N".
 pub(super) fn parse_clock(words: &[&str], i: usize) -> Option<(Clock, usize)> {
     let w = word(words, i);
-    if w.contains([':', '.']) || is_h_clock(w) {
-        let (h, m) = w.split_once([':', '.', 'h'])?;
+    if w.contains([':', '.', ',']) || is_h_clock(w) {
+        let (h, m) = w.split_once([':', '.', ',', 'h'])?;
         if m.is_empty() && w.ends_with('h') {
             return Some((clock_from_digits(h)?, 1));
         }

@@ -118,6 +118,12 @@ const SUB_PARTS: &[(&[&str], PartOfDay)] = &[
     (&["tarda", "sera"], PartOfDay::LateEvening),
     (&["sera", "tardi"], PartOfDay::LateEvening),
     (&["ora", "di", "pranzo"], PartOfDay::Lunch),
+    (&["pausa", "pranzo"], PartOfDay::Lunch),
+    (&["pausa", "di", "pranzo"], PartOfDay::Lunch),
+    (&["pomeriggio", "presto"], PartOfDay::EarlyAfternoon),
+    (&["sera", "presto"], PartOfDay::EarlyEvening),
+    (&["mattina", "tardi"], PartOfDay::LateMorning),
+    (&["mattinata", "tardi"], PartOfDay::LateMorning),
 ];
 
 /// The part of day named by the single word `w` ("mattina", "serata").
@@ -125,7 +131,7 @@ pub(super) fn pod_word(w: &str) -> Option<PartOfDay> {
     Some(match w {
         "mattina" | "mattino" | "mattinata" => PartOfDay::Morning,
         "pranzo" => PartOfDay::Lunch,
-        "pomeriggio" => PartOfDay::Afternoon,
+        "pomeriggio" | "pom" | "pome" => PartOfDay::Afternoon,
         "sera" | "serata" => PartOfDay::Evening,
         "notte" | "nottata" => PartOfDay::Night,
         _ => return None,

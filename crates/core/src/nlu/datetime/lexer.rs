@@ -15,6 +15,8 @@ pub(super) fn prepare(text: &str) -> String {
     if !needs {
         return normalize(text);
     }
+    let spelled = spelled_dash_pairs(text);
+    let text = spelled.as_deref().unwrap_or(text);
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 16);
     let mut skip_spaces = false;
@@ -56,4 +58,41 @@ pub(super) fn longest(words: &[&str], i: usize, seqs: &[&[&str]]) -> Option<usiz
 
 pub(super) fn one(part: Part, used: usize) -> Option<(Vec<Part>, usize)> {
     Some((vec![part], used))
+}
+
+/// "dieci - dodici giugno", "tre-cinque maggio": two numbers in words
+/// joined by a dash before a month, rewritten in digits ("10-12 giugno") so
+/// that they read like the digits would (not elsewhere: spoken phone
+/// numbers). `None` when there is no such pair.
+fn spelled_dash_pairs(text: &str) -> Option<String> {
+    let spaced = text.replace('-', " - ");
+    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    let number = |t: &str| {
+        let w = normalize(t);
+        if w.is_empty() || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        parse_number(&w).filter(|n| (1..=31).contains(n))
+    };
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
+    let mut changed = false;
+    let mut k = 0;
+    while k < tokens.len() {
+        let month_after = |at: usize| {
+            let w = tokens.get(at).map(|t| normalize(t)).unwrap_or_default();
+            let w = if matches!(w.as_str(), "di" | "del") { tokens.get(at + 1).map(|t| normalize(t)).unwrap_or_default() } else { w };
+            month(&w).is_some()
+        };
+        if k + 2 < tokens.len() && tokens[k + 1] == "-" && month_after(k + 3) {
+            if let (Some(a), Some(b)) = (number(tokens[k]), number(tokens[k + 2])) {
+                out.push(format!("{a}-{b}"));
+                changed = true;
+                k += 3;
+                continue;
+            }
+        }
+        out.push(tokens[k].to_string());
+        k += 1;
+    }
+    changed.then(|| out.join(" "))
 }

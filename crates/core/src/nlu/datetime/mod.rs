@@ -55,6 +55,13 @@
 //!   primo sabato del mese prossimo", "l'ultimo giorno del mese" → that day
 //!   (a month without a year: the next one where the day is not past; "del
 //!   mese": this month, or the next when past).
+//! - Holidays ("a Natale", "la vigilia di Natale", "Santo Stefano",
+//!   "Capodanno", "Pasqua", "Pasquetta", "Ferragosto", …) → their next
+//!   occurrence; "la vigilia" alone gives nothing. "inizio/metà/fine" of a
+//!   month → its 1st/15th/last day ("a inizio mese", "metà giugno", "fine
+//!   aprile"); "a inizio settimana" → the next Monday, "metà settimana" →
+//!   Wednesday. A month alone ("a maggio", "nel mese di giugno") → its days
+//!   (from today for the current month).
 //! - "il giorno dopo il 20", "il giorno prima del 20" → the 21st, the
 //!   19th; "il giorno dopo", "l'indomani", "il giorno prima" alone give
 //!   nothing (the day they refer to was said in another turn).
@@ -65,8 +72,13 @@
 //!   when 15 April is not a Friday gives nothing (one of the two is wrong);
 //!   "sabato 9 del mattino" (the 9th, or 9 am?) gives nothing. Chat
 //!   abbreviations "lun", "mart", "mer", "gio", "ven", "sab", "dom" are
-//!   weekdays ("mar" is March).
-//! - **Clock formats**: "15:30", "15.30" after a cue, "16h45", "17h",
+//!   weekdays ("mar" is March); "prox" is "prossimo", "pom"/"pome" is
+//!   "pomeriggio".
+//! - **Clock formats**: "15:30", "15.30"/"15,30" after a cue or right
+//!   after a day ("domani 17,30", "giovedì 16.00", "domani 15 e 30"), a
+//!   bare "9.30"/"16,00" with quarter minutes (not a price), "16h45", "17h",
+//!   "3 e mezza"/"tre meno un quarto" without a cue, "le 3 meno un quarto",
+//!   "un quarto alle cinque" (16:45), chat cues "x le 5", "h 17",
 //!   "alle 4 e 10", "alle 4 10" (minutes right after the hour), "le quattro
 //!   del pomeriggio", "9 di sera", "6 del mattino" (an hour followed by a
 //!   part of day needs no "alle").
@@ -121,6 +133,10 @@
 //!   today (months clamp to the end of month: 31 Jan + 1 mese = 28/29 Feb).
 //!   "tra un'ora", "tra mezz'ora", "tra 20 minuti", "in 20 minuti" give `now` + duration
 //!   (seconds dropped), grain `Hour` if the minutes are 0, else `Minute`.
+//!   Diminutives and approximate counts read as the plain amount: "tra
+//!   un'oretta" (1 h), "tra un mesetto", "tra una decina di giorni" (10),
+//!   "fra un paio d'ore" (2 h). "entro la settimana" → today..next Monday,
+//!   open at the start; "da qui a venerdì" → today..Friday.
 //! - **Fail closed**: an expression that is clearly a date or time but is
 //!   invalid ("31 febbraio", "il 32", "alle 25", "31/02/2027") makes the
 //!   whole result `None`, even if other parts were valid.
@@ -169,6 +185,7 @@
 //! "giovedì alle 10 o alle 11") the result is as for one expression.
 
 mod absolute;
+mod calendar;
 mod clock;
 mod day_part;
 mod expressions;
@@ -187,7 +204,8 @@ use super::numbers::{parse_number, parse_ordinal};
 use super::{DateTimeSlot, Grain, OpenEnd};
 use crate::text::normalize;
 
-use absolute::{date_part, day_number, match_day_month, match_day_of_month, match_numeric_date, month, next_day_month, year_number, ymd};
+use absolute::{date_part, day_number, full_year, match_day_month, match_day_of_month, match_numeric_date, month, next_day_month, ymd};
+use calendar::{match_holiday, match_month, match_period_part};
 use clock::{followed_by_month, match_clock, match_clock_range, match_hour_of_pod, Clock, QUANTITY_NOUNS};
 use day_part::{match_pod, pod_word, PartOfDay};
 use expressions::{group, pick_target};
@@ -315,7 +333,7 @@ pub(super) enum Part {
 /// and how many words it consumed.
 pub(super) type Matcher = fn(&[&str], usize, Date) -> Option<(Vec<Part>, usize)>;
 
-pub(super) const MATCHERS: [Matcher; 14] = [
+pub(super) const MATCHERS: [Matcher; 17] = [
     match_offset,
     match_clock_range,
     match_clock,
@@ -327,8 +345,11 @@ pub(super) const MATCHERS: [Matcher; 14] = [
     match_numeric_date,
     match_day_month,
     match_day_of_month,
+    match_holiday,
+    match_period_part,
     match_day_word,
     match_weekday,
+    match_month,
     match_pod,
 ];
 

@@ -33,8 +33,17 @@ enum End {
 }
 
 /// The date matchers a bound or a range end may use.
-const DATE_MATCHERS: [Matcher; 6] =
-    [match_ordinal_weekday, match_numeric_date, match_day_month, match_day_of_month, match_day_word, match_weekday];
+const DATE_MATCHERS: [Matcher; 9] = [
+    match_ordinal_weekday,
+    match_numeric_date,
+    match_day_month,
+    match_day_of_month,
+    match_holiday,
+    match_period_part,
+    match_day_word,
+    match_weekday,
+    match_month,
+];
 
 /// The first date part the date matchers find at `i` (or after one link
 /// word), and the words used from `i`.
@@ -148,7 +157,9 @@ pub(super) fn match_date_range(words: &[&str], i: usize, today: Date) -> Option<
     // Bare day numbers only after "dal"/"dall" ("dal 3 al 5"), or after an
     // article ("tra il 10 e il 12"): "da 3 a 5 persone" is a count.
     let bare = matches!(w, "dal" | "dall");
-    let (first, used1) = range_end(words, i + 1, today, bare)?;
+    // "da qui a venerdì", "da adesso a fine mese": from today.
+    let now_word = usize::from(!between && matches!(word(words, i + 1), "qui" | "adesso" | "ora" | "subito"));
+    let (first, used1) = if now_word == 1 { (End::Day(today), 1) } else { range_end(words, i + 1, today, bare)? };
     let k = i + 1 + used1;
     let connectors: &[&[&str]] = if between {
         &[&["e"]]
@@ -207,7 +218,7 @@ fn day_pair_of_month(words: &[&str], i: usize, a: &str, b: &str, today: Date) ->
     let k = i + 1 + usize::from(matches!(word(words, i + 1), "di" | "del" | "d"));
     let m = i64::from(month(word(words, k))?);
     let (a, b) = (a.parse::<i64>().ok()?, b.parse::<i64>().ok()?);
-    let year = year_number(word(words, k + 1)).filter(|_| word(words, k + 1).len() == 4);
+    let year = full_year(word(words, k + 1));
     let used = k + 1 - i + usize::from(year.is_some());
     let last = match year {
         Some(y) => date_part(y, m, b),
@@ -260,6 +271,15 @@ pub(super) fn match_date_bound(words: &[&str], i: usize, today: Date) -> Option<
         (&["dopo"], DayBound::After),
     ];
     let cue = CUES.iter().filter(|(s, _)| starts_with(words, i, s)).max_by_key(|(s, _)| s.len()).map(|&(s, b)| (s.len(), b));
+    // "entro la settimana", "entro questa settimana": up to Sunday.
+    if cue.is_some_and(|(n, b)| n == 1 && b == DayBound::UntilIncluded) {
+        if let Some(n) = longest(words, i + 1, &[&["la", "settimana"], &["questa", "settimana"], &["fine", "settimana"]]) {
+            if !matches!(word(words, i + 1 + n), "prossima" | "prox" | "dopo" | "successiva" | "seguente" | "che" | "ventura") {
+                let end = next_monday(today).map_or(Part::Invalid, |e| days(today, e, Some(OpenEnd::Start)));
+                return one(end, 1 + n);
+            }
+        }
+    }
     let (lead, bound, used) = match cue {
         // "dopo domani" is "dopodomani".
         Some((_, DayBound::After)) if word(words, i + 1) == "domani" => return None,

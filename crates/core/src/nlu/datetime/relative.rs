@@ -20,18 +20,32 @@ fn parse_amount(words: &[&str], j: usize) -> Option<(Amount, usize)> {
     if let Some(n) = longest(words, j, &[&["un", "quarto", "d", "ora"], &["un", "quarto", "ora"]]) {
         return Some((Amount::Minutes(15), n));
     }
+    if let Some(n) = longest(words, j, &[&["tre", "quarti", "d", "ora"], &["tre", "quarti", "ora"]]) {
+        return Some((Amount::Minutes(45), n));
+    }
+    // Approximate counts ("una decina di giorni") are read as the round
+    // number: the dialogue reads the date back.
+    let approx: &[(&[&str], i64)] = &[
+        (&["un", "paio", "di"], 2),
+        (&["un", "paio", "d"], 2),
+        (&["una", "decina", "di"], 10),
+        (&["una", "quindicina", "di"], 15),
+        (&["una", "ventina", "di"], 20),
+        (&["una", "trentina", "di"], 30),
+    ];
+    let approx = approx.iter().filter(|(s, _)| starts_with(words, j, s)).max_by_key(|(s, _)| s.len());
     let (count, used) = match word(words, j) {
-        _ if starts_with(words, j, &["un", "paio", "di"]) => (2, 3),
+        _ if approx.is_some() => approx.map(|&(s, n)| (n, s.len()))?,
         "un" | "una" | "uno" => (1, 1),
         w => (i64::from(parse_number(w)?), 1),
     };
     let k = j + used;
     let span = match word(words, k) {
-        "giorno" | "giorni" | "gg" => Span::new().try_days(count).ok()?,
-        "settimana" | "settimane" => Span::new().try_weeks(count).ok()?,
-        "mese" | "mesi" => Span::new().try_months(count).ok()?,
+        "giorno" | "giorni" | "gg" | "giornata" | "giornate" => Span::new().try_days(count).ok()?,
+        "settimana" | "settimane" | "settimanella" => Span::new().try_weeks(count).ok()?,
+        "mese" | "mesi" | "mesetto" | "mesetti" => Span::new().try_months(count).ok()?,
         "anno" | "anni" => Span::new().try_years(count).ok()?,
-        "ora" | "ore" => {
+        "ora" | "ore" | "oretta" | "orette" | "h" => {
             let half = longest(words, k + 1, &[&["e", "mezza"], &["e", "mezzo"]]);
             let minutes = count.checked_mul(60)? + if half.is_some() { 30 } else { 0 };
             return Some((Amount::Minutes(minutes), used + 1 + half.unwrap_or(0)));
@@ -105,7 +119,18 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
     {
         return one(Part::Date(DatePart::Day(today.last_of_month())), n);
     }
-    if let Some(n) = longest(words, i, &[&["fine", "settimana"], &["weekend"], &["week", "end"], &["fine", "settimana", "prossimo"]]) {
+    if let Some(n) = longest(
+        words,
+        i,
+        &[
+            &["fine", "settimana"],
+            &["weekend"],
+            &["week", "end"],
+            &["fine", "settimana", "prossimo"],
+            &["fine", "della", "settimana"],
+            &["fine", "di", "questa", "settimana"],
+        ],
+    ) {
         let to_saturday = (Weekday::Saturday.to_monday_zero_offset() - today.weekday().to_monday_zero_offset()).rem_euclid(7);
         return one(day(plus(i64::from(to_saturday))), n);
     }
@@ -118,6 +143,10 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
             &["settimana", "dopo"],
             &["settimana", "successiva"],
             &["settimana", "seguente"],
+            &["settimana", "prox"],
+            &["prox", "settimana"],
+            &["settimana", "che", "viene"],
+            &["settimana", "ventura"],
         ],
     ) {
         return one(Part::Date(DatePart::NextWeek), n);
@@ -125,7 +154,7 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
     if let Some(n) = longest(words, i, &[&["questa", "settimana"], &["settimana", "corrente"]]) {
         return one(Part::Date(DatePart::ThisWeek), n);
     }
-    if let Some(n) = longest(words, i, &[&["mese", "prossimo"], &["prossimo", "mese"]]) {
+    if let Some(n) = longest(words, i, &[&["mese", "prossimo"], &["prossimo", "mese"], &["mese", "prox"], &["mese", "che", "viene"]]) {
         let first = today.first_of_month();
         let start = first.checked_add(Span::new().months(1)).ok();
         let end = first.checked_add(Span::new().months(2)).ok();
@@ -136,6 +165,9 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
             },
             n,
         );
+    }
+    if let Some(n) = longest(words, i, &[&["in", "giornata"]]) {
+        return one(day(Some(today)), n);
     }
     match word(words, i) {
         "oggi" => one(day(Some(today)), 1),

@@ -30,7 +30,7 @@ pub(super) fn match_weekday(words: &[&str], i: usize, _today: Date) -> Option<(V
     // Optional qualifier before the weekday.
     let (before, mut mode) = match word(words, i) {
         "questo" | "questa" => (1, WeekdayMode::This),
-        "prossimo" | "prossima" => (1, WeekdayMode::Next),
+        "prossimo" | "prossima" | "prox" => (1, WeekdayMode::Next),
         _ => (0, WeekdayMode::Next),
     };
     let wd = weekday(word(words, i + before))?;
@@ -43,7 +43,7 @@ pub(super) fn match_weekday(words: &[&str], i: usize, _today: Date) -> Option<(V
             mode = WeekdayMode::This;
             used += 1;
         }
-        "prossimo" | "prossima" if word(words, k + 1) != "settimana" => used += 1,
+        "prossimo" | "prossima" | "prox" if word(words, k + 1) != "settimana" => used += 1,
         _ => {}
     }
     one(Part::Date(DatePart::Weekday(wd, mode)), used)
@@ -87,11 +87,15 @@ pub(super) fn match_ordinal_weekday(words: &[&str], i: usize, today: Date) -> Op
     let nth: i64 = match word(words, j) {
         "ultimo" | "ultima" => -1,
         "penultimo" | "penultima" => -2,
+        // "il 2º lunedì" (the sign is dropped when lexing).
+        w if w.len() == 1 && weekday(word(words, j + 1)).is_some() => i64::from(w.parse::<u8>().ok().filter(|n| (1..=5).contains(n))?),
         w => i64::from(parse_ordinal(w).filter(|n| (1..=5).contains(n))?),
     };
     let target = word(words, j + 1);
-    let wd = if target == "giorno" { None } else { Some(weekday(target)?) };
-    let k = j + 2;
+    // "l'ultimo del mese": its last day.
+    let bare_last = nth < 0 && matches!(target, "di" | "del");
+    let wd = if target == "giorno" || bare_last { None } else { Some(weekday(target)?) };
+    let k = if bare_last { j + 1 } else { j + 2 };
     if !matches!(word(words, k), "di" | "del" | "d" | "dello") {
         return None;
     }
@@ -106,7 +110,7 @@ pub(super) fn match_ordinal_weekday(words: &[&str], i: usize, today: Date) -> Op
             (vec![first, next_first], n)
         } else {
             let m = i64::from(month(word(words, k))?);
-            let year = year_number(word(words, k + 1)).filter(|_| word(words, k + 1).len() == 4);
+            let year = full_year(word(words, k + 1));
             let y = i64::from(today.year());
             let years: Vec<i64> = match year {
                 Some(y) => vec![y],
@@ -114,7 +118,7 @@ pub(super) fn match_ordinal_weekday(words: &[&str], i: usize, today: Date) -> Op
             };
             (years.into_iter().filter_map(|y| ymd(y, m, 1)).collect(), 1 + usize::from(year.is_some()))
         };
-    let used = article + 3 + used;
+    let used = k - i + used;
     let explicit_year = months.len() == 1;
     let found = months.into_iter().filter_map(|m| nth_in_month(m, wd, nth)).find(|d| explicit_year || *d >= today);
     one(found.map_or(Part::Invalid, |d| Part::Date(DatePart::Day(d))), used)
