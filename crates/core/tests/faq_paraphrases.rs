@@ -50,7 +50,7 @@ fn measure(name: &str, data: &str) -> (f64, f64) {
                 ok += 1;
             } else {
                 let got = hit.map(|h| format!("{:?} ({:.2})", faqs[h.entry].questions[0], h.score)).unwrap_or_else(|| "nothing".into());
-                report.push(format!("  index    {vertical}: {text:?} -> {got}, want {first:?}"));
+                report.push(format!("  {name} index    {vertical}: {text:?} -> {got}, want {first:?}"));
             }
             let r = pipeline.parse(text, now);
             if r.layer == Layer::L3 && r.faq.as_ref().is_some_and(|h| h.entry == want) {
@@ -58,7 +58,7 @@ fn measure(name: &str, data: &str) -> (f64, f64) {
             } else {
                 let score = r.faq.as_ref().map(|h| h.score).unwrap_or(0.0);
                 report.push(format!(
-                    "  pipeline {vertical}: {text:?} -> {} {} (faq score {score:.2})",
+                    "  {name} pipeline {vertical}: {text:?} -> {} {} (faq score {score:.2})",
                     r.intent.as_str(),
                     r.layer.as_str()
                 ));
