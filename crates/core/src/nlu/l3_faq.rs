@@ -272,6 +272,29 @@ mod tests {
     }
 
     #[test]
+    fn the_aspect_and_the_service_pick_the_entry() {
+        let f = |id, q: &str, a: &str| Faq { id, category: "servizi".into(), questions: vec![q.into()], answer: a.into() };
+        let idx = FaqIndex::build(&[
+            f(1, "quanto costa la cheratina?", "La cheratina costa 80 euro."),
+            f(2, "quanto dura la cheratina?", "Dura tre mesi."),
+            f(3, "cos'è la cheratina?", "È un trattamento lisciante."),
+            f(4, "quanto costa il taglio donna?", "Il taglio donna costa 35 euro."),
+            f(5, "quanto costa il taglio bambino?", "Il taglio bambino costa 18 euro."),
+        ])
+        .expect("index");
+        for (turn, want) in [
+            ("e la cheratina quanto tiene", 2),
+            ("la cheratina quanti mesi dura", 2),
+            ("che prezzo ha la cheratina", 1),
+            ("in cosa consiste la cheratina", 3),
+            ("quanto mi viene il taglio per un bambino", 5),
+            ("a quanto fate il taglio da donna", 4),
+        ] {
+            assert_eq!(idx.search(turn).map(|h| h.faq_id), Some(want), "{turn}");
+        }
+    }
+
+    #[test]
     fn unrelated_turns_score_low() {
         let idx = FaqIndex::build(&faqs()).expect("index");
         assert!(idx.search("chi ha vinto la partita ieri sera").is_none_or(|h| h.score < DEFAULT_THRESHOLD));
