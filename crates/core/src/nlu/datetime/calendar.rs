@@ -105,7 +105,25 @@ enum Phase {
 /// module docs). "fine mese" and "fine settimana" alone are day words
 /// ([`match_day_word`]).
 pub(super) fn match_period_part(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, usize)> {
-    let lead = longest(words, i, &[&["all"], &["a"], &["ad"], &["verso"], &["per"], &["nella"], &["alla"]]).unwrap_or(0);
+    let lead = longest(
+        words,
+        i,
+        &[
+            &["all"],
+            &["a"],
+            &["ad"],
+            &["verso"],
+            &["per"],
+            &["nella"],
+            &["alla"],
+            &["la"],
+            &["verso", "la"],
+            &["ai"],
+            &["nei"],
+            &["verso", "i"],
+        ],
+    )
+    .unwrap_or(0);
     let j = i + lead;
     let phase = match word(words, j) {
         "inizio" | "primi" => Phase::Start,

@@ -352,6 +352,8 @@ pub(super) fn match_clock_range(words: &[&str], i: usize, _today: Date) -> Optio
 /// "e tre quarti", "e N (minuti)", "meno un quarto", "meno N".
 pub(super) fn parse_clock(words: &[&str], i: usize) -> Option<(Clock, usize)> {
     let w = word(words, i);
+    // "15:30h", "9.00h": the hour sign after a written time.
+    let w = w.strip_suffix('h').filter(|s| s.contains([':', '.', ','])).unwrap_or(w);
     if w.contains([':', '.', ',']) || is_h_clock(w) {
         let (h, m) = w.split_once([':', '.', ',', 'h'])?;
         if m.is_empty() && w.ends_with('h') {

@@ -119,6 +119,11 @@ const SUB_PARTS: &[(&[&str], PartOfDay)] = &[
     (&["sera", "tardi"], PartOfDay::LateEvening),
     (&["ora", "di", "pranzo"], PartOfDay::Lunch),
     (&["pausa", "pranzo"], PartOfDay::Lunch),
+    (&["mattina", "sul", "presto"], PartOfDay::EarlyMorning),
+    (&["sul", "presto"], PartOfDay::EarlyMorning),
+    (&["pom", "tardi"], PartOfDay::LateAfternoon),
+    (&["pome", "tardi"], PartOfDay::LateAfternoon),
+    (&["tardo", "pom"], PartOfDay::LateAfternoon),
     (&["pausa", "di", "pranzo"], PartOfDay::Lunch),
     (&["pomeriggio", "presto"], PartOfDay::EarlyAfternoon),
     (&["sera", "presto"], PartOfDay::EarlyEvening),
@@ -129,7 +134,7 @@ const SUB_PARTS: &[(&[&str], PartOfDay)] = &[
 /// The part of day named by the single word `w` ("mattina", "serata").
 pub(super) fn pod_word(w: &str) -> Option<PartOfDay> {
     Some(match w {
-        "mattina" | "mattino" | "mattinata" => PartOfDay::Morning,
+        "mattina" | "mattino" | "mattinata" | "matt" => PartOfDay::Morning,
         "pranzo" => PartOfDay::Lunch,
         "pomeriggio" | "pom" | "pome" => PartOfDay::Afternoon,
         "sera" | "serata" => PartOfDay::Evening,

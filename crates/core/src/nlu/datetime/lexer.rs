@@ -11,6 +11,26 @@ use super::*;
 /// "8:30/10:00"), an ordinal sign after a digit is dropped ("1º", "1°"),
 /// then [`normalize`].
 pub(super) fn prepare(text: &str) -> String {
+    expand_chat(prepare_symbols(text))
+}
+
+/// Chat shorthands that change how a date/time reads: "nn" (non), "dp"
+/// (dopo).
+fn expand_chat(text: String) -> String {
+    if !text.split(' ').any(|w| matches!(w, "nn" | "dp")) {
+        return text;
+    }
+    text.split(' ')
+        .map(|w| match w {
+            "nn" => "non",
+            "dp" => "dopo",
+            w => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn prepare_symbols(text: &str) -> String {
     let needs = text.contains(['€', '%', '-', 'º', '°', 'ª']);
     if !needs {
         return normalize(text);

@@ -273,6 +273,12 @@ pub(super) fn match_date_bound(words: &[&str], i: usize, today: Date) -> Option<
     let cue = CUES.iter().filter(|(s, _)| starts_with(words, i, s)).max_by_key(|(s, _)| s.len()).map(|&(s, b)| (s.len(), b));
     // "entro la settimana", "entro questa settimana": up to Sunday.
     if cue.is_some_and(|(n, b)| n == 1 && b == DayBound::UntilIncluded) {
+        if let Some(n) = longest(words, i + 1, &[&["il", "mese"], &["questo", "mese"]]) {
+            if !matches!(word(words, i + 1 + n), "prossimo" | "prox" | "dopo" | "successivo" | "che" | "di") {
+                let end = months_after(today.first_of_month(), 1).map_or(Part::Invalid, |e| days(today, e, Some(OpenEnd::Start)));
+                return one(end, 1 + n);
+            }
+        }
         if let Some(n) = longest(words, i + 1, &[&["la", "settimana"], &["questa", "settimana"], &["fine", "settimana"]]) {
             if !matches!(word(words, i + 1 + n), "prossima" | "prox" | "dopo" | "successiva" | "seguente" | "che" | "ventura") {
                 let end = next_monday(today).map_or(Part::Invalid, |e| days(today, e, Some(OpenEnd::Start)));

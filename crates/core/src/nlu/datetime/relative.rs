@@ -151,8 +151,25 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
     ) {
         return one(Part::Date(DatePart::NextWeek), n);
     }
-    if let Some(n) = longest(words, i, &[&["questa", "settimana"], &["settimana", "corrente"]]) {
+    // "la settimana dopo la prossima": the week after next.
+    if let Some(n) = longest(words, i, &[&["settimana", "dopo", "la", "prossima"], &["settimana", "successiva", "alla", "prossima"]]) {
+        let start = next_monday(today).and_then(|m| m.checked_add(Span::new().days(7)).ok());
+        let end = start.and_then(|s| s.checked_add(Span::new().days(7)).ok());
+        return one(
+            match (start, end) {
+                (Some(s), Some(e)) => Part::Date(DatePart::Days(s, e, None)),
+                _ => Part::Invalid,
+            },
+            n,
+        );
+    }
+    if let Some(n) = longest(words, i, &[&["questa", "settimana"], &["settimana", "corrente"], &["in", "settimana"]]) {
         return one(Part::Date(DatePart::ThisWeek), n);
+    }
+    // "questo mese", "in questo mese": from today to the end of the month.
+    if let Some(n) = longest(words, i, &[&["questo", "mese"], &["in", "questo", "mese"], &["mese", "corrente"]]) {
+        let end = today.first_of_month().checked_add(Span::new().months(1)).ok();
+        return one(end.map_or(Part::Invalid, |e| Part::Date(DatePart::Days(today, e, None))), n);
     }
     if let Some(n) = longest(words, i, &[&["mese", "prossimo"], &["prossimo", "mese"], &["mese", "prox"], &["mese", "che", "viene"]]) {
         let first = today.first_of_month();
@@ -174,6 +191,12 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
         "domani" => one(day(plus(1)), 1),
         "ieri" => one(day(plus(-1)), 1),
         "stamattina" | "stamani" | "stamane" | "stamattinata" => with_pod(Some(today), PartOfDay::Morning, 1),
+        "stasera" if word(words, i + 1) == "tardi" => with_pod(Some(today), PartOfDay::LateEvening, 2),
+        "stasera" if word(words, i + 1) == "presto" => with_pod(Some(today), PartOfDay::EarlyEvening, 2),
+        "stamattina" | "stamani" if word(words, i + 1) == "presto" => with_pod(Some(today), PartOfDay::EarlyMorning, 2),
+        "stamattina" | "stamani" if word(words, i + 1) == "tardi" => with_pod(Some(today), PartOfDay::LateMorning, 2),
+        "domattina" if word(words, i + 1) == "presto" => with_pod(plus(1), PartOfDay::EarlyMorning, 2),
+        "domattina" if word(words, i + 1) == "tardi" => with_pod(plus(1), PartOfDay::LateMorning, 2),
         "stasera" => with_pod(Some(today), PartOfDay::Evening, 1),
         "stanotte" => with_pod(Some(today), PartOfDay::Night, 1),
         "stamezzogiorno" => with_pod(Some(today), PartOfDay::Lunch, 1),

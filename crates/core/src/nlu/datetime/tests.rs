@@ -435,6 +435,11 @@ fn table() -> Vec<Case> {
         c("va bene 9.30?", minute(2027, 3, 11, 9, 30)),
         c("lunedì primo pomeriggio", hours(2027, 3, 15, 12, 15)),
         c("facciamo dieci - dodici giugno?", days(date(2027, 6, 10), date(2027, 6, 13))),
+        c("Giovedì alle 15:30h", minute(2027, 3, 11, 15, 30)),
+        c("stasera tardi", hours(2027, 3, 10, 21, 0)),
+        c("domani dp le 17", open(date(2027, 3, 11).at(17, 0, 0, 0), date(2027, 3, 12).at(0, 0, 0, 0), Grain::Hour, OpenEnd::End)),
+        c("la settimana dopo la prossima", days(date(2027, 3, 22), date(2027, 3, 29))),
+        c("entro il mese", open(date(2027, 3, 10).at(0, 0, 0, 0), date(2027, 4, 1).at(0, 0, 0, 0), Grain::Day, OpenEnd::Start)),
         // --- typos of day words ------------------------------------
         cf("per domai pomeriggio", hours(2027, 3, 11, 12, 19), true, true),
         c("domai", day(2027, 3, 11)),
