@@ -134,6 +134,18 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
         let to_saturday = (Weekday::Saturday.to_monday_zero_offset() - today.weekday().to_monday_zero_offset()).rem_euclid(7);
         return one(day(plus(i64::from(to_saturday))), n);
     }
+    // "la settimana dopo la prossima": the week after next.
+    if let Some(n) = longest(words, i, &[&["settimana", "dopo", "la", "prossima"], &["settimana", "successiva", "alla", "prossima"]]) {
+        let start = next_monday(today).and_then(|m| m.checked_add(Span::new().days(7)).ok());
+        let end = start.and_then(|s| s.checked_add(Span::new().days(7)).ok());
+        return one(
+            match (start, end) {
+                (Some(s), Some(e)) => Part::Date(DatePart::Days(s, e, None)),
+                _ => Part::Invalid,
+            },
+            n,
+        );
+    }
     if let Some(n) = longest(
         words,
         i,
@@ -150,18 +162,6 @@ pub(super) fn match_day_word(words: &[&str], i: usize, today: Date) -> Option<(V
         ],
     ) {
         return one(Part::Date(DatePart::NextWeek), n);
-    }
-    // "la settimana dopo la prossima": the week after next.
-    if let Some(n) = longest(words, i, &[&["settimana", "dopo", "la", "prossima"], &["settimana", "successiva", "alla", "prossima"]]) {
-        let start = next_monday(today).and_then(|m| m.checked_add(Span::new().days(7)).ok());
-        let end = start.and_then(|s| s.checked_add(Span::new().days(7)).ok());
-        return one(
-            match (start, end) {
-                (Some(s), Some(e)) => Part::Date(DatePart::Days(s, e, None)),
-                _ => Part::Invalid,
-            },
-            n,
-        );
     }
     if let Some(n) = longest(words, i, &[&["questa", "settimana"], &["settimana", "corrente"], &["in", "settimana"]]) {
         return one(Part::Date(DatePart::ThisWeek), n);
