@@ -151,6 +151,14 @@ pub(super) fn match_pod(words: &[&str], i: usize, _today: Date) -> Option<(Vec<P
     if matches!(prev, "buona" | "buon") {
         return None;
     }
+    // Chat abbreviations ("sab matt", "ven pom") only right after a day,
+    // a weekday or a day number: "Matt" alone is a name.
+    let dated = |p: &str| {
+        weekday(p).is_some() || matches!(p, "oggi" | "domani" | "dopodomani") || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if matches!(word(words, i), "matt" | "pom" | "pome") && !dated(prev) {
+        return None;
+    }
     if let Some(&(seq, pod)) = SUB_PARTS.iter().filter(|(s, _)| starts_with(words, i, s)).max_by_key(|(s, _)| s.len()) {
         return one(Part::Pod(pod), seq.len());
     }

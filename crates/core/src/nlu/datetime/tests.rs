@@ -552,6 +552,9 @@ fn negative_table() {
         // Durations with a half are not times.
         "dura un'ora e mezza",
         "ci vogliono due ore e mezza",
+        // Chat abbreviations of parts of day are names when alone.
+        "mi chiamo Matt",
+        "sono Matt Rossi",
         // Prices with a separator and phone numbers in words.
         "costa 15.00",
         "sono 15,30 euro",
