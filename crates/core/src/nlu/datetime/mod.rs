@@ -190,6 +190,8 @@ mod clock;
 mod day_part;
 mod expressions;
 mod lexer;
+#[cfg(test)]
+mod proptests;
 mod range;
 mod relative;
 mod resolution;
