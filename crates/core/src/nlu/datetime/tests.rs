@@ -436,6 +436,7 @@ fn table() -> Vec<Case> {
         c("facciamo dieci - dodici giugno?", days(date(2027, 6, 10), date(2027, 6, 13))),
         c("Giovedì alle 15:30h", minute(2027, 3, 11, 15, 30)),
         c("stasera tardi", hours(2027, 3, 10, 21, 0)),
+        c("stamattina presto", hours(2027, 3, 10, 6, 9)),
         c("domani dp le 17", open(date(2027, 3, 11).at(17, 0, 0, 0), date(2027, 3, 12).at(0, 0, 0, 0), Grain::Hour, OpenEnd::End)),
         c("la settimana dopo la prossima", days(date(2027, 3, 22), date(2027, 3, 29))),
         c("entro il mese", open(date(2027, 3, 10).at(0, 0, 0, 0), date(2027, 4, 1).at(0, 0, 0, 0), Grain::Day, OpenEnd::Start)),
