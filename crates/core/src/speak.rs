@@ -1,5 +1,5 @@
 //! Dates, times, prices and numbers as spoken Italian, for replies that read
-//! well on the phone ("giovedì quindici marzo alle quindici e trenta",
+//! well on the phone ("giovedì quindici marzo alle quindici e mezza",
 //! "venticinque euro e cinquanta").
 
 use jiff::civil::{Date, Time, Weekday};
@@ -72,8 +72,8 @@ pub fn month(m: i8) -> &'static str {
     MONTHS[(m.clamp(1, 12) - 1) as usize]
 }
 
-/// A time of day after "alle"/"all'": "quindici e trenta", "nove e un
-/// quarto", "mezzogiorno", "una". Hours are read on the 24-hour clock, as on
+/// A time of day after "alle"/"all'", quarters read the same way throughout:
+/// "nove e un quarto", "nove e mezza", "nove e tre quarti", "mezzogiorno", "una". Hours are read on the 24-hour clock, as on
 /// Italian phone lines.
 pub fn time(t: Time) -> String {
     let (h, m) = (t.hour(), t.minute());
@@ -86,12 +86,13 @@ pub fn time(t: Time) -> String {
     match m {
         0 => hour,
         15 => format!("{hour} e un quarto"),
-        30 => format!("{hour} e trenta"),
+        30 => format!("{hour} e mezza"),
+        45 => format!("{hour} e tre quarti"),
         _ => format!("{hour} e {}", number(i64::from(m))),
     }
 }
 
-/// "alle quindici e trenta", "all'una", "a mezzogiorno", "a mezzanotte".
+/// "alle quindici e mezza", "all'una", "a mezzogiorno", "a mezzanotte".
 pub fn at_time(t: Time) -> String {
     match (t.hour(), t.minute()) {
         (0, _) => format!("a {}", time(t)),
@@ -149,6 +150,7 @@ pub fn duration(minutes: u32) -> String {
         _ => format!("{} ore", number(i64::from(h))),
     };
     match (h, m) {
+        (0, 30) => "mezz'ora".to_string(),
         (0, _) => format!("{} minuti", number(i64::from(m))),
         (_, 0) => hours,
         (_, 30) => format!("{hours} e mezza"),
@@ -185,11 +187,11 @@ mod tests {
 
     #[test]
     fn times_dates_prices() {
-        assert_eq!(at_time(t(15, 30, 0, 0)), "alle quindici e trenta");
+        assert_eq!(at_time(t(15, 30, 0, 0)), "alle quindici e mezza");
         assert_eq!(at_time(t(9, 15, 0, 0)), "alle nove e un quarto");
         assert_eq!(at_time(t(12, 0, 0, 0)), "a mezzogiorno");
         assert_eq!(at_time(t(13, 0, 0, 0)), "alle tredici");
-        assert_eq!(at_time(t(10, 45, 0, 0)), "alle dieci e quarantacinque");
+        assert_eq!(at_time(t(10, 45, 0, 0)), "alle dieci e tre quarti");
         let today = d(2027, 3, 10);
         assert_eq!(date(d(2027, 3, 10), today), "oggi");
         assert_eq!(date(d(2027, 3, 11), today), "domani");

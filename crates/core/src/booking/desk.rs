@@ -14,6 +14,10 @@ use super::availability::{self, Query, Unavailable};
 use super::range_search;
 use super::{Appointment, BookingError, Business, Channel, Client, Id, NewAppointment, Operator, Repository, Service, Slot, StoreError};
 
+mod alternatives;
+mod packages;
+pub use packages::PackageSearch;
+
 /// Static facts about the business a dialogue needs, loaded once.
 #[derive(Debug, Clone)]
 pub struct BusinessInfo {
@@ -154,7 +158,7 @@ impl<R: Repository> FrontDesk<R> {
     pub async fn find_slots(&self, service_id: i64, operator_id: Option<i64>, wanted: Wanted, limit: usize, now: Timestamp) -> SlotSearch {
         let empty = SlotSearch::default();
         let Some(service) = self.info.service(service_id).cloned() else { return empty };
-        let (b, ops) = (&self.info.business, &self.info.operators);
+        let b = &self.info.business;
         let today = self.info.local(now).date();
         let horizon = today.checked_add((b.rules.horizon_days as i64 + 1).days()).unwrap_or(today);
         let window = match wanted {
@@ -170,6 +174,36 @@ impl<R: Repository> FrontDesk<R> {
             // Fail closed: without the bookings nothing is offered.
             Err(_) => return empty,
         };
+        // A day the business is closed: times on both sides of it.
+        if let Some((day, want)) = alternatives::one_day(wanted) {
+            if let Some(reason) = self.closed_reason(day) {
+                let (before, after) = self.around(day, today, horizon, |d| self.day_slots(&booked, &service, operator_id, d, now));
+                let slots = alternatives::both_sides(before, after, |s: &Slot| self.info.local(s.start), want, limit);
+                return SlotSearch { slots, exact: false, reason: Some(reason) };
+            }
+        }
+        let found = self.search(&booked, &service, operator_id, wanted, window, limit, now);
+        match (operator_id, alternatives::one_day(wanted)) {
+            (Some(op), Some((day, _))) if !found.exact => self.with_other_operators(&booked, &service, op, wanted, day, found, now),
+            _ => found,
+        }
+    }
+
+    /// [`FrontDesk::find_slots`] on a day that is open (or no single day).
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &self,
+        booked: &[Appointment],
+        service: &Service,
+        operator_id: Option<Id>,
+        wanted: Wanted,
+        window: (Date, Date),
+        limit: usize,
+        now: Timestamp,
+    ) -> SlotSearch {
+        let (b, ops) = (&self.info.business, &self.info.operators);
+        let booked = booked.to_vec();
+        let service = service.clone();
         let nearest = |at: DateTime| availability::nearest_free(b, ops, &booked, &service, operator_id, at, now, limit).unwrap_or_default();
         match wanted {
             Wanted::At(dt) => {
@@ -177,7 +211,7 @@ impl<R: Repository> FrontDesk<R> {
                 let checked = start.map(|s| availability::check_slot(b, ops, &booked, &service, operator_id, s, now));
                 match checked {
                     Some(Ok(slot)) => SlotSearch { slots: vec![slot], exact: true, reason: None },
-                    Some(Err(e)) => SlotSearch { slots: nearest(dt), exact: false, reason: spoken_reason(&e, b, dt.date()) },
+                    Some(Err(e)) => SlotSearch { slots: nearest(dt), exact: false, reason: spoken_reason(&e, b, ops, dt.date()) },
                     None => SlotSearch { slots: nearest(dt), exact: false, reason: None },
                 }
             }
@@ -220,6 +254,53 @@ impl<R: Repository> FrontDesk<R> {
                 SlotSearch { slots: spread(&starts, limit), exact: false, reason: None }
             }
         }
+    }
+
+    /// A requested operator with nothing at the wanted time or day: why
+    /// (away, off, busy), their nearest times first, then the same time (or
+    /// day) with another operator.
+    #[allow(clippy::too_many_arguments)]
+    fn with_other_operators(
+        &self,
+        booked: &[Appointment],
+        service: &Service,
+        op: Id,
+        wanted: Wanted,
+        day: Date,
+        mut found: SlotSearch,
+        now: Timestamp,
+    ) -> SlotSearch {
+        let mine_that_day = found.slots.iter().any(|s| s.operator_id == op && self.info.local(s.start).date() == day);
+        let others: Vec<Slot> = match wanted {
+            Wanted::At(dt) => self
+                .info
+                .tz
+                .to_timestamp(dt)
+                .ok()
+                .and_then(|t| availability::check_slot(&self.info.business, &self.info.operators, booked, service, None, t, now).ok())
+                .into_iter()
+                .collect(),
+            _ if !mine_that_day => {
+                let all = self.day_slots(booked, service, None, day, now);
+                spread(&all, 1)
+            }
+            _ => Vec::new(),
+        };
+        let others: Vec<Slot> = others.into_iter().filter(|s| s.operator_id != op).collect();
+        if found.reason.is_none() || found.reason.as_deref() == Some(TAKEN) {
+            found.reason = match wanted {
+                Wanted::At(_) if mine_that_day || found.reason.is_some() => {
+                    self.info.operator(op).map(|o| format!("{} a quell'ora ha già un appuntamento", o.name))
+                }
+                _ if !mine_that_day => self.operator_day_reason(op, day),
+                _ => found.reason.take(),
+            };
+        }
+        if !others.is_empty() {
+            found.slots.truncate(2);
+            found.slots.extend(others);
+        }
+        found
     }
 
     /// Re-checks the slot against the rules, then writes it (the store
@@ -290,9 +371,26 @@ fn failure(e: BookingError) -> WriteFailure {
     }
 }
 
+/// What [`spoken_reason`] says of a taken slot.
+const TAKEN: &str = "è già occupato";
+
 /// Why a wanted time is impossible, in words the caller understands.
-fn spoken_reason(e: &Unavailable, business: &Business, day: Date) -> Option<String> {
+fn spoken_reason(e: &Unavailable, business: &Business, operators: &[Operator], day: Date) -> Option<String> {
+    let name = |id: &Id| operators.iter().find(|o| o.id == *id).map(|o| o.name.clone()).unwrap_or_default();
     match e {
+        Unavailable::OperatorAbsent(id, r) => Some(format!("{} {}", name(id), alternatives::absent_words(r))),
+        Unavailable::OperatorOff(id) => {
+            let works_that_day = operators
+                .iter()
+                .find(|o| o.id == *id)
+                .is_none_or(|o| o.hours.is_empty() || o.hours.iter().any(|h| h.weekday == day.weekday()));
+            Some(if works_that_day {
+                format!("{} a quell'ora non lavora", name(id))
+            } else {
+                let article = if day.weekday() == jiff::civil::Weekday::Sunday { "la" } else { "il" };
+                format!("{} {article} {} non lavora", name(id), crate::speak::weekday(day.weekday()))
+            })
+        }
         // A weekday without any opening hours is a closed day, not a closed hour.
         Unavailable::OutsideHours if !business.hours.iter().any(|h| h.weekday == day.weekday()) => {
             let article = if day.weekday() == jiff::civil::Weekday::Sunday { "la" } else { "il" };
@@ -303,7 +401,7 @@ fn spoken_reason(e: &Unavailable, business: &Business, day: Date) -> Option<Stri
         Unavailable::OutsideHours => Some("siamo chiusi a quell'ora".to_string()),
         Unavailable::TooSoon(_) => Some("è troppo presto per prenotare".to_string()),
         Unavailable::TooFar(_) => Some("è troppo avanti nel calendario".to_string()),
-        Unavailable::Taken => Some("è già occupato".to_string()),
+        Unavailable::Taken => Some(TAKEN.to_string()),
         _ => None,
     }
 }

@@ -77,23 +77,27 @@ impl Dialogue {
     }
 
     pub(super) fn merge_booking_slots(&mut self, nlu: &NluResult) {
-        if let Some(s) = nlu.slots.service.as_deref().and_then(|n| self.info.service_named(n)) {
-            if self.draft.service_id != Some(s.id) {
-                self.draft.service_id = Some(s.id);
-                self.draft.chosen = None;
-            }
-        }
+        self.merge_services(nlu);
+        self.merge_operator(nlu);
+        self.merge_when(nlu);
+    }
+
+    /// Takes the operator asked for; a word of the caller's own name is not
+    /// one unless asked for as such ("mi chiamo De Luca Maria").
+    pub(super) fn merge_operator(&mut self, nlu: &NluResult) {
+        let norm = normalize(&self.pending_text);
         let own_name = |op: &str| {
             let op = normalize(op);
             let in_name = |n: &str| words(&normalize(n)).any(|w| w == op);
             nlu.slots.name.as_deref().is_some_and(in_name) || self.client.name.as_deref().is_some_and(in_name)
         };
-        let operator = nlu.slots.operator.as_deref().filter(|o| !own_name(o));
+        let operator = nlu.slots.operator.as_deref().filter(|o| !own_name(o) || crate::nlu::l2_slots::operator_asked(&norm, o));
         if let Some(o) = operator.and_then(|n| self.info.operator_named(n)) {
-            self.draft.operator_id = Some(o.id);
-            self.draft.chosen = None;
+            if self.draft.operator_id != Some(o.id) {
+                self.draft.operator_id = Some(o.id);
+                self.draft.chosen = None;
+            }
         }
-        self.merge_when(nlu);
     }
 
     pub(super) fn continue_flow(&mut self, out: &mut Vec<Action>) {
@@ -108,16 +112,23 @@ impl Dialogue {
 
     /// The booking flow: service → when → slot → name/phone → read-back.
     pub(super) fn advance_booking(&mut self, out: &mut Vec<Action>) {
+        if self.draft.choice.is_some() {
+            self.ask_choice(out);
+            return;
+        }
         let Some(service_id) = self.draft.service_id else {
             self.expect = Expect::Service;
             self.say(out, replies::ask_service(&self.info));
             return;
         };
+        let package = self.package();
         if let Some(op) = self.draft.operator_id {
-            if !self.info.operator(op).is_some_and(|o| o.service_ids.contains(&service_id)) {
-                let (op_name, svc_name) = (self.op_name(op), self.svc_the(service_id));
+            let performs = |id: Id| self.info.operator(op).is_some_and(|o| o.service_ids.contains(&id));
+            if !package.iter().any(|id| performs(*id)) {
+                let who = replies::operator_list(&self.info, service_id);
+                let s = format!("{} non si occupa {}, che fa {who}.", self.op_name(op), self.svc_of(service_id));
                 self.draft.operator_id = None;
-                self.say(out, format!("{op_name} non esegue {svc_name}, le propongo un altro operatore."));
+                self.say(out, s);
             }
         }
         if self.draft.chosen.is_none() {
@@ -127,7 +138,12 @@ impl Dialogue {
                 return;
             }
             let wanted = self.wanted();
-            out.push(Action::FindSlots { service_id, operator_id: self.draft.operator_id, wanted, limit: 3 });
+            let operator_id = self.draft.operator_id;
+            if package.len() > 1 {
+                out.push(Action::FindPackages { service_ids: package, operator_id, wanted, limit: 3 });
+            } else {
+                out.push(Action::FindSlots { service_id, operator_id, wanted, limit: 3 });
+            }
             return;
         }
         if self.flow == Flow::Availability {
@@ -161,17 +177,35 @@ impl Dialogue {
 
     pub(super) fn read_back(&mut self, out: &mut Vec<Action>) {
         let Some(slot) = self.draft.chosen else { return };
-        let svc = self.draft.service_id.map(|s| self.svc_name(s)).unwrap_or_default();
         let name = self.known.as_ref().map(|c| c.name.clone()).or_else(|| self.client.name.clone());
         self.expect = Expect::ConfirmBooking;
-        let when = self.when(slot.start);
-        let op = self.op_name(slot.operator_id);
-        let mut s = format!("Ricapitolo: {svc} {when} con {op}");
+        let items: Vec<(Id, Slot)> =
+            self.package().into_iter().zip(std::iter::once(slot).chain(self.draft.chosen_rest.iter().copied())).collect();
+        let mut s = format!("Ricapitolo: {}", self.describe_package(&items));
         if let Some(n) = name {
             s.push_str(&format!(", a nome di {n}"));
         }
         s.push_str(". Confermo la prenotazione?");
         self.say(out, s);
+    }
+
+    /// "la piega domani alle dieci con Giulia"; several services: "il colore
+    /// e la piega venerdì alle quindici con Francesca", or with their own
+    /// operators "il tagliando venerdì alle nove con Roberto e a seguire il
+    /// cambio gomme con Matteo".
+    pub(super) fn describe_package(&self, items: &[(Id, Slot)]) -> String {
+        let Some((first_svc, first)) = items.first() else { return String::new() };
+        let when = self.when(first.start);
+        let same_op = items.iter().all(|(_, s)| s.operator_id == first.operator_id);
+        if same_op {
+            let names: Vec<String> = items.iter().map(|(id, _)| self.svc_the(*id)).collect();
+            return format!("{} {when} con {}", replies::and_list(&names), self.op_name(first.operator_id));
+        }
+        let mut s = format!("{} {when} con {}", self.svc_the(*first_svc), self.op_name(first.operator_id));
+        for (id, slot) in &items[1..] {
+            s.push_str(&format!(" e a seguire {} con {}", self.svc_the(*id), self.op_name(slot.operator_id)));
+        }
+        s
     }
 
     pub(super) fn when(&self, t: Timestamp) -> String {
@@ -184,51 +218,12 @@ impl Dialogue {
         self.info.service(id).map(replies::with_article).unwrap_or_default()
     }
 
-    pub(super) fn svc_name(&self, id: Id) -> String {
-        self.info.service(id).map(|s| s.name.to_lowercase()).unwrap_or_default()
+    /// "del colore", "della piega", "dell'ecografia".
+    pub(super) fn svc_of(&self, id: Id) -> String {
+        self.info.service(id).map(|s| replies::with_preposition("di", s)).unwrap_or_default()
     }
 
     pub(super) fn op_name(&self, id: Id) -> String {
         self.info.operator(id).map(|o| o.name.clone()).unwrap_or_default()
-    }
-
-    /// The reschedule / cancel flow: identify → pick the appointment → (new
-    /// time) → confirm.
-
-    pub(super) fn on_slots(&mut self, slots: Vec<Slot>, exact: bool, reason: Option<String>, out: &mut Vec<Action>) {
-        if exact && self.flow != Flow::Availability {
-            self.draft.chosen = slots.first().copied();
-            self.continue_flow(out);
-            return;
-        }
-        if slots.is_empty() {
-            self.expect = Expect::OfferWaitlist;
-            self.say(out, replies::NOTHING_FREE);
-            return;
-        }
-        self.draft.offered = slots.clone();
-        let today = self.today();
-        let mut prefix = String::new();
-        if let Wanted::At(dt) = self.wanted() {
-            if !exact {
-                let when = format!("{} {}", crate::speak::date(dt.date(), today), crate::speak::at_time(dt.time()));
-                prefix = match reason {
-                    Some(r) => format!("{} non è possibile ({r}). ", capitalize(&when)),
-                    None => format!("{} non è disponibile. ", capitalize(&when)),
-                };
-            }
-        }
-        let items: Vec<String> = slots.iter().map(|s| self.when(s.start)).collect();
-        let items = replies::compact_when_list(&items);
-        if self.flow == Flow::Availability {
-            self.expect = Expect::OfferBooking;
-            self.say(out, format!("{prefix}Ho disponibilità {}. Vuole prenotare?", items));
-        } else if slots.len() == 1 {
-            self.expect = Expect::OfferBooking;
-            self.say(out, format!("{prefix}Posso proporle {}. Le va bene?", items));
-        } else {
-            self.expect = Expect::ChooseSlot;
-            self.say(out, format!("{prefix}Posso proporle {}. Quale preferisce?", items));
-        }
     }
 }

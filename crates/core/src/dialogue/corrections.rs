@@ -7,6 +7,7 @@
 //! same resolver the NLU uses.
 
 use super::*;
+use crate::nlu::ServiceMention;
 
 /// Words that make a clause a rejection of what it names.
 const REJECTIONS: &[&str] = &[
@@ -61,8 +62,26 @@ impl Dialogue {
             if let Some(s) = self.service_in(&kept) {
                 fixed.slots.service = Some(s);
             }
+            // Only the services named after "anzi" still count.
+            let padded = format!(" {} ", kept.trim());
+            fixed.slots.services.retain(|m| match m {
+                ServiceMention::Named { service } => {
+                    self.service_in(&kept).as_deref() == Some(service.as_str()) || self.names_service(&padded, service)
+                }
+                ServiceMention::Vague { said, .. } => padded.contains(&format!(" {said} ")),
+            });
         }
         fixed
+    }
+
+    /// Whether the padded normalised text names the service (name or synonym).
+    fn names_service(&self, padded: &str, service: &str) -> bool {
+        self.info.service_named(service).is_some_and(|s| {
+            std::iter::once(&s.name)
+                .chain(s.synonyms.iter())
+                .map(|v| normalize(v))
+                .any(|v| !v.is_empty() && padded.contains(&format!(" {v} ")))
+        })
     }
 
     /// The service whose name or synonym appears in the (normalised) text;

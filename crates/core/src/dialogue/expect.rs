@@ -8,8 +8,8 @@ impl Dialogue {
     pub(super) fn answers_expectation(&self, norm: &str, nlu: &NluResult) -> bool {
         match self.expect {
             Expect::Nothing => false,
-            Expect::Name | Expect::Reason => true,
-            Expect::Service => nlu.slots.service.is_some(),
+            Expect::Name | Expect::Reason | Expect::ChooseService => true,
+            Expect::Service => nlu.slots.service.is_some() || !nlu.slots.services.is_empty(),
             Expect::When => nlu.slots.datetime.is_some() || self.pending_text_says_earliest(),
             Expect::Phone => nlu.slots.phone.is_some(),
             Expect::ChooseSlot | Expect::ChooseAppointment => {
@@ -45,9 +45,13 @@ impl Dialogue {
         };
         match self.expect {
             Expect::Nothing => false,
+            Expect::ChooseService => {
+                self.answer_choice(norm, nlu, intent, out);
+                true
+            }
             Expect::Service => {
                 self.merge_booking_slots(nlu);
-                if self.draft.service_id.is_some() {
+                if self.draft.service_id.is_some() || self.draft.choice.is_some() {
                     self.continue_flow(out);
                 } else if self.redirect_foreign(nlu, out) {
                 } else if intent == Intent::Deny {
@@ -72,7 +76,9 @@ impl Dialogue {
             }
             Expect::Name => {
                 let short_turn = nlu.layer == Layer::L0;
-                let name = nlu.slots.name.clone().or_else(|| if short_turn { None } else { bare_name(norm) });
+                // "no, il giorno dopo" while the name is asked is a change, not a name.
+                let change = nlu.slots.datetime.is_some() || !nlu.slots.services.is_empty() || leading_yes_no(norm).is_some();
+                let name = nlu.slots.name.clone().or_else(|| if short_turn || change { None } else { bare_name(norm) });
                 if let Some(c) = self.candidate.take() {
                     self.check_name_on_booking(c, name, out);
                     return true;
@@ -80,6 +86,10 @@ impl Dialogue {
                 match name {
                     Some(n) => {
                         self.client.name = Some(n);
+                        self.merge_booking_slots(nlu);
+                        self.continue_flow(out);
+                    }
+                    None if change && self.flow != Flow::Request && !short_turn => {
                         self.merge_booking_slots(nlu);
                         self.continue_flow(out);
                     }
@@ -103,9 +113,8 @@ impl Dialogue {
             }
             Expect::Reason | Expect::ConfirmRequest => self.answer_request(norm, nlu, out),
             Expect::ChooseSlot => {
-                if let Some(slot) = self.pick_offered(norm, nlu) {
-                    self.draft.chosen = Some(slot);
-                    self.draft.offered.clear();
+                if let Some(i) = self.pick_offered(norm, nlu) {
+                    self.choose_offered(i);
                     self.continue_flow(out);
                 } else if intent == Intent::Deny && nlu.slots.datetime.is_none() {
                     self.draft.offered.clear();
@@ -143,17 +152,23 @@ impl Dialogue {
                 true
             }
             Expect::ConfirmBooking | Expect::ConfirmReschedule | Expect::ConfirmCancel => {
-                let has_change = nlu.slots.datetime.is_some() || nlu.slots.service.is_some() || nlu.slots.operator.is_some();
+                let has_change =
+                    nlu.slots.datetime.is_some()
+                        || self.services_change(nlu)
+                        || nlu.slots.operator.as_deref().and_then(|o| self.info.operator_named(o)).is_some_and(|o| {
+                            self.draft.chosen.is_some_and(|c| c.operator_id != o.id) && Some(o.id) != self.draft.operator_id
+                        });
                 if intent == Intent::Confirm && !has_change {
                     self.expect = Expect::Nothing;
                     match (self.flow, self.draft.chosen, self.target.clone()) {
                         (Flow::Cancel, _, Some(t)) => out.push(Action::Cancel { appointment_id: t.id }),
                         (Flow::Reschedule, Some(slot), Some(t)) => out.push(Action::Reschedule { appointment_id: t.id, slot }),
-                        (_, Some(slot), _) => out.push(Action::Book {
-                            client: self.client.clone(),
-                            service_id: self.draft.service_id.unwrap_or_default(),
-                            slot,
-                        }),
+                        (_, Some(slot), _) => {
+                            let slots = std::iter::once(slot).chain(self.draft.chosen_rest.iter().copied());
+                            self.queue = self.package().into_iter().zip(slots).collect();
+                            self.done.clear();
+                            self.book_next(out);
+                        }
                         _ => self.say(out, replies::HOW_CAN_I_HELP),
                     }
                 } else if has_change && self.flow != Flow::Cancel {
@@ -186,11 +201,12 @@ impl Dialogue {
                     self.expect = Expect::Nothing;
                     self.merge_booking_slots(nlu);
                     if self.draft == merged_before && self.draft.offered.len() == 1 {
-                        self.draft.chosen = self.draft.offered.first().copied();
-                    } else if let Some(slot) = self.pick_offered(norm, nlu) {
-                        self.draft.chosen = Some(slot);
+                        self.choose_offered(0);
+                    } else if let Some(i) = self.pick_offered(norm, nlu) {
+                        self.choose_offered(i);
                     }
                     self.draft.offered.clear();
+                    self.draft.offered_rest.clear();
                     self.advance_booking(out);
                     true
                 } else if intent == Intent::Deny {
@@ -233,38 +249,55 @@ impl Dialogue {
         }
     }
 
-    /// The offered slot the caller picked: "la prima", "la seconda", "alle
-    /// 10 e mezza", or "sì" when only one was offered.
-    pub(super) fn pick_offered(&self, norm: &str, nlu: &NluResult) -> Option<Slot> {
+    /// Takes the `i`-th offered slot (and the slots of the services that
+    /// follow it) as the chosen one.
+    pub(super) fn choose_offered(&mut self, i: usize) {
+        self.draft.chosen = self.draft.offered.get(i).copied();
+        self.draft.chosen_rest = self.draft.offered_rest.get(i).cloned().unwrap_or_default();
+        self.draft.offered.clear();
+        self.draft.offered_rest.clear();
+    }
+
+    /// The offered slot the caller picked (its index): "la prima", "la
+    /// seconda", "alle 10 e mezza", "con Giulia", or "sì" when only one was
+    /// offered.
+    pub(super) fn pick_offered(&self, norm: &str, nlu: &NluResult) -> Option<usize> {
         let offered = &self.draft.offered;
         if offered.is_empty() {
             return None;
         }
         if let Some(i) = pick_index(norm, offered.len()) {
-            return offered.get(i).copied();
+            return Some(i);
         }
+        let by_operator: Vec<usize> = match nlu.slots.operator.as_deref().and_then(|o| self.info.operator_named(o)) {
+            Some(o) => (0..offered.len()).filter(|i| offered[*i].operator_id == o.id).collect(),
+            None => (0..offered.len()).collect(),
+        };
         if let Some(dt) = nlu.slots.datetime {
             let wanted = match dt {
                 DateTimeSlot::Instant { value, .. } => value,
                 DateTimeSlot::Range { start, .. } => start,
             };
-            let hit = offered.iter().find(|s| {
-                let l = self.info.local(s.start);
+            let hit = by_operator.iter().copied().find(|i| {
+                let l = self.info.local(offered[*i].start);
                 l.time() == wanted.time() && (!nlu.slots.date_given || l.date() == wanted.date())
             });
             if hit.is_some() {
-                return hit.copied();
+                return hit;
             }
             // "alle 10" for an offered 10:30: the only slot in that hour.
-            let same_hour: Vec<&Slot> =
-                offered.iter().filter(|s| self.info.local(s.start).hour() == wanted.hour() && nlu.slots.time_given).collect();
-            if same_hour.len() == 1 {
-                return Some(*same_hour[0]);
-            }
-            return None;
+            let same_hour: Vec<usize> = by_operator
+                .iter()
+                .copied()
+                .filter(|i| self.info.local(offered[*i].start).hour() == wanted.hour() && nlu.slots.time_given)
+                .collect();
+            return (same_hour.len() == 1).then(|| same_hour[0]);
+        }
+        if nlu.slots.operator.is_some() && by_operator.len() == 1 {
+            return by_operator.first().copied();
         }
         if nlu.intent == Intent::Confirm && offered.len() == 1 {
-            return offered.first().copied();
+            return Some(0);
         }
         None
     }

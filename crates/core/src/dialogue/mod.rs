@@ -7,7 +7,9 @@
 //! runtime, no I/O: the [`session`] module drives it against a
 //! [`crate::booking::Repository`].
 
+mod actions;
 mod replies;
+pub use actions::{Action, Input, Outcome};
 pub use replies::business_facts;
 pub mod session;
 
@@ -23,144 +25,6 @@ use crate::nlu::{DateTimeSlot, Intent, Layer, NluResult, Topic};
 use crate::text::{capitalize, normalize, words};
 
 use crate::fallback::FAQ_HINT_MIN_SCORE as CACHED_FAQ_MIN_SCORE;
-
-/// Something the session must do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Speak / write this Italian text.
-    Say(String),
-    /// Look the caller up by phone → [`Outcome::Client`].
-    LookupClient {
-        /// E.164.
-        phone: String,
-    },
-    /// Search free slots → [`Outcome::Slots`].
-    FindSlots {
-        /// Service.
-        service_id: Id,
-        /// Wanted operator, `None` for anyone.
-        operator_id: Option<Id>,
-        /// When.
-        wanted: Wanted,
-        /// How many to return at most.
-        limit: usize,
-    },
-    /// Create the appointment (creating/updating the client) → [`Outcome::Booked`].
-    Book {
-        /// The caller.
-        client: ClientDetails,
-        /// Service.
-        service_id: Id,
-        /// The slot chosen (operator, UTC interval).
-        slot: Slot,
-    },
-    /// The client's upcoming appointments → [`Outcome::Upcoming`].
-    ListUpcoming {
-        /// Client.
-        client_id: Id,
-    },
-    /// The client's last appointments, for "il solito" → [`Outcome::History`].
-    ListHistory {
-        /// Client.
-        client_id: Id,
-    },
-    /// Cancel → [`Outcome::Cancelled`].
-    Cancel {
-        /// Appointment.
-        appointment_id: Id,
-    },
-    /// Move → [`Outcome::Rescheduled`].
-    Reschedule {
-        /// Appointment.
-        appointment_id: Id,
-        /// New slot.
-        slot: Slot,
-    },
-    /// Put the caller on the waitlist → [`Outcome::Recorded`].
-    Waitlist {
-        /// Client, when known.
-        client_id: Option<Id>,
-        /// Service wanted.
-        service_id: Id,
-        /// Operator wanted.
-        operator_id: Option<Id>,
-        /// Free-text preference (local day).
-        preference: String,
-    },
-    /// Record a request for the owner (callback, complaint, privacy) →
-    /// [`Outcome::Recorded`].
-    RequestCallback {
-        /// What it is about.
-        kind: RequestKind,
-        /// Client, when known.
-        client_id: Option<Id>,
-        /// The caller's name as given, when not a known client.
-        name: Option<String>,
-        /// Number to call back.
-        phone: Option<String>,
-        /// The caller's words.
-        reason: String,
-    },
-    /// Ask the L4 fallback → [`Outcome::Fallback`].
-    Fallback {
-        /// The caller's words.
-        text: String,
-    },
-    /// Hand the call to a person (voice channels).
-    Transfer,
-    /// End the conversation.
-    Hangup,
-}
-
-/// The result of an action, fed back as input.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Result of [`Action::LookupClient`].
-    Client(Option<Client>),
-    /// Result of [`Action::FindSlots`]: free slots (UTC), nearest first, and
-    /// whether the exact wanted time is among them.
-    Slots {
-        /// Up to `limit` slots.
-        slots: Vec<Slot>,
-        /// The `Wanted::At` time itself is free (always false otherwise).
-        exact: bool,
-        /// Why the wanted time is not possible, when known ("Pasqua", "chiuso").
-        reason: Option<String>,
-    },
-    /// Result of [`Action::Book`].
-    Booked(Result<(Appointment, Client), WriteFailure>),
-    /// Result of [`Action::ListUpcoming`].
-    Upcoming(Vec<Appointment>),
-    /// Result of [`Action::ListHistory`].
-    History(Vec<Appointment>),
-    /// Result of [`Action::Cancel`].
-    Cancelled(Result<Appointment, WriteFailure>),
-    /// Result of [`Action::Reschedule`].
-    Rescheduled(Result<Appointment, WriteFailure>),
-    /// Result of [`Action::Waitlist`] and [`Action::RequestCallback`].
-    Recorded(Result<(), WriteFailure>),
-    /// Result of [`Action::Fallback`]: the model's reply, if any.
-    Fallback(Option<crate::fallback::FallbackReply>),
-}
-
-/// One input to the state machine.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Input {
-    /// The conversation starts; `phone` is the caller ID when known.
-    Start {
-        /// E.164 caller ID.
-        phone: Option<String>,
-    },
-    /// The caller said something.
-    Turn {
-        /// The raw text.
-        text: String,
-        /// What the NLU understood.
-        nlu: Box<NluResult>,
-    },
-    /// The result of an earlier action.
-    Outcome(Outcome),
-}
 
 /// The conversation's goal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,6 +47,8 @@ enum Expect {
     #[default]
     Nothing,
     Service,
+    /// A choice among the services a vague mention may mean ("una visita").
+    ChooseService,
     When,
     Name,
     Phone,
@@ -206,14 +72,23 @@ enum Expect {
 /// The booking being put together.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Draft {
+    /// The (first) service.
     service_id: Option<Id>,
+    /// Services booked right after the first, in order ("tinta e piega").
+    extra: Vec<Id>,
+    /// A vague mention waiting for the caller's choice ("una visita").
+    choice: Option<services::Choice>,
     operator_id: Option<Id>,
     date: Option<Date>,
     time: Option<Time>,
     range: Option<(DateTime, DateTime)>,
     earliest: bool,
     offered: Vec<Slot>,
+    /// For each offered slot, the slots of `extra` that follow it.
+    offered_rest: Vec<Vec<Slot>>,
     chosen: Option<Slot>,
+    /// The slots of `extra` following `chosen`.
+    chosen_rest: Vec<Slot>,
 }
 
 /// Per-conversation state.
@@ -257,6 +132,10 @@ pub struct Dialogue {
     /// caller ID, a trusted API client) rather than a number the caller
     /// said (see [`Dialogue::set_said_phone`]).
     caller_verified: bool,
+    /// Bookings confirmed but not yet written (the rest of a package).
+    queue: Vec<(Id, Slot)>,
+    /// Appointments of the package written so far.
+    done: Vec<Appointment>,
 }
 
 /// L1 probability under which a turn without slots is not acted upon.
@@ -294,6 +173,8 @@ impl Dialogue {
             request: requests::Request::default(),
             recording: None,
             caller_verified: false,
+            queue: Vec::new(),
+            done: Vec::new(),
         }
     }
 
@@ -394,6 +275,7 @@ impl Dialogue {
 
     fn turn(&mut self, text: &str, nlu: &NluResult, out: &mut Vec<Action>) {
         let corrected = self.corrected(text, nlu);
+        let corrected = self.with_relative_day(text, corrected);
         let nlu = &corrected;
         self.last_intent = Some(nlu.intent);
         self.last_layer = Some(nlu.layer);
@@ -420,8 +302,20 @@ impl Dialogue {
             return;
         }
 
+        // A price or duration question about named services is answered
+        // from the price list, whatever else is going on.
+        if self.answer_service_facts(&norm, nlu, out) {
+            self.misunderstood = 0;
+            return;
+        }
+
         // Answers to the question just asked come first.
         if self.answer_expected(&norm, nlu, out) {
+            self.misunderstood = 0;
+            return;
+        }
+
+        if self.answer_unknown_service(&norm, nlu, out) {
             self.misunderstood = 0;
             return;
         }
@@ -448,7 +342,11 @@ impl Dialogue {
             }
             Intent::Price => {
                 let svc = nlu.slots.service.as_deref().and_then(|n| self.info.service_named(n));
+                let named = svc.is_some();
                 self.say(out, replies::price(&self.info, svc));
+                if named {
+                    self.follow_up(out);
+                }
             }
             Intent::Faq if nlu.topic == Some(Topic::Address) => {
                 self.say(out, replies::address(&self.info));
@@ -582,8 +480,13 @@ mod booking_flow;
 mod change;
 mod corrections;
 mod expect;
+mod offers;
 mod outcome;
+mod relative;
 mod requests;
+mod services;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_services;

@@ -36,32 +36,53 @@ impl Dialogue {
                 }
             }
             Outcome::Slots { slots, exact, reason } => self.on_slots(slots, exact, reason, out),
+            Outcome::Packages { packages, exact, reason } => self.on_packages(packages, exact, reason, out),
             Outcome::Booked(r) => match r {
                 Ok((a, c)) => {
                     self.client.id = Some(c.id);
                     self.client.name = Some(c.name.clone());
                     self.known = Some(c);
-                    let s = format!(
-                        "Perfetto, ho prenotato {} {} con {}. La aspettiamo!",
-                        self.svc_the(a.service_id),
-                        self.when(a.start),
-                        self.op_name(a.operator_id)
-                    );
-                    self.last_booking = Some(a);
+                    self.last_booking = Some(a.clone());
+                    self.done.push(a);
+                    if !self.queue.is_empty() {
+                        self.book_next(out);
+                        return;
+                    }
+                    let items: Vec<(Id, Slot)> = std::mem::take(&mut self.done)
+                        .iter()
+                        .map(|a| (a.service_id, Slot { operator_id: a.operator_id, start: a.start, end: a.end }))
+                        .collect();
+                    let s = format!("Perfetto, ho prenotato {}. La aspettiamo!", self.describe_package(&items));
                     self.reset_flow();
                     self.say(out, s);
                     self.say(out, replies::ANYTHING_ELSE);
                 }
-                Err(f) => self.write_failed(f, out),
+                Err(f) if !self.done.is_empty() => self.package_broken(f, out),
+                Err(f) => {
+                    self.queue.clear();
+                    self.write_failed(f, out)
+                }
             },
             Outcome::Upcoming(list) if self.flow == Flow::MyAppointments => {
-                let items: Vec<String> = list.iter().take(3).map(|a| self.describe(a)).collect();
+                let items: Vec<String> = list
+                    .iter()
+                    .take(3)
+                    .map(|a| {
+                        let slot = Slot { operator_id: a.operator_id, start: a.start, end: a.end };
+                        self.describe_package(&[(a.service_id, slot)])
+                    })
+                    .collect();
                 self.reset_flow();
-                if items.is_empty() {
-                    self.say(out, replies::NO_APPOINTMENTS);
-                } else {
-                    self.say(out, format!("Ho trovato {}.", replies::list(&items)));
-                    self.say(out, replies::ANYTHING_ELSE);
+                match items.as_slice() {
+                    [] => self.say(out, replies::NO_APPOINTMENTS),
+                    [one] => {
+                        self.say(out, format!("Ha appuntamento per {one}."));
+                        self.say(out, replies::ANYTHING_ELSE);
+                    }
+                    _ => {
+                        self.say(out, format!("Ha questi appuntamenti: {}.", replies::and_list(&items)));
+                        self.say(out, replies::ANYTHING_ELSE);
+                    }
                 }
             }
             Outcome::Upcoming(list) => {
@@ -95,7 +116,7 @@ impl Dialogue {
                     Some(last) => {
                         self.draft.service_id = Some(last.service_id);
                         self.draft.operator_id = Some(last.operator_id);
-                        let s = format!("Il solito: {} con {}.", self.svc_name(last.service_id), self.op_name(last.operator_id));
+                        let s = format!("Come al solito: {} con {}.", self.svc_the(last.service_id), self.op_name(last.operator_id));
                         self.say(out, s);
                     }
                     None => self.say(out, replies::NO_HISTORY),
@@ -114,7 +135,7 @@ impl Dialogue {
             },
             Outcome::Rescheduled(r) => match r {
                 Ok(a) => {
-                    let s = format!("Fatto: l'appuntamento è spostato a {} con {}.", self.when(a.start), self.op_name(a.operator_id));
+                    let s = format!("Fatto: ho spostato l'appuntamento a {} con {}.", self.when(a.start), self.op_name(a.operator_id));
                     self.last_booking = Some(a);
                     self.reset_flow();
                     self.say(out, s);
@@ -147,6 +168,50 @@ impl Dialogue {
                 },
             },
         }
+    }
+
+    /// Writes the next booking of a confirmed package.
+    pub(super) fn book_next(&mut self, out: &mut Vec<Action>) {
+        if self.queue.is_empty() {
+            return;
+        }
+        let (service_id, slot) = self.queue.remove(0);
+        out.push(Action::Book { client: self.client.clone(), service_id, slot });
+    }
+
+    /// A package written only in part: say what was booked and what was
+    /// not, then look for the rest after the last booked service.
+    fn package_broken(&mut self, f: WriteFailure, out: &mut Vec<Action>) {
+        let failed: Vec<Id> = self.draft_failed_services();
+        let done: Vec<(Id, Slot)> = std::mem::take(&mut self.done)
+            .iter()
+            .map(|a| (a.service_id, Slot { operator_id: a.operator_id, start: a.start, end: a.end }))
+            .collect();
+        self.queue.clear();
+        let missing: Vec<String> = failed.iter().map(|id| self.svc_the(*id)).collect();
+        let booked = self.describe_package(&done);
+        self.say(out, format!("Ho prenotato {booked}, ma per {} a seguire l'orario non è più libero.", replies::and_list(&missing)));
+        if f == WriteFailure::Unavailable || failed.is_empty() {
+            self.reset_flow();
+            self.say(out, replies::ANYTHING_ELSE);
+            return;
+        }
+        let after = done.last().map(|(_, s)| self.info.local(s.end));
+        self.draft = Draft::default();
+        self.set_package(failed);
+        if let Some(t) = after {
+            self.draft.date = Some(t.date());
+            self.draft.time = Some(t.time());
+        }
+        self.flow = Flow::Booking;
+        self.continue_flow(out);
+    }
+
+    /// The services of the package not written yet (the one that failed
+    /// and those queued after it).
+    fn draft_failed_services(&self) -> Vec<Id> {
+        let booked: Vec<Id> = self.done.iter().map(|a| a.service_id).collect();
+        self.package().into_iter().filter(|id| !booked.contains(id)).collect()
     }
 
     pub(super) fn not_understood(&mut self, out: &mut Vec<Action>) {

@@ -45,7 +45,7 @@ pub const CONFIRM_AGAIN: &str = "Mi conferma? Risponda sì o no.";
 pub const GUIDED_BOOK: &str = "Proviamo così: desidera prenotare un appuntamento? Risponda sì o no.";
 pub const GUIDED_MENU: &str =
     "Posso spostare o cancellare un appuntamento, dirle orari e prezzi, o farla richiamare da un collega. Cosa preferisce?";
-pub const WAITLISTED: &str = "L'ho messa in lista d'attesa: la contatteremo appena si libera un posto.";
+pub const WAITLISTED: &str = "Fatto: è in lista d'attesa, la contatteremo appena si libera un posto.";
 pub const NO_CLIENT: &str = "Non trovo clienti con questo numero. Può verificare il numero, oppure posso prenotare un nuovo appuntamento.";
 pub const NO_APPOINTMENTS: &str = "Non trovo appuntamenti in programma a suo nome. Posso aiutarla in altro modo?";
 pub const NO_HISTORY: &str = "Non trovo appuntamenti passati a suo nome.";
@@ -72,25 +72,13 @@ pub fn list(items: &[String]) -> String {
     }
 }
 
-/// Offered times on the same day said once: "domani alle nove, alle dieci o
-/// alle undici".
-pub fn compact_when_list(items: &[String]) -> String {
-    let mut out = Vec::new();
-    let mut last_day = "";
-    for it in items {
-        let (day, time) = match it.find(" all") {
-            Some(i) => it.split_at(i),
-            None => (it.as_str(), ""),
-        };
-        let day = if day.ends_with(" a") { &day[..day.len() - 2] } else { day };
-        if day == last_day && !time.is_empty() {
-            out.push(time.trim().to_string());
-        } else {
-            out.push(it.clone());
-        }
-        last_day = day;
+/// "a, b e c".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} e {last}", init.join(", ")),
     }
-    list(&out)
 }
 
 /// "Per quale servizio? Offriamo taglio donna, piega, colore…"
@@ -103,10 +91,95 @@ pub fn unknown_service(info: &BusinessInfo) -> String {
     format!("Mi dispiace, questo servizio non lo offriamo. Offriamo {}. Quale desidera?", services_list(info))
 }
 
+/// What is offered, short: services sharing their first word said once
+/// ("taglio donna, uomo o bambino"), at most six groups.
 fn services_list(info: &BusinessInfo) -> String {
-    let names: Vec<String> = info.services.iter().take(6).map(|s| s.name.to_lowercase()).collect();
-    let more = if info.services.len() > 6 { " e altro ancora" } else { "" };
-    format!("{}{more}", list(&names))
+    let mut groups: Vec<(String, Vec<&Service>)> = Vec::new();
+    for s in &info.services {
+        let head = crate::text::fold(s.name.split_whitespace().next().unwrap_or(""));
+        match groups.iter_mut().find(|g| g.0 == head) {
+            Some(g) => g.1.push(s),
+            None => groups.push((head, vec![s])),
+        }
+    }
+    let shown: Vec<String> = groups.iter().take(6).map(|(_, g)| group_names(g, false)).collect();
+    let sep = if shown.iter().any(|g| g.contains(',') || g.contains(" o ")) { "; " } else { ", " };
+    let more = if groups.len() > 6 { " e altro ancora" } else { "" };
+    format!("{}{more}", shown.join(sep))
+}
+
+/// Names of services sharing their first word, said once: "taglio donna,
+/// uomo o bambino"; with `article`, "il taglio donna, uomo o bambino".
+/// Services with other first words are listed in full.
+fn group_names(group: &[&Service], article: bool) -> String {
+    let name = |s: &Service| if article { with_article(s) } else { s.name.to_lowercase() };
+    let Some(first) = group.first() else { return String::new() };
+    let head = first.name.split_whitespace().next().unwrap_or("").to_lowercase();
+    let tails: Option<Vec<String>> = group
+        .iter()
+        .map(|s| {
+            let lower = s.name.to_lowercase();
+            lower.strip_prefix(&head).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string)
+        })
+        .collect();
+    match tails {
+        Some(t) if group.len() > 1 => {
+            let full = name(*first);
+            let lead = full.strip_suffix(t[0].as_str()).unwrap_or(&full).trim_end().to_string();
+            format!("{lead} {}", list(&t))
+        }
+        _ => list(&group.iter().map(|s| name(*s)).collect::<Vec<_>>()),
+    }
+}
+
+/// The question for a vague mention: "Abbiamo il taglio donna, uomo o
+/// bambino: quale desidera?"; for a single candidate "Intende il
+/// trattamento viso antietà, o un altro servizio?".
+pub fn choose_service(among: &[&Service]) -> String {
+    match among {
+        [] => "Per quale servizio?".to_string(),
+        [one] => format!("Intende {}, o un altro servizio?", with_article(one)),
+        _ => {
+            let head = |s: &Service| crate::text::fold(s.name.split_whitespace().next().unwrap_or(""));
+            let same_head = among.iter().all(|s| head(*s) == head(among[0]));
+            let text = if same_head { group_names(among, true) } else { list(&among.iter().map(|s| with_article(s)).collect::<Vec<_>>()) };
+            format!("Abbiamo {text}: quale desidera?")
+        }
+    }
+}
+
+/// Who performs a service: "Giulia, Francesca e Davide".
+pub fn operator_list(info: &BusinessInfo, service_id: crate::booking::Id) -> String {
+    let names: Vec<String> = info.operators.iter().filter(|o| o.service_ids.contains(&service_id)).map(|o| o.name.clone()).collect();
+    and_list(&names)
+}
+
+/// Price and/or duration of services: "Il taglio bambino costa quindici
+/// euro e dura mezz'ora."; several: "Il taglio donna costa trentacinque
+/// euro, il taglio uomo ventidue euro e il taglio bambino quindici euro."
+pub fn service_facts(services: &[&Service], price: bool, duration: bool) -> String {
+    let one = services.len() == 1;
+    let parts: Vec<String> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let verb = |v: &str| if i == 0 || one { format!(" {v} ") } else { " ".to_string() };
+            match (price, duration) {
+                (true, true) | (false, false) => {
+                    format!(
+                        "{}{}{} e dura {}",
+                        with_article(s),
+                        verb("costa"),
+                        speak::price(s.price_cents),
+                        speak::duration(s.duration_min)
+                    )
+                }
+                (true, false) => format!("{}{}{}", with_article(s), verb("costa"), speak::price(s.price_cents)),
+                (false, true) => format!("{}{}{}", with_article(s), verb("dura"), speak::duration(s.duration_min)),
+            }
+        })
+        .collect();
+    format!("{}.", capitalize(&and_list(&parts)))
 }
 
 /// A request that belongs to another kind of business.
@@ -132,7 +205,7 @@ pub fn address(info: &BusinessInfo) -> String {
 /// A price, or a short price list when no service was named.
 pub fn price(info: &BusinessInfo, service: Option<&Service>) -> String {
     match service {
-        Some(s) => format!("{}: il prezzo è {} e dura {}.", s.name, speak::price(s.price_cents), speak::duration(s.duration_min)),
+        Some(s) => service_facts(&[s], true, true),
         None => {
             let items: Vec<String> =
                 info.services.iter().take(4).map(|s| format!("{} {}", s.name.to_lowercase(), speak::price(s.price_cents))).collect();
@@ -267,26 +340,63 @@ pub fn gender(service: &Service) -> Gender {
 }
 
 /// A service's name with its definite article: "la piega", "l'ecografia
-/// addominale", "il taglio donna", "lo shampoo", "le meches".
+/// addominale", "il taglio donna", "lo shampoo", "le meches", "gli
+/// occhiali", "i baffi".
 pub fn with_article(service: &Service) -> String {
     let name = service.name.to_lowercase();
-    let folded = crate::text::fold(&name);
-    let vowel = folded.starts_with(['a', 'e', 'i', 'o', 'u']);
-    let plural = folded.split_whitespace().next().is_some_and(|w| w.ends_with("ches"));
-    let article = match gender(service) {
-        Gender::Feminine if plural => "le ",
-        Gender::Feminine if vowel => "l'",
-        Gender::Feminine => "la ",
-        Gender::Masculine if vowel => "l'",
-        Gender::Masculine
-            if (folded.starts_with('s') && !folded[1..].starts_with(['a', 'e', 'i', 'o', 'u']))
-                || folded.starts_with(['z', 'x', 'y'])
-                || folded.starts_with("gn")
-                || folded.starts_with("ps") =>
-        {
-            "lo "
-        }
-        Gender::Masculine => "il ",
+    format!("{}{name}", article(service))
+}
+
+/// The definite article of a service's name, with its trailing space or
+/// apostrophe: "il ", "lo ", "l'", "la ", "i ", "gli ", "le ".
+fn article(service: &Service) -> &'static str {
+    let folded = crate::text::fold(&service.name);
+    let first = folded.split_whitespace().next().unwrap_or("");
+    let vowel = folded.starts_with(['a', 'e', 'i', 'o', 'u', 'h']);
+    let impure = (folded.starts_with('s') && !folded[1..].starts_with(['a', 'e', 'i', 'o', 'u']))
+        || folded.starts_with(['z', 'x', 'y'])
+        || ["gn", "ps", "pn"].iter().any(|p| folded.starts_with(p));
+    let gender = gender(service);
+    // Masculine plurals end in -i ("occhiali"; not "analisi", "diagnosi");
+    // "meches" is a feminine plural.
+    let plural = match gender {
+        Gender::Masculine => first.len() > 3 && first.ends_with('i') && !first.ends_with("si"),
+        Gender::Feminine => first.ends_with("ches") || (first.ends_with("ie") && first.len() > 5),
     };
-    format!("{article}{name}")
+    match (gender, plural) {
+        (Gender::Feminine, true) => "le ",
+        (Gender::Feminine, false) if vowel => "l'",
+        (Gender::Feminine, false) => "la ",
+        (Gender::Masculine, true) if vowel || impure => "gli ",
+        (Gender::Masculine, true) => "i ",
+        (Gender::Masculine, false) if vowel => "l'",
+        (Gender::Masculine, false) if impure => "lo ",
+        (Gender::Masculine, false) => "il ",
+    }
+}
+
+/// A preposition joined to the service's article: ("di", piega) → "della
+/// piega", ("di", colore) → "del colore", ("a", ecografia) →
+/// "all'ecografia". Prepositions other than di, a, da, in, su are put
+/// before the article as they are ("con la piega").
+pub fn with_preposition(prep: &str, service: &Service) -> String {
+    let name = service.name.to_lowercase();
+    let stem = match prep {
+        "di" => "de",
+        "a" => "a",
+        "da" => "da",
+        "in" => "ne",
+        "su" => "su",
+        other => return format!("{other} {}{name}", article(service)),
+    };
+    let joined = match article(service) {
+        "il " => format!("{stem}l "),
+        "lo " => format!("{stem}llo "),
+        "l'" => format!("{stem}ll'"),
+        "la " => format!("{stem}lla "),
+        "i " => format!("{stem}i "),
+        "gli " => format!("{stem}gli "),
+        _ => format!("{stem}lle "),
+    };
+    format!("{joined}{name}")
 }

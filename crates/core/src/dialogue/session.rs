@@ -244,6 +244,10 @@ impl<R: Repository, F: Fallback> Engine<R, F> {
                 let found = self.desk.find_slots(service_id, operator_id, wanted, limit, now).await;
                 Some(Outcome::Slots { slots: found.slots, exact: found.exact, reason: found.reason })
             }
+            Action::FindPackages { service_ids, operator_id, wanted, limit } => {
+                let found = self.desk.find_packages(&service_ids, operator_id, wanted, limit, now).await;
+                Some(Outcome::Packages { packages: found.packages, exact: found.exact, reason: found.reason })
+            }
             Action::Book { client, service_id, slot } => Some(Outcome::Booked(self.desk.book(client, service_id, slot, now).await)),
             Action::ListUpcoming { client_id } => {
                 Some(Outcome::Upcoming(self.desk.repo().upcoming_for_client(client_id, now).await.unwrap_or_default()))

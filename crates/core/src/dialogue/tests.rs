@@ -10,11 +10,11 @@ use super::*;
 use crate::booking::{BookingRules, Business, Client, Operator, Service, TimeRange, Vertical, WeeklyHours};
 use crate::nlu::{Pipeline, PipelineConfig};
 
-struct Harness {
-    pipeline: Pipeline,
-    info: Arc<BusinessInfo>,
-    dialogue: Dialogue,
-    now: Timestamp,
+pub(super) struct Harness {
+    pub(super) pipeline: Pipeline,
+    pub(super) info: Arc<BusinessInfo>,
+    pub(super) dialogue: Dialogue,
+    pub(super) now: Timestamp,
 }
 
 fn hours(days: &[Weekday]) -> Vec<WeeklyHours> {
@@ -26,19 +26,20 @@ fn hours(days: &[Weekday]) -> Vec<WeeklyHours> {
         .collect()
 }
 
-fn harness() -> Harness {
-    use Weekday::*;
-    let business = Business {
-        id: 1,
-        name: "Salone Prova".into(),
-        vertical: Vertical::Salone,
-        timezone: "Europe/Rome".into(),
-        address: "Via Roma 1, Milano".into(),
-        phone: "+39021234567".into(),
-        hours: hours(&[Tuesday, Wednesday, Thursday, Friday, Saturday]),
-        closures: vec![],
-        rules: BookingRules::default(),
-    };
+/// A service for test catalogues (30 minutes, 20 euro unless changed).
+pub(super) fn service(id: Id, name: &str, synonyms: &[&str]) -> Service {
+    Service {
+        id,
+        name: name.into(),
+        synonyms: synonyms.iter().map(|s| s.to_string()).collect(),
+        duration_min: 30,
+        price_cents: 2000,
+        gender: None,
+        category: None,
+    }
+}
+
+pub(super) fn harness() -> Harness {
     let services = vec![
         Service {
             id: 1,
@@ -63,6 +64,24 @@ fn harness() -> Harness {
         Operator { id: 1, name: "Giulia".into(), service_ids: vec![1, 2], hours: vec![], absences: vec![] },
         Operator { id: 2, name: "Marco".into(), service_ids: vec![1], hours: vec![], absences: vec![] },
     ];
+    harness_with(services, operators)
+}
+
+/// The test salon (open Tuesday to Saturday, 9–13 and 14–19) with these
+/// services and operators; now is Wednesday 10 March 2027, 10:00.
+pub(super) fn harness_with(services: Vec<Service>, operators: Vec<Operator>) -> Harness {
+    use Weekday::*;
+    let business = Business {
+        id: 1,
+        name: "Salone Prova".into(),
+        vertical: Vertical::Salone,
+        timezone: "Europe/Rome".into(),
+        address: "Via Roma 1, Milano".into(),
+        phone: "+39021234567".into(),
+        hours: hours(&[Tuesday, Wednesday, Thursday, Friday, Saturday]),
+        closures: vec![],
+        rules: BookingRules::default(),
+    };
     let pipeline = Pipeline::new(Vertical::Salone, &services, &operators, &[], PipelineConfig::default()).expect("pipeline");
     let info = Arc::new(BusinessInfo::new(business, services, operators).expect("info"));
     let now = info.tz.to_timestamp(datetime(2027, 3, 10, 10, 0, 0, 0)).expect("now");
@@ -70,20 +89,20 @@ fn harness() -> Harness {
 }
 
 impl Harness {
-    fn say(&mut self, text: &str) -> Vec<Action> {
+    pub(super) fn say(&mut self, text: &str) -> Vec<Action> {
         let nlu = self.pipeline.parse(text, self.info.local(self.now));
         self.dialogue.handle(Input::Turn { text: text.into(), nlu: Box::new(nlu) }, self.now)
     }
-    fn feed(&mut self, o: Outcome) -> Vec<Action> {
+    pub(super) fn feed(&mut self, o: Outcome) -> Vec<Action> {
         self.dialogue.handle(Input::Outcome(o), self.now)
     }
-    fn slot(&self, local: jiff::civil::DateTime, operator_id: Id, minutes: i64) -> Slot {
+    pub(super) fn slot(&self, local: jiff::civil::DateTime, operator_id: Id, minutes: i64) -> Slot {
         let start = self.info.tz.to_timestamp(local).expect("ts");
         Slot { operator_id, start, end: start + jiff::SignedDuration::from_mins(minutes) }
     }
 }
 
-fn said(actions: &[Action]) -> String {
+pub(super) fn said(actions: &[Action]) -> String {
     actions.iter().filter_map(|a| if let Action::Say(s) = a { Some(s.to_lowercase()) } else { None }).collect::<Vec<_>>().join(" ")
 }
 
@@ -101,7 +120,7 @@ fn booking_flow_asks_for_what_is_missing_then_books() {
     let a = h.say("Mario Rossi");
     assert!(said(&a).contains("telefono"), "{a:?}");
     let a = h.say("333 123 4567");
-    assert!(said(&a).contains("ricapitolo: taglio domani alle quindici con giulia, a nome di mario rossi"), "{a:?}");
+    assert!(said(&a).contains("ricapitolo: il taglio domani alle quindici con giulia, a nome di mario rossi"), "{a:?}");
     let a = h.say("sì");
     let client = ClientDetails { id: None, name: Some("Mario Rossi".into()), phone: Some("+393331234567".into()), email: None };
     assert_eq!(a, vec![Action::Book { client, service_id: 1, slot }]);
@@ -122,7 +141,7 @@ fn a_taken_slot_at_confirmation_searches_again() {
     assert!(a.iter().any(|x| matches!(x, Action::FindSlots { service_id: 2, .. })), "{a:?}");
 }
 
-fn client() -> Client {
+pub(super) fn client() -> Client {
     Client {
         id: 7,
         name: "Mario Rossi".into(),
@@ -165,7 +184,7 @@ fn il_solito_repeats_the_last_service_and_operator() {
         channel: crate::booking::Channel::Voice,
     };
     let a = h.feed(Outcome::History(vec![past]));
-    assert!(said(&a).contains("il solito: taglio con marco"), "{a:?}");
+    assert!(said(&a).contains("come al solito: il taglio con marco"), "{a:?}");
     assert!(
         a.contains(&Action::FindSlots {
             service_id: 1,

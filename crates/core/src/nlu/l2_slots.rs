@@ -11,17 +11,18 @@ use std::collections::HashSet;
 use strsim::normalized_damerau_levenshtein as similarity;
 use tantivy::tokenizer::TextAnalyzer;
 
+pub use super::l2_names::find_name;
 pub use super::phone::{find_phone, normalize_phone};
 use super::{analyzer, datetime, phone, Slots};
 use crate::booking::{Operator, Service, Vertical};
-use crate::text::{capitalize, fold, normalize, words};
+use crate::text::{fold, normalize, words};
 
 /// The business's vocabulary, analysed once.
 #[derive(Clone)]
 pub struct Catalog {
-    services: Vec<ServiceTerms>,
+    pub(super) services: Vec<ServiceTerms>,
     operators: Vec<(String, String)>,
-    analyzer: TextAnalyzer,
+    pub(super) analyzer: TextAnalyzer,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -31,18 +32,20 @@ impl std::fmt::Debug for Catalog {
 }
 
 #[derive(Debug, Clone)]
-struct ServiceTerms {
-    name: String,
+pub(super) struct ServiceTerms {
+    pub(super) name: String,
+    /// Stems of the name alone.
+    pub(super) name_stems: Vec<String>,
     /// Stems of each variant (name and synonyms), in order.
-    variants: Vec<Vec<String>>,
+    pub(super) variants: Vec<Vec<String>>,
     /// Every stem of every variant, to break ties between services.
-    bag: HashSet<String>,
+    pub(super) bag: HashSet<String>,
 }
 
 /// Minimum normalised Damerau-Levenshtein similarity for a stem to match a
 /// catalogue stem it is not equal to (typos, STT slips: "massagio" ~
 /// "massaggio", but not "tagliando" ~ "taglio").
-const FUZZY: f64 = 0.8;
+pub(super) const FUZZY: f64 = 0.8;
 /// Catalogue stems shorter than this only match exactly ("press", from
 /// "presso", must not match "prest" from "presto").
 const FUZZY_MIN_LEN: usize = 6;
@@ -60,7 +63,8 @@ impl Catalog {
                     .filter(|v| !v.is_empty())
                     .collect();
                 let bag = variants.iter().flatten().cloned().collect();
-                ServiceTerms { name: s.name.clone(), variants, bag }
+                let name_stems = light_stems(&mut analyzer, &s.name);
+                ServiceTerms { name: s.name.clone(), name_stems, variants, bag }
             })
             .collect();
         let operators = operators.iter().map(|o| (normalize(&o.name), o.name.clone())).collect();
@@ -102,19 +106,63 @@ impl Catalog {
     /// The operator named in the normalised words (exact, accent-insensitive
     /// match), unless the name is the caller's own ("sono Giulia").
     pub fn find_operator(&self, ws: &[&str]) -> Option<&str> {
+        self.find_operator_for(ws, None)
+    }
+
+    /// Like [`Catalog::find_operator`], knowing the caller's own name as
+    /// found in the turn: a word of it is an operator only when asked for
+    /// as one ("con Luca"), so "mi chiamo De Luca Maria" names no operator.
+    /// A name asked for ("con Francesca", "mi fa Marco?", "dalla dottoressa
+    /// Paola") wins over one merely mentioned.
+    pub fn find_operator_for(&self, ws: &[&str], own_name: Option<&str>) -> Option<&str> {
+        let own: Vec<String> = own_name.map(|n| words(&normalize(n)).map(str::to_string).collect()).unwrap_or_default();
+        let mut mentioned = None;
         for (i, w) in ws.iter().enumerate() {
-            let own = i > 0 && matches!(ws[i - 1], "sono" | "chiamo" | "chiama");
-            if own {
-                continue;
-            }
+            let introduced = i > 0 && matches!(ws[i - 1], "sono" | "chiamo" | "chiama");
             // Exact only: first names are short and close to each other
             // ("Mario" ~ "Marco"), so fuzzy matching would misfire.
-            if let Some((_, name)) = self.operators.iter().find(|(norm, _)| w == norm) {
+            let Some((_, name)) = self.operators.iter().find(|(norm, _)| w == norm) else { continue };
+            let asked = i > 0 && is_operator_marker(ws[i - 1]);
+            if asked {
                 return Some(name);
             }
+            if introduced || own.iter().any(|o| o == w) {
+                continue;
+            }
+            mentioned = mentioned.or(Some(name.as_str()));
         }
-        None
+        mentioned
     }
+}
+
+/// Words right before a name that ask for that person as operator: "con
+/// Marco", "da Giulia", "mi fa Marco?", "la dottoressa Paola".
+fn is_operator_marker(w: &str) -> bool {
+    matches!(
+        w,
+        "con"
+            | "da"
+            | "dal"
+            | "dalla"
+            | "fa"
+            | "faccia"
+            | "fare"
+            | "dottor"
+            | "dottore"
+            | "dottoressa"
+            | "dott"
+            | "dr"
+            | "dssa"
+            | "preferibilmente"
+    )
+}
+
+/// Whether the normalised turn asks for `operator` as the operator ("con
+/// Luca", "dal dottor Andrea"), not merely mentions the name.
+pub fn operator_asked(normalized: &str, operator: &str) -> bool {
+    let op = normalize(operator);
+    let ws: Vec<&str> = words(normalized).collect();
+    ws.windows(2).any(|p| p[1] == op && is_operator_marker(p[0]))
 }
 
 /// Stop-word-free, lightly stemmed words of a text.
@@ -126,7 +174,7 @@ fn light_stems(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
 /// [`FUZZY`]: the catalogue stem must be long enough, the first letter must
 /// agree and the lengths may differ by at most 2 (this also keeps the
 /// edit-distance work off the hot path for almost every pair).
-fn fuzzy_similarity(w: &str, t: &str) -> f64 {
+pub(super) fn fuzzy_similarity(w: &str, t: &str) -> f64 {
     if t.len() < FUZZY_MIN_LEN || w.len().abs_diff(t.len()) > 2 || w.as_bytes().first() != t.as_bytes().first() {
         return 0.0;
     }
@@ -223,266 +271,6 @@ pub fn foreign_vertical(normalized: &str, own: Vertical) -> Option<Vertical> {
     })
 }
 
-/// Words that follow "sono" but are not a name ("sono disponibile").
-const NOT_NAMES: &[&str] = &[
-    "io",
-    "qui",
-    "qua",
-    "la",
-    "il",
-    "lo",
-    "un",
-    "una",
-    "uno",
-    "di",
-    "da",
-    "a",
-    "al",
-    "in",
-    "e",
-    "ed",
-    "che",
-    "non",
-    "gia",
-    "ancora",
-    "stato",
-    "stata",
-    "stati",
-    "disponibile",
-    "libero",
-    "libera",
-    "liberi",
-    "interessato",
-    "interessata",
-    "cliente",
-    "nuovo",
-    "nuova",
-    "sicuro",
-    "sicura",
-    "d",
-    "accordo",
-    "daccordo",
-    "occupato",
-    "occupata",
-    "arrivato",
-    "arrivata",
-    "in",
-    "ritardo",
-    "appena",
-    "sempre",
-    "solo",
-    "sola",
-    "proprio",
-    "molto",
-    "tanto",
-    "contento",
-    "contenta",
-    "felice",
-    "pronto",
-    "pronta",
-    "bene",
-    "le",
-    "li",
-    "ci",
-    "mi",
-    "ti",
-    "si",
-    "lei",
-    "lui",
-    "noi",
-    "voi",
-    "loro",
-    "quello",
-    "quella",
-    "per",
-    "con",
-    "su",
-    "tra",
-    "fra",
-    "gli",
-    "del",
-    "della",
-    "ore",
-    "alle",
-    "venuto",
-    "venuta",
-    "passato",
-    "passata",
-    "chiamato",
-    "chiamata",
-    "vorrei",
-    "volevo",
-    "voglio",
-    "devo",
-    "dovrei",
-    "posso",
-    "potrei",
-    "prenotare",
-    "disdire",
-    "cancellare",
-    "spostare",
-    "signore",
-    "signora",
-    "signor",
-    "dottore",
-    "dottoressa",
-    "sig",
-    "dott",
-    "grazie",
-    "ok",
-    "si",
-    "no",
-    "buongiorno",
-    "buonasera",
-    "ciao",
-    "salve",
-    "anche",
-    "tutto",
-    "tutti",
-    "domani",
-    "oggi",
-];
-
-/// Honorifics dropped before a name ("sono la signora Bianchi" → "Bianchi").
-const HONORIFICS: &[&str] = &["il", "la", "signor", "signore", "signora", "sig", "dott", "dottor", "dottore", "dottoressa", "ing", "avv"];
-
-/// Words that end a name ("mi chiamo Mario Rossi e vorrei…").
-fn ends_name(w: &str) -> bool {
-    matches!(
-        w,
-        "e" | "ed"
-            | "vorrei"
-            | "volevo"
-            | "voglio"
-            | "per"
-            | "devo"
-            | "ho"
-            | "il"
-            | "la"
-            | "mio"
-            | "mia"
-            | "numero"
-            | "telefono"
-            | "cellulare"
-            | "chiamo"
-            | "sono"
-            | "a"
-            | "di"
-            | "da"
-            | "con"
-            | "che"
-            | "al"
-            | "alle"
-            | "del"
-            | "della"
-            | "domani"
-            | "oggi"
-            | "grazie"
-            | "prenotare"
-            | "non"
-            | "mi"
-            | "ti"
-            | "si"
-            | "cosa"
-            | "quando"
-            | "come"
-            | "perche"
-            | "ma"
-            | "pero"
-            | "anche"
-            | "tel"
-            | "email"
-            | "mail"
-            | "cell"
-            | "in"
-            | "su"
-            | "tra"
-            | "fra"
-            | "ok"
-    ) || w.chars().any(|c| c.is_ascii_digit())
-}
-
-/// Common Italian first names (folded), from `data/first_names.txt`.
-fn first_names() -> &'static HashSet<&'static str> {
-    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        include_str!("../../data/first_names.txt").lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect()
-    })
-}
-
-/// Words before "sono" that make it "there are"/"they are", not "I am"
-/// ("ci sono posti?", "quando sono pronti?").
-const NOT_FIRST_PERSON: &[&str] = &[
-    "ci", "quando", "se", "non", "che", "dove", "come", "cosa", "ne", "li", "vi", "gli", "le", "ce", "quali", "quanti", "quante", "chi",
-    "mi", "ti", "si",
-];
-
-/// The caller's own name, from "mi chiamo …", "si chiama …", "il mio nome
-/// è …", "a nome (di) …", "sono …". After "sono" (and not "ci sono"), the
-/// first word must be a known Italian first name or capitalised in the raw
-/// text and not a common word, so "sono stanca" is not a name. Returns up to
-/// three capitalised words.
-pub fn find_name(raw: &str) -> Option<String> {
-    let raw_words: Vec<&str> = raw.split(|c: char| c.is_whitespace() || ",.;!?:\"()".contains(c)).filter(|w| !w.is_empty()).collect();
-    let norm: Vec<String> = raw_words.iter().map(|w| normalize(w)).collect();
-    let at = |i: usize| norm.get(i).map(String::as_str).unwrap_or("");
-    for i in 0..norm.len() {
-        let prev = if i > 0 { at(i - 1) } else { "" };
-        let (start, strict) = match at(i) {
-            "chiamo" | "chiama" if matches!(prev, "mi" | "si") => (i + 1, false),
-            "nome" if matches!(prev, "mio" | "il") && at(i + 1) == "e" => (i + 2, false),
-            "nome" if prev == "a" => (if at(i + 1) == "di" { i + 2 } else { i + 1 }, false),
-            "sono" if !NOT_FIRST_PERSON.contains(&prev) => (i + 1, true),
-            _ => continue,
-        };
-        let mut j = start;
-        while j < norm.len() && HONORIFICS.contains(&at(j)) {
-            j += 1;
-        }
-        let honorific = j > start;
-        let mut parts: Vec<&str> = Vec::new();
-        while j < norm.len() && parts.len() < 3 {
-            let w = at(j);
-            if w.is_empty() || ends_name(w) || w.contains(' ') {
-                break;
-            }
-            let capitalised = raw_words[j].chars().next().is_some_and(char::is_uppercase);
-            let known = first_names().contains(w);
-            let common = NOT_NAMES.contains(&w);
-            let accept = if parts.is_empty() && strict {
-                known || (capitalised && !common) || (honorific && !common)
-            } else {
-                known || capitalised || !common
-            };
-            if !accept {
-                break;
-            }
-            parts.push(raw_words[j]);
-            j += 1;
-        }
-        if !parts.is_empty() {
-            return Some(parts.iter().map(|p| capitalize(&p.to_lowercase())).collect::<Vec<_>>().join(" "));
-        }
-    }
-    signed_name(&raw_words, &norm)
-}
-
-/// A written message's signature: "… Cordiali saluti, Anna Verdi", "…
-/// Grazie, Luigi Colombo". The last two or three words, capitalised, after a
-/// sign-off word, starting with a known first name.
-fn signed_name(raw_words: &[&str], norm: &[String]) -> Option<String> {
-    const SIGN_OFFS: &[&str] = &["saluti", "cordialmente", "grazie", "distinti", "saluto", "giornata", "serata", "firmato"];
-    for len in [2, 3] {
-        let start = norm.len().checked_sub(len)?;
-        let before = start.checked_sub(1).map(|i| norm[i].as_str())?;
-        let words = &raw_words[start..];
-        let all_caps = words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase));
-        if SIGN_OFFS.contains(&before) && all_caps && first_names().contains(norm[start].as_str()) {
-            return Some(words.iter().map(|w| capitalize(&w.to_lowercase())).collect::<Vec<_>>().join(" "));
-        }
-    }
-    None
-}
 
 fn email_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -516,13 +304,15 @@ pub fn extract(raw: &str, normalized: &str, catalog: &Catalog, now: jiff::civil:
     } else {
         datetime::resolve(raw, now)
     };
+    let name = find_name(raw);
     Slots {
         datetime: resolved.map(|r| r.slot),
         date_given: resolved.is_some_and(|r| r.date_given),
         time_given: resolved.is_some_and(|r| r.time_given),
         service: catalog.find_service(normalized).map(str::to_string),
-        operator: catalog.find_operator(&ws).map(str::to_string),
-        name: find_name(raw),
+        services: catalog.find_services(raw),
+        operator: catalog.find_operator_for(&ws, name.as_deref()).map(str::to_string),
+        name,
         phone,
         email,
     }

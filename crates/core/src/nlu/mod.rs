@@ -9,6 +9,8 @@ pub mod datetime;
 pub mod faq_terms;
 pub mod l0_patterns;
 pub mod l1_intent;
+mod l2_names;
+pub mod l2_services;
 pub mod l2_slots;
 pub mod l3_faq;
 pub mod lexicon;
@@ -222,9 +224,15 @@ pub struct Slots {
     /// Date/time, resolved against "now" in the business's time zone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub datetime: Option<DateTimeSlot>,
-    /// Service name as the business lists it.
+    /// Service name as the business lists it (the catalogue's best single
+    /// guess; see `services` for everything the turn names).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// Every service the turn names, in the order said ("tinta e piega"
+    /// gives two), each either one named service or a vague mention the
+    /// caller must narrow down ("una visita").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceMention>,
     /// Operator name as the business lists it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
@@ -245,11 +253,43 @@ pub struct Slots {
     pub time_given: bool,
 }
 
+/// One service mention of a turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ServiceMention {
+    /// One service, named by its name or a synonym ("la tinta" → "Colore").
+    Named {
+        /// Service name as the business lists it.
+        service: String,
+    },
+    /// Words that several services share ("una visita", "un massaggio", "un
+    /// taglio" when there are taglio donna, uomo and bambino), or only part
+    /// of one service's name ("un trattamento" for "Trattamento viso
+    /// antietà"): the caller has to choose.
+    Vague {
+        /// What the caller said (normalised), e.g. "massaggio".
+        said: String,
+        /// The services it may mean, in catalogue order (at least one).
+        among: Vec<String>,
+    },
+}
+
+impl ServiceMention {
+    /// The service, when exactly one is named.
+    pub fn named(&self) -> Option<&str> {
+        match self {
+            ServiceMention::Named { service } => Some(service),
+            ServiceMention::Vague { .. } => None,
+        }
+    }
+}
+
 impl Slots {
     /// True when no slot was found.
     pub fn is_empty(&self) -> bool {
         self.datetime.is_none()
             && self.service.is_none()
+            && self.services.is_empty()
             && self.operator.is_none()
             && self.name.is_none()
             && self.phone.is_none()

@@ -262,7 +262,10 @@ impl Pipeline {
             layer = Layer::L2;
             // A telegraphic request ("permanente con Francesca martedì alle
             // dieci") is a booking: a service plus when or with whom.
-            if slots.service.is_some() && (slots.datetime.is_some() || slots.operator.is_some()) && intent != Intent::Cancel {
+            if (slots.service.is_some() || !slots.services.is_empty())
+                && (slots.datetime.is_some() || slots.operator.is_some())
+                && intent != Intent::Cancel
+            {
                 intent = Intent::Book;
             }
         }
@@ -279,7 +282,11 @@ impl Pipeline {
                 layer = Layer::L3;
             }
         }
-        let foreign_vertical = if slots.service.is_none() { l2_slots::foreign_vertical(&normalized, self.vertical) } else { None };
+        let foreign_vertical = if slots.service.is_none() && slots.services.is_empty() {
+            l2_slots::foreign_vertical(&normalized, self.vertical)
+        } else {
+            None
+        };
         NluResult {
             intent,
             confidence,

@@ -1,6 +1,6 @@
 //! Text → what a voice should say: digits, clock times, prices, percentages
 //! and symbols become Italian words, so every engine (espeak-ng, Piper, cloud
-//! voices) reads them the same way: "alle 15:30" → "alle quindici e trenta",
+//! voices) reads them the same way: "alle 15:30" → "alle quindici e mezza",
 //! "25,50 €" → "venticinque euro e cinquanta", "10%" → "dieci per cento",
 //! "+39 333 1234567" → digit by digit.
 
@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn numbers_times_prices_and_symbols() {
         let cases = [
-            ("alle 15:30", "alle quindici e trenta"),
+            ("alle 15:30", "alle quindici e mezza"),
             ("dalle 9.00 alle 19.00", "dalle nove alle diciannove"),
             ("Costa 25 €.", "Costa venticinque euro."),
             ("Costa €25,50", "Costa venticinque euro e cinquanta"),
