@@ -97,6 +97,8 @@ impl Dialogue {
                 self.draft.operator_id = Some(o.id);
                 self.draft.chosen = None;
             }
+        } else if nlu.slots.operator.is_none() {
+            self.draft.unknown_operator = unknown_doctor(&norm, &self.info);
         }
     }
 
@@ -116,6 +118,9 @@ impl Dialogue {
             self.ask_choice(out);
             return;
         }
+        if let Some(who) = self.draft.unknown_operator.take() {
+            self.say(out, format!("Mi dispiace, {who} non lavora da noi."));
+        }
         let Some(service_id) = self.draft.service_id else {
             self.expect = Expect::Service;
             self.say(out, replies::ask_service(&self.info));
@@ -126,7 +131,8 @@ impl Dialogue {
             let performs = |id: Id| self.info.operator(op).is_some_and(|o| o.service_ids.contains(&id));
             if !package.iter().any(|id| performs(*id)) {
                 let who = replies::operator_list(&self.info, service_id);
-                let s = format!("{} non si occupa {}, che fa {who}.", self.op_name(op), self.svc_of(service_id));
+                let verb = if who.contains(" e ") { "fanno" } else { "fa" };
+                let s = format!("{} non si occupa {}, che {verb} {who}.", self.op_name(op), self.svc_of(service_id));
                 self.draft.operator_id = None;
                 self.say(out, s);
             }
@@ -226,4 +232,18 @@ impl Dialogue {
     pub(super) fn op_name(&self, id: Id) -> String {
         self.info.operator(id).map(|o| o.name.clone()).unwrap_or_default()
     }
+}
+
+/// "la dottoressa Bianchi", "il dottor Verdi" in the normalised turn when no
+/// operator has that name.
+fn unknown_doctor(norm: &str, info: &BusinessInfo) -> Option<String> {
+    let ws: Vec<&str> = words(norm).collect();
+    let i = ws.iter().position(|w| matches!(*w, "dottor" | "dottore" | "dottoressa" | "dott" | "dssa" | "dr"))?;
+    let name = ws.get(i + 1).filter(|w| w.len() > 2 && w.chars().all(char::is_alphabetic))?;
+    const NOT_NAMES: &[&str] = &["per", "che", "con", "del", "della", "dei", "alle", "domani", "oggi", "possibile", "disponibile"];
+    if NOT_NAMES.contains(name) || info.operators.iter().any(|o| normalize(&o.name) == *name) {
+        return None;
+    }
+    let title = if ws[i] == "dottoressa" || ws[i] == "dssa" { "la dottoressa" } else { "il dottor" };
+    Some(format!("{title} {}", capitalize(name)))
 }

@@ -30,7 +30,7 @@ impl Dialogue {
         if self.draft.chosen.is_none() {
             if !self.has_when() {
                 self.expect = Expect::When;
-                let s = format!("Ho trovato {}. A quando vuole spostarlo?", self.describe(&target));
+                let s = format!("Ho trovato {}. A quando vuole spostare l'appuntamento?", self.describe(&target));
                 self.say(out, s);
                 return;
             }

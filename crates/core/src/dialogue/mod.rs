@@ -79,6 +79,8 @@ struct Draft {
     /// A vague mention waiting for the caller's choice ("una visita").
     choice: Option<services::Choice>,
     operator_id: Option<Id>,
+    /// A doctor asked for who does not work here ("la dottoressa Bianchi").
+    unknown_operator: Option<String>,
     date: Option<Date>,
     time: Option<Time>,
     range: Option<(DateTime, DateTime)>,

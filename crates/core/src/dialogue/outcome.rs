@@ -105,7 +105,7 @@ impl Dialogue {
                             format!(
                                 "Ho trovato {} appuntamenti: {}. Quale vuole {verb}?",
                                 crate::speak::number(self.upcoming.len() as i64),
-                                replies::list(&items)
+                                replies::and_list(&items)
                             ),
                         );
                     }

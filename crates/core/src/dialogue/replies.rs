@@ -209,7 +209,7 @@ pub fn price(info: &BusinessInfo, service: Option<&Service>) -> String {
         None => {
             let items: Vec<String> =
                 info.services.iter().take(4).map(|s| format!("{} {}", s.name.to_lowercase(), speak::price(s.price_cents))).collect();
-            format!("Qualche prezzo: {}. Per quale servizio le interessa?", items.join(", "))
+            format!("Qualche prezzo: {}. Quale servizio le interessa?", items.join(", "))
         }
     }
 }

@@ -117,6 +117,10 @@ fn operators_asked_for_and_callers_own_names() {
     let mut h = salon();
     let a = said(&h.say("vorrei una barba con Francesca sabato alle 9"));
     assert!(a.contains("francesca non si occupa della barba, che fa luca"), "{a}");
+    let mut h = salon();
+    let a = h.say("preferirei la dottoressa Bianchi, per una piega sabato alle 9");
+    assert!(said(&a).contains("la dottoressa bianchi non lavora da noi"), "{a:?}");
+    assert_eq!(finds(&a).map(|f| f.1), Some(None), "{a:?}");
 }
 
 #[test]
