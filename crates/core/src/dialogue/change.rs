@@ -21,7 +21,7 @@ impl Dialogue {
         };
         if self.flow == Flow::Cancel {
             self.expect = Expect::ConfirmCancel;
-            let s = format!("Ho trovato {}. Confermo la cancellazione?", self.describe(&target));
+            let s = format!("Sto per cancellare {}: confermo la cancellazione?", self.describe(&target));
             self.say(out, s);
             return;
         }

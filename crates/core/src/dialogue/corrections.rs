@@ -30,7 +30,7 @@ impl Dialogue {
     /// The NLU result with date/time and service taken from what the caller
     /// still wants, when the turn corrects or rejects part of itself.
     pub(super) fn corrected(&self, text: &str, nlu: &NluResult) -> NluResult {
-        let norm = format!(" {} ", normalize(text));
+        let norm = format!(" {} ", clauses_of(text).iter().map(|c| normalize(c)).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(" , "));
         let tail = REPLACEMENTS.iter().filter_map(|m| norm.rfind(m).map(|i| i + m.len())).max().map(|i| &norm[i..]);
         let clauses: Vec<&str> = norm.split([',', ';']).flat_map(|c| c.split(" ma ")).collect();
         let rejected = clauses.iter().any(|c| REJECTIONS.iter().any(|r| c.contains(r)));
@@ -40,9 +40,20 @@ impl Dialogue {
         let base = tail.unwrap_or(&norm);
         let kept: Vec<&str> =
             base.split([',', ';']).flat_map(|c| c.split(" ma ")).filter(|c| !REJECTIONS.iter().any(|r| c.contains(r))).collect();
-        let kept = kept.join(", ");
-        let mut fixed = nlu.clone();
+        let mut kept = kept.join(", ");
         let now = self.info.local(self.now);
+        // "no facciamo alle 17 alle 16 non riesco" (one clause, spoken): only
+        // the time named with the rejection goes.
+        if rejected && nlu.slots.datetime.is_some() && crate::nlu::datetime::resolve(&kept, now).is_none() {
+            kept = base
+                .split([',', ';'])
+                .flat_map(|c| c.split(" ma "))
+                .map(|c| if REJECTIONS.iter().any(|r| c.contains(r)) { drop_rejected_times(c) } else { c.to_string() })
+                .filter(|c| !c.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
+        let mut fixed = nlu.clone();
         if nlu.slots.datetime.is_some() {
             match crate::nlu::datetime::resolve(&kept, now) {
                 Some(r) => {
@@ -95,5 +106,48 @@ impl Dialogue {
             .filter(|(_, v)| !v.is_empty() && padded.contains(&format!(" {v} ")))
             .max_by_key(|(_, v)| v.len())
             .map(|(s, _)| s.name.clone())
+    }
+}
+
+/// Words that open a time expression ("alle 16", "per le cinque").
+const TIME_MARKERS: &[&str] = &[" alle ", " all ", " per le ", " verso le ", " dalle ", " a mezzogiorno"];
+
+/// A clause without the time expression that carries the rejection: "no
+/// facciamo alle 17 alle 16 non riesco" → "no facciamo alle 17".
+fn drop_rejected_times(clause: &str) -> String {
+    let padded = format!(" {} ", clause.trim());
+    let mut cuts: Vec<usize> = TIME_MARKERS.iter().flat_map(|m| padded.match_indices(m).map(|(i, _)| i)).collect();
+    cuts.push(0);
+    cuts.push(padded.len());
+    cuts.sort_unstable();
+    cuts.dedup();
+    let pieces: Vec<&str> = cuts.windows(2).map(|w| &padded[w[0]..w[1]]).collect();
+    pieces.into_iter().filter(|p| !REJECTIONS.iter().any(|r| p.contains(r))).collect::<Vec<_>>().join("").trim().to_string()
+}
+
+/// The raw text cut at commas and semicolons, except a comma between digits
+/// ("15,30").
+fn clauses_of(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = vec![String::new()];
+    for (i, &c) in chars.iter().enumerate() {
+        let between_digits = i > 0 && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if (c == ';' || c == ',') && !between_digits {
+            out.push(String::new());
+        } else if let Some(last) = out.last_mut() {
+            last.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_rejected_time_goes() {
+        assert_eq!(drop_rejected_times("no facciamo alle diciassette alle sedici non riesco"), "no facciamo alle diciassette");
+        assert_eq!(clauses_of("no, facciamo alle 17, alle 15,30 non riesco"), ["no", " facciamo alle 17", " alle 15,30 non riesco"]);
     }
 }

@@ -407,6 +407,12 @@ impl Dialogue {
                 if self.flow != Flow::Idle && !nlu.slots.is_empty() {
                     self.merge_booking_slots(nlu);
                     self.continue_flow(out);
+                } else if self.flow == Flow::Idle && intent == Intent::Other && self.merge_services(nlu) {
+                    // "mi serve la ricarica del clima, la prima disponibile".
+                    self.flow = Flow::Booking;
+                    self.merge_operator(nlu);
+                    self.merge_when(nlu);
+                    self.advance_booking(out);
                 } else if self.redirect_foreign(nlu, out) {
                 } else {
                     out.push(Action::Fallback { text: text.to_string() });

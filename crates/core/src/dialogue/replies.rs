@@ -32,7 +32,7 @@ pub const ASK_OTHER_WHEN: &str = "Nessun problema. Quale altro giorno o orario p
 pub const ASK_NAME: &str = "Mi dice il suo nome e cognome, per favore?";
 pub const ASK_NAME_AGAIN: &str = "Scusi, non ho capito il nome. Può ripetere nome e cognome?";
 pub const ASK_PHONE: &str = "Mi lascia un numero di telefono?";
-pub const ASK_PHONE_AGAIN: &str = "Non ho capito il numero. Può ripeterlo, cifra per cifra?";
+pub const ASK_PHONE_AGAIN: &str = "Non ho capito. Può ripetere il numero, cifra per cifra?";
 pub const ASK_NAME_ON_BOOKING: &str = "Per sicurezza, mi dice il nome e cognome a cui è intestata la prenotazione?";
 pub const NAME_DOES_NOT_MATCH: &str =
     "Mi dispiace, il nome non corrisponde a quello della prenotazione, quindi non posso darle informazioni. Posso aiutarla in altro modo?";

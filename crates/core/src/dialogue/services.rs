@@ -234,11 +234,12 @@ impl Dialogue {
             .filter_map(|n| self.info.service_named(n))
             .map(|s| s.id)
             .collect();
+        let by_ordinal = super::expect::pick_index(norm, c.among.len()).map(|i| c.among[i]);
         let pick = named
             .iter()
             .copied()
             .find(|id| c.among.contains(id))
-            .or_else(|| super::expect::pick_index(norm, c.among.len()).map(|i| c.among[i]))
+            .or(by_ordinal)
             .or_else(|| self.choice_by_words(norm, &c.among))
             .or_else(|| (c.among.len() == 1 && intent == Intent::Confirm).then(|| c.among[0]));
         match pick {
@@ -248,7 +249,10 @@ impl Dialogue {
                 self.draft.choice = None;
                 self.set_package(pkg);
                 self.merge_operator(nlu);
-                self.merge_when(nlu);
+                // "il primo" is the first candidate, not the first of the month.
+                if by_ordinal != Some(id) {
+                    self.merge_when(nlu);
+                }
                 self.continue_flow(out);
             }
             None if !named.is_empty() => {

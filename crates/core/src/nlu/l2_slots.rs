@@ -271,7 +271,6 @@ pub fn foreign_vertical(normalized: &str, own: Vertical) -> Option<Vertical> {
     })
 }
 
-
 fn email_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}\b").expect("email regex"))

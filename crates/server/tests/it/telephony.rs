@@ -157,7 +157,7 @@ impl PhoneApp {
     }
 }
 
-const LINES: [&str; 3] = ["Buongiorno, vorrei prenotare un taglio per giovedì alle quindici", "Mi chiamo Mario Bianchi", "sì"];
+const LINES: [&str; 3] = ["Buongiorno, vorrei prenotare un taglio donna per giovedì alle quindici", "Mi chiamo Mario Bianchi", "sì"];
 
 /// The caller's side: the lines spoken by espeak-ng at 8 kHz, 1.2 s apart.
 pub(crate) async fn caller_audio(lines: &[&str]) -> Vec<i16> {

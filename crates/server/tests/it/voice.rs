@@ -70,7 +70,7 @@ fn deps(stt: Arc<dyn SpeechToText>, tts: &EspeakTts, rate_hz: u32) -> VoiceDeps 
     VoiceDeps { stt, speaker: shared_speaker(tts), vad: vad_for(VadEngine::Webrtc, rate_hz).expect("vad"), stt_prompt: String::new() }
 }
 
-const LINES: [&str; 3] = ["Buongiorno, vorrei prenotare un taglio per giovedì alle quindici", "Mi chiamo Mario Bianchi", "sì"];
+const LINES: [&str; 3] = ["Buongiorno, vorrei prenotare un taglio donna per giovedì alle quindici", "Mi chiamo Mario Bianchi", "sì"];
 
 /// The conversation, spoken, through the whole session at `rate_hz`
 /// (`mulaw`: the caller's audio goes through G.711 μ-law as on a phone line).
