@@ -2,7 +2,8 @@
 //! stream open, SIGTERM turns `/ready` false at once and new calls away
 //! (busy TwiML), while the open call still gets its answers; the process
 //! exits 0 once the call ends, or at the drain deadline
-//! (`SHUTDOWN_DRAIN_MS`) when the call does not end. Speech: espeak-ng for
+//! (`SHUTDOWN_DRAIN_MS`) when the call does not end; the daily backup is
+//! written at start. Speech: espeak-ng for
 //! both sides, the OpenAI-compatible recogniser pointed at a fake server
 //! that hears one fixed sentence.
 
@@ -55,6 +56,7 @@ impl Served {
         let mut settings: Vec<(&str, String)> = vec![
             ("FLUXION_DB", dir.path().join("fluxion.db").display().to_string()),
             ("FLUXION_CACHE_DIR", dir.path().join("cache").display().to_string()),
+            ("BACKUP_DIR", dir.path().join("backups").display().to_string()),
             ("PUBLIC_URL", base.clone()),
             ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_string()),
             ("TWILIO_ACCOUNT_SID", "ACtest".to_string()),
@@ -205,6 +207,17 @@ async fn a_call_that_does_not_end_is_cut_at_the_drain_deadline() {
     let stt = fake_recogniser().await;
     let env = [("STT_ENGINE", "openai".to_string()), ("STT_BASE_URL", stt), ("SHUTDOWN_DRAIN_MS", "1500".to_string())];
     let Some(mut served) = Served::start(&env).await else { return };
+    // The daily backup runs at start, dated by the server's clock (--now).
+    let backup = served.dir.path().join("backups").join("fluxion-2027-03-10.db");
+    let started = Instant::now();
+    while !backup.exists() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no daily backup at start:\n{}", served.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&backup).expect("backup").permissions().mode() & 0o777, 0o600);
+    }
     let ticket = served.answer("CAstuck").await.expect("accepted");
     let mut ws = dial::connect(&ticket).await.expect("stream");
     let custom: serde_json::Map<String, Value> = ticket.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
