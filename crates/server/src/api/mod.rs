@@ -4,7 +4,9 @@
 pub mod activity;
 pub mod appointments;
 pub mod auth;
+pub mod catalog;
 pub mod clients;
+pub mod conversations;
 pub mod events;
 pub mod faq;
 pub mod health;
