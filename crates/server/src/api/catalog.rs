@@ -24,7 +24,9 @@ use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required};
 
-use super::{activity, appointments, auth, clients, conversations, events, faq, operators, read, services, settings, voice, ApiError};
+use super::{
+    activity, appointments, auth, clients, conversations, events, faq, operators, read, services, settings, status, voice, ApiError,
+};
 use crate::app::AppState;
 use crate::auth::Principal;
 
@@ -219,6 +221,7 @@ pub fn api() -> Catalog {
         .patch("/api/callbacks/{id}", "Mark a callback request done", activity::close_callback)
         .get("/api/waitlist", "The waitlist", activity::waitlist)
         .get("/api/stats", "Figures of a span of days (?from=&to=)", activity::stats)
+        .get("/api/status", "The checks of `fluxion doctor`, live (database, speech, cloud services)", status::status)
         .get("/api/events", "Live changes (server-sent events: appointment, call, callback)", events::events)
         .produces("text/event-stream")
 }

@@ -14,6 +14,7 @@ pub mod operators;
 pub mod read;
 pub mod services;
 pub mod settings;
+pub mod status;
 pub mod voice;
 
 use axum::http::StatusCode;

@@ -267,3 +267,22 @@ async fn calls_and_chats_are_listed_with_their_transcripts() {
     let phone = v["conversations"].as_array().and_then(|l| l.iter().find(|c| c["session_id"] == "CA42").cloned()).expect("call");
     assert_eq!(phone["caller"].as_str(), Some("+39348*****42"), "staff see the number masked");
 }
+
+/// The Stato page's data: the doctor's checks, the database first.
+#[tokio::test]
+async fn the_status_page_runs_the_doctor_checks() {
+    let app = TestApp::spawn().await;
+    let (status, s) = app.get("/api/status").await;
+    assert_eq!(status, 200, "{s}");
+    let components = s["components"].as_array().expect("components");
+    assert_eq!(components[0]["name"], "database");
+    assert_eq!(components[0]["ok"], true, "{s:#}");
+    assert!(components[0]["detail"].as_str().unwrap_or_default().starts_with("sqlite "), "{s:#}");
+    for name in ["vad webrtc", "vad silero"] {
+        assert!(components.iter().any(|c| c["name"] == name), "{name} is checked: {s:#}");
+    }
+    assert!(components.iter().any(|c| c["name"].as_str().is_some_and(|n| n.starts_with("stt "))), "{s:#}");
+    let failed = components.iter().filter(|c| c["status"] == "FAIL").count();
+    assert_eq!(s["failed"].as_u64(), Some(failed as u64));
+    assert_eq!(app.anon.get(app.url("/api/status")).send().await.expect("anonymous").status(), 401);
+}
