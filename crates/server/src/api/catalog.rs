@@ -31,7 +31,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 
 /// The HTTP methods the API uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
     /// GET.
     Get,
