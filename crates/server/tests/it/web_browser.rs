@@ -206,6 +206,8 @@ async fn the_calendar_books_by_hand_and_updates_live() {
     c.find(Locator::Css("#search-form button[type=submit]")).await.expect("search").click().await.expect("click");
     let edit = "//tr[contains(., 'Ugo Neri')]//button[contains(., 'Modifica')]";
     c.wait().at_most(WAIT).for_element(Locator::XPath(edit)).await.expect("Ugo listed").click().await.expect("edit");
+    let name = c.wait().at_most(WAIT).for_element(Locator::Css("#f-name")).await.expect("the edit form has its fields");
+    assert_eq!(name.prop("value").await.expect("value").as_deref(), Some("Ugo Neri"));
     let export = c.wait().at_most(WAIT).for_element(Locator::Css("#gdpr-export")).await.expect("export link");
     let href = export.attr("href").await.expect("href").unwrap_or_default();
     let r = http.get(app.url(&href)).bearer_auth(&app.token).send().await.expect("export");

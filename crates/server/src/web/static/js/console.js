@@ -39,7 +39,7 @@ const Fx = (() => {
       else if (v === true) el.setAttribute(k, '');
       else el.setAttribute(k, v);
     }
-    for (const kid of kids.flat()) {
+    for (const kid of kids.flat(Infinity)) {
       if (kid === undefined || kid === null || kid === false) continue;
       el.append(kid instanceof Node ? kid : String(kid));
     }
@@ -48,7 +48,7 @@ const Fx = (() => {
 
   function fill(target, ...kids) {
     const el = typeof target === 'string' ? document.getElementById(target) : target;
-    if (el) el.replaceChildren(...kids.flat().filter((k) => k !== undefined && k !== null));
+    if (el) el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== undefined && k !== null));
     return el;
   }
 
