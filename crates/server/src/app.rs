@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -80,6 +80,15 @@ impl Sessions {
         let d = Arc::new(tokio::sync::Mutex::new(create()));
         map.insert(key, (d.clone(), now));
         (d, true)
+    }
+
+    /// Forgets business `tenant`'s live conversations with these ids (their
+    /// client was erased: the next turn starts afresh).
+    pub fn forget(&self, tenant: Id, ids: &[String]) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            map.remove(&format!("{tenant}:{id}"));
+        }
     }
 
     /// Number of live conversations.
@@ -330,36 +339,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(api::health::health))
         .route("/ready", get(api::health::ready))
         .route("/metrics", get(api::health::metrics))
-        .route("/api/login", post(api::auth::login))
-        .route("/api/logout", post(api::auth::logout))
-        .route("/api/me", get(api::auth::me))
-        .route("/api/voice/query", post(api::voice::query))
-        .route("/api/setup/status", get(crate::setup::http::status_done))
-        .route("/api/setup", post(crate::setup::http::setup_done))
-        .route("/api/business", get(api::settings::business).put(api::settings::update_business))
-        .route("/api/hours", get(api::settings::hours).put(api::settings::set_hours))
-        .route("/api/closures", get(api::settings::closures).post(api::settings::add_closure))
-        .route("/api/closures/{id}", delete(api::settings::delete_closure))
-        .route("/api/services", get(api::read::services).post(api::services::create))
-        .route("/api/services/{id}", put(api::services::update).delete(api::services::delete))
-        .route("/api/operators", get(api::operators::list).post(api::operators::create))
-        .route("/api/operators/{id}", put(api::operators::update).delete(api::operators::delete))
-        .route("/api/operators/{id}/absences", get(api::operators::absences).post(api::operators::add_absence))
-        .route("/api/faq", get(api::faq::list).post(api::faq::create))
-        .route("/api/faq/{id}", put(api::faq::update).delete(api::faq::delete))
-        .route("/api/clients", get(api::clients::list).post(api::clients::create))
-        .route("/api/clients/{id}", put(api::clients::update))
-        .route("/api/clients.csv", get(api::clients::export_csv))
-        .route("/api/clients/import", post(api::clients::import_csv))
-        .route("/api/appointments", get(api::appointments::list).post(api::appointments::create))
-        .route("/api/appointments/{id}", patch(api::appointments::move_to).delete(api::appointments::cancel))
-        .route("/api/slots", get(api::read::slots))
-        .route("/api/calls", get(api::activity::calls))
-        .route("/api/callbacks", get(api::activity::callbacks))
-        .route("/api/callbacks/{id}", patch(api::activity::close_callback))
-        .route("/api/waitlist", get(api::activity::waitlist))
-        .route("/api/stats", get(api::activity::stats))
-        .route("/api/events", get(api::events::events))
+        .merge(api::catalog::api().into_router())
         .merge(crate::web::router())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

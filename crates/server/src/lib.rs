@@ -10,6 +10,7 @@ pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod events;
 pub mod guard;
 pub mod lifecycle;

@@ -12,12 +12,11 @@ use serde_json::{json, Value};
 
 use fluxion_core::booking::Id;
 
-use super::read::{engine, parse_date, DateParam};
+use super::read::{engine, parse_date, utc_days, DateParam};
 use super::ApiError;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::events::Kind;
-use crate::store::ts_text;
 
 /// `GET /api/calls?date=YYYY-MM-DD` (default today) → `{"date", "calls":
 /// [{id, provider, call_sid, direction, caller, called, started_at,
@@ -126,10 +125,7 @@ pub async fn stats(
     if to < from || (to - from).get_days() > 366 {
         return Err(ApiError::bad("from/to: at most 366 days, from before to"));
     }
-    let tz = &engine.info().tz;
-    let utc = |d: jiff::civil::Date| tz.to_timestamp(d.to_datetime(jiff::civil::Time::MIN)).map(ts_text);
-    let next = to.tomorrow().map_err(|e| ApiError::bad(e.to_string()))?;
-    let (a, b) = (utc(from).map_err(|e| ApiError::bad(e.to_string()))?, utc(next).map_err(|e| ApiError::bad(e.to_string()))?);
+    let (a, b) = utc_days(&engine, from, to)?;
     let s = p.tenant(&state).stats(&a, &b, &from.to_string(), &to.to_string()).await?;
     let rate = if s.calls > 0 { s.calls_booked as f64 / s.calls as f64 } else { 0.0 };
     Ok(Json(json!({

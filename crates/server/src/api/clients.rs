@@ -1,5 +1,7 @@
 //! Clients for the console: `GET /api/clients?q=` (search by name or
 //! number; all without `q`), `POST /api/clients`, `PUT /api/clients/{id}`,
+//! the owner's GDPR requests `GET /api/clients/{id}/export` and
+//! `DELETE /api/clients/{id}` (see [`crate::store::gdpr`]),
 //! `GET /api/clients.csv` and `POST /api/clients/import` (CSV, the usual
 //! export of salon software: a header row naming `nome`/`name`,
 //! `telefono`/`cellulare`/`phone`, optionally `email`; `,` or `;`).
@@ -104,8 +106,50 @@ pub async fn update(
         consent_marketing: b.consent_marketing,
         consent_recording: b.consent_recording,
     };
-    let c = p.tenant(&state).update_client(id, &update).await?.ok_or_else(|| ApiError::NotFound(format!("cliente {id} inesistente")))?;
+    let c = p.tenant(&state).update_client(id, &update).await?.ok_or_else(|| unknown(id))?;
     Ok(Json(json!(c)))
+}
+
+/// `GET /api/clients/{id}/export` (owner) → everything stored about the
+/// client as one JSON document, as a download `cliente-{id}.json`:
+/// `{client, consents, appointments, calls, chat_history, callbacks,
+/// waitlist, whatsapp_messages}` ([`crate::store::ClientExport`]).
+///
+/// Errors: 403 for staff, 404 unknown client.
+pub async fn export(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<impl IntoResponse, ApiError> {
+    p.require_owner()?;
+    let data = p.tenant(&state).client_export(id).await?.ok_or_else(|| unknown(id))?;
+    let disposition = format!("attachment; filename=\"cliente-{id}.json\"");
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(data)))
+}
+
+/// `DELETE /api/clients/{id}` (owner) → `{"id", "erased": true,
+/// "appointments_anonymised", "chat_turns", "calls", "callbacks", "waitlist",
+/// "whatsapp_messages"}`: the client is erased in one transaction (their
+/// appointments are kept without name or number, upcoming ones cancelled;
+/// conversations, call records, requests and messages deleted), then the
+/// calls' recording files are deleted and their live conversations
+/// forgotten.
+///
+/// Errors: 403 for staff, 404 unknown client.
+pub async fn erase(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
+    p.require_owner()?;
+    let erased = p.tenant(&state).erase_client(id, state.clock.now()).await?.ok_or_else(|| unknown(id))?;
+    state.sessions.forget(p.tenant, &erased.sessions);
+    for path in &erased.recordings {
+        if let Err(e) = crate::telephony::recording::delete(path) {
+            tracing::error!(error = %e, client = id, "erasure: a recording file could not be deleted");
+        }
+    }
+    tracing::info!(client = id, calls = erased.calls, chat_turns = erased.chat_turns, "client erased on request");
+    let mut out = json!(erased);
+    out["id"] = json!(id);
+    out["erased"] = json!(true);
+    Ok(Json(out))
+}
+
+fn unknown(id: Id) -> ApiError {
+    ApiError::NotFound(format!("cliente {id} inesistente"))
 }
 
 /// `GET /api/clients.csv` → `text/csv`: `nome,telefono,email,

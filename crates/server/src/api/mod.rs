@@ -4,7 +4,9 @@
 pub mod activity;
 pub mod appointments;
 pub mod auth;
+pub mod catalog;
 pub mod clients;
+pub mod conversations;
 pub mod events;
 pub mod faq;
 pub mod health;
@@ -12,6 +14,7 @@ pub mod operators;
 pub mod read;
 pub mod services;
 pub mod settings;
+pub mod status;
 pub mod voice;
 
 use axum::http::StatusCode;

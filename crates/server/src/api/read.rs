@@ -45,6 +45,18 @@ pub fn parse_date(s: Option<&str>, state: &AppState, engine: &ServerEngine) -> R
     }
 }
 
+/// The UTC instants (stored text form) from the start of local day `from`
+/// to the start of the day after `to`, in the business's time zone.
+///
+/// # Errors
+/// 400 when a day is out of range.
+pub fn utc_days(engine: &ServerEngine, from: Date, to: Date) -> Result<(String, String), ApiError> {
+    let tz = &engine.info().tz;
+    let start = |d: Date| tz.to_timestamp(d.to_datetime(jiff::civil::Time::MIN)).map(crate::store::ts_text);
+    let next = to.tomorrow().map_err(|e| ApiError::bad(e.to_string()))?;
+    Ok((start(from).map_err(|e| ApiError::bad(e.to_string()))?, start(next).map_err(|e| ApiError::bad(e.to_string()))?))
+}
+
 /// `?service=…&date=…&operator=…`.
 #[derive(Debug, Deserialize)]
 pub struct SlotsParams {

@@ -107,7 +107,7 @@ impl Principal {
     pub fn require_owner(&self) -> Result<(), ApiError> {
         match self.role() {
             Role::Owner => Ok(()),
-            Role::Staff => Err(ApiError::Forbidden("solo il titolare può modificare le impostazioni".into())),
+            Role::Staff => Err(ApiError::Forbidden("operazione riservata al titolare".into())),
         }
     }
 }

@@ -10,13 +10,12 @@ use fluxion_core::audio::vad::VadEngine;
 use fluxion_core::audio::wav;
 use fluxion_core::booking::Vertical;
 use fluxion_core::speech::stt::{transcribe, SpeechToText, SttRequest};
-use fluxion_core::speech::tts::synthesize_all;
 
 use super::{clock, open_seeded, DbArgs};
 use crate::app::AppState;
-use crate::speech::engines::{self, SttEngine};
+use crate::doctor;
+use crate::speech::engines;
 use crate::speech::scripted::ScriptedStt;
-use crate::speech::speaker::Speaker;
 use crate::speech::{models_dir, vad_for};
 use crate::voice::simulate::{simulate, SimulateOptions};
 use crate::voice::{agent, start_call, EngineAgent, HangupReason, VoiceConfig, VoiceDeps};
@@ -192,26 +191,10 @@ pub async fn call(args: CallArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line of `fluxion doctor`.
-struct Check {
-    component: String,
-    status: &'static str,
-    detail: String,
-}
-
-fn check(component: &str, result: anyhow::Result<String>) -> Check {
-    match result {
-        Ok(detail) => Check { component: component.to_string(), status: "ok", detail },
-        Err(e) => Check { component: component.to_string(), status: "FAIL", detail: format!("{e:#}") },
-    }
-}
-
-/// `fluxion doctor`: checks every configured component and prints a report;
-/// fails when any check fails.
+/// `fluxion doctor`: checks the database and every configured component
+/// (see [`crate::doctor`]) and prints a report; fails when any check fails.
 pub async fn doctor(db: &DbArgs, json: bool) -> anyhow::Result<()> {
-    let mut checks = Vec::new();
-    let dir = models_dir();
-    checks.push(check(
+    let mut checks = vec![doctor::check(
         "database",
         async {
             let store = open_seeded(db, Vertical::Salone).await?;
@@ -221,49 +204,11 @@ pub async fn doctor(db: &DbArgs, json: bool) -> anyhow::Result<()> {
             Ok(format!("{} ({} services)", engine.info().business.name, engine.info().services.len()))
         }
         .await,
-    ));
-    checks.push(Check { component: "models dir".to_string(), status: "info", detail: dir.display().to_string() });
-    for engine in [VadEngine::Webrtc, VadEngine::Silero] {
-        let configured = VadEngine::from_env().ok() == Some(engine);
-        let result = (|| {
-            let mut vad = vad_for(engine, 16_000)?;
-            let frame = vec![0i16; vad.frame_len()];
-            let p = vad.speech_probability(&frame)?;
-            anyhow::Ok(format!("runs (silence → {p:.2})"))
-        })();
-        let mut c = check(&format!("vad {}", engine.as_str()), result);
-        if c.status == "FAIL" && !configured {
-            c.status = "skip";
-        }
-        checks.push(c);
-    }
-    let stt_engine = SttEngine::from_env();
-    checks.push(check(
-        &format!("stt {}", stt_engine.map(SttEngine::as_str).unwrap_or("?")),
-        async {
-            let engine = engines::stt_from_env(&dir)?;
-            let pcm: Vec<i16> = (0..16_000).map(|i| ((i as f32 * 0.05).sin() * 3000.0) as i16).collect();
-            let started = Instant::now();
-            let t = transcribe(engine.as_ref(), &SttRequest::italian(16_000), &pcm).await?;
-            Ok(format!("transcribed 1 s of test audio in {} ms ({:?})", started.elapsed().as_millis(), t.text))
-        }
-        .await,
-    ));
-    match engines::speaker_from_env(&dir) {
-        Ok(speaker) => {
-            checks.push(speak_check(&speaker, true).await);
-            if speaker.fallback().is_some() {
-                checks.push(speak_check(&speaker, false).await);
-            }
-        }
-        Err(e) => checks.push(check("tts", Err(e.into()))),
-    }
-    checks.extend(cloud_checks().await);
-    let failed = checks.iter().filter(|c| c.status == "FAIL").count();
+    )];
+    checks.extend(doctor::components(&models_dir()).await);
+    let failed = checks.iter().filter(|c| c.failed()).count();
     if json {
-        let out: Vec<_> =
-            checks.iter().map(|c| serde_json::json!({"component": c.component, "status": c.status, "detail": c.detail})).collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&checks)?);
     } else {
         for c in &checks {
             println!("{:<5} {:<22} {}", c.status, c.component, c.detail);
@@ -273,24 +218,6 @@ pub async fn doctor(db: &DbArgs, json: bool) -> anyhow::Result<()> {
         bail!("{failed} check(s) failed");
     }
     Ok(())
-}
-
-async fn speak_check(speaker: &Speaker, primary: bool) -> Check {
-    let tts = if primary { Some(speaker.primary()) } else { speaker.fallback() };
-    let Some(tts) = tts else {
-        return check("tts", Err(anyhow::anyhow!("no engine")));
-    };
-    let name = format!("tts {} ({})", tts.engine(), if primary { "primary" } else { "fallback" });
-    let started = Instant::now();
-    let result = synthesize_all(tts, "Prova audio.").await.map(|pcm| {
-        format!(
-            "{:.2} s of audio at {} Hz in {} ms",
-            pcm.len() as f64 / f64::from(tts.sample_rate_hz()),
-            tts.sample_rate_hz(),
-            started.elapsed().as_millis()
-        )
-    });
-    check(&name, result.map_err(Into::into))
 }
 
 /// `fluxion models list`.
@@ -336,47 +263,6 @@ pub async fn models_import(file: &Path, dir: Option<PathBuf>) -> anyhow::Result<
     }
     println!("{}", imported.path.display());
     Ok(())
-}
-
-/// For every cloud key set, whether its service answers over HTTPS (any
-/// HTTP status counts as reachable; the key itself is never printed).
-async fn cloud_checks() -> Vec<Check> {
-    let services = [
-        ("deepgram", "DEEPGRAM_API_KEY", std::env::var("DEEPGRAM_BASE_URL").unwrap_or_else(|_| "https://api.deepgram.com".to_string())),
-        (
-            "elevenlabs",
-            "ELEVENLABS_API_KEY",
-            std::env::var("ELEVENLABS_BASE_URL").unwrap_or_else(|_| "https://api.elevenlabs.io".to_string()),
-        ),
-        ("openai", "OPENAI_API_KEY", "https://api.openai.com/v1".to_string()),
-        ("groq", "GROQ_API_KEY", "https://api.groq.com/openai/v1".to_string()),
-        (
-            "stt (openai-compatible)",
-            "STT_API_KEY",
-            std::env::var("STT_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".to_string()),
-        ),
-        (
-            "tts (openai-compatible)",
-            "TTS_API_KEY",
-            std::env::var("TTS_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".to_string()),
-        ),
-    ];
-    let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build() {
-        Ok(c) => c,
-        Err(e) => return vec![check("cloud", Err(e.into()))],
-    };
-    let mut out = Vec::new();
-    for (name, key, url) in services {
-        if std::env::var(key).map(|v| v.trim().is_empty()).unwrap_or(true) {
-            continue;
-        }
-        let result = match client.get(&url).send().await {
-            Ok(r) => Ok(format!("{key} set; {url} answered HTTP {}", r.status().as_u16())),
-            Err(e) => Err(anyhow::anyhow!("{key} set but {url} is unreachable: {}", crate::llm::with_sources(&e))),
-        };
-        out.push(check(&format!("cloud {name}"), result));
-    }
-    out
 }
 
 /// `fluxion simulate-call`.

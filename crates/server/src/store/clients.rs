@@ -1,6 +1,5 @@
 //! A business's clients beyond what the dialogue needs: search by name or
-//! number, updates from the owner (name, email, consents), erasure on
-//! request (GDPR art. 17), and the waitlist and callback requests the
+//! number, updates from the owner (name, email, consents), and the waitlist and callback requests the
 //! conversations left behind.
 
 use fluxion_core::booking::{Client, Id, StoreError};
@@ -41,7 +40,7 @@ impl Tenant {
         let digits: String = q.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
         let phone = if digits.is_empty() { String::new() } else { format!("%{digits}%") };
         let rows: Vec<ClientRow> = sqlx::query_as(&format!(
-            "SELECT {CLIENT_COLS} FROM clients WHERE business_id = $1 AND (name_folded LIKE $2 OR ($3 <> '' AND phone LIKE $3)) \
+            "SELECT {CLIENT_COLS} FROM clients WHERE business_id = $1 AND anonymous = 0 AND (name_folded LIKE $2 OR ($3 <> '' AND phone LIKE $3)) \
              ORDER BY name, id LIMIT $4"
         ))
         .bind(self.id())
@@ -63,7 +62,7 @@ impl Tenant {
             "UPDATE clients SET name = COALESCE($3, name), name_folded = COALESCE($4, name_folded), \
              email = CASE WHEN $5 = 1 THEN $6 ELSE email END, \
              consent_marketing = COALESCE($7, consent_marketing), consent_recording = COALESCE($8, consent_recording), updated_at = $9 \
-             WHERE id = $1 AND business_id = $2 RETURNING {CLIENT_COLS}"
+             WHERE id = $1 AND business_id = $2 AND anonymous = 0 RETURNING {CLIENT_COLS}"
         ))
         .bind(id)
         .bind(self.id())
@@ -78,52 +77,6 @@ impl Tenant {
         .await
         .map_err(store_error)?;
         Ok(row.map(Client::from))
-    }
-
-    /// Erases a client and everything that names them: appointments, chat
-    /// turns, waitlist entries, callback requests, and their number in the
-    /// call log. One transaction; `false` when the business has no such
-    /// client.
-    ///
-    /// # Errors
-    /// Database errors (nothing is erased then).
-    pub async fn delete_client(&self, id: Id) -> Result<bool, StoreError> {
-        let mut tx = self.store().begin_write().await?;
-        let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM clients WHERE id = $1 AND business_id = $2")
-            .bind(id)
-            .bind(self.id())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        let Some(phone) = phone else { return Ok(false) };
-        for table in ["appointments", "chat_history", "waitlist", "callback_requests"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1 AND business_id = $2"))
-                .bind(id)
-                .bind(self.id())
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        sqlx::query("DELETE FROM callback_requests WHERE phone = $1 AND business_id = $2")
-            .bind(&phone)
-            .bind(self.id())
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        sqlx::query("UPDATE calls SET caller = NULL WHERE caller = $1 AND business_id = $2")
-            .bind(&phone)
-            .bind(self.id())
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        sqlx::query("DELETE FROM clients WHERE id = $1 AND business_id = $2")
-            .bind(id)
-            .bind(self.id())
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(true)
     }
 
     /// The waitlist, oldest first.

@@ -19,7 +19,8 @@ pub struct Stats {
     pub calls_booked: i64,
     /// All calls.
     pub calls: i64,
-    /// `(layer, turns)` of the receptionist's answers.
+    /// `(layer, turns)`: the layer that answered each caller turn (stored on
+    /// the caller's turn).
     pub turns_per_layer: Vec<(String, i64)>,
     /// Reply latencies of the span, µs, ascending (for percentiles).
     pub latencies_us: Vec<i64>,
@@ -207,7 +208,7 @@ impl Tenant {
         .await?;
         let turns_per_layer = pairs(
             "SELECT layer, COUNT(*) FROM chat_history WHERE business_id = $1 AND created_at >= $2 AND created_at < $3 \
-             AND role = 'assistant' AND layer IS NOT NULL GROUP BY layer ORDER BY layer",
+             AND role = 'user' AND layer IS NOT NULL GROUP BY layer ORDER BY layer",
             from.into(),
             to.into(),
         )

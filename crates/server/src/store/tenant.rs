@@ -416,7 +416,7 @@ impl Repository for Tenant {
     async fn clients_by_name(&self, name: &str) -> Result<Vec<Client>, StoreError> {
         let pattern = format!("%{}%", fold(name.trim()).replace(['%', '_'], ""));
         let rows: Vec<ClientRow> = sqlx::query_as(&format!(
-            "SELECT {CLIENT_COLS} FROM clients WHERE business_id = $1 AND name_folded LIKE $2 ORDER BY name, id LIMIT 50"
+            "SELECT {CLIENT_COLS} FROM clients WHERE business_id = $1 AND anonymous = 0 AND name_folded LIKE $2 ORDER BY name, id LIMIT 50"
         ))
         .bind(self.id)
         .bind(pattern)
@@ -427,11 +427,12 @@ impl Repository for Tenant {
     }
 
     async fn clients(&self) -> Result<Vec<Client>, StoreError> {
-        let rows: Vec<ClientRow> = sqlx::query_as(&format!("SELECT {CLIENT_COLS} FROM clients WHERE business_id = $1 ORDER BY name, id"))
-            .bind(self.id)
-            .fetch_all(self.pool())
-            .await
-            .map_err(store_error)?;
+        let rows: Vec<ClientRow> =
+            sqlx::query_as(&format!("SELECT {CLIENT_COLS} FROM clients WHERE business_id = $1 AND anonymous = 0 ORDER BY name, id"))
+                .bind(self.id)
+                .fetch_all(self.pool())
+                .await
+                .map_err(store_error)?;
         Ok(rows.into_iter().map(Client::from).collect())
     }
 

@@ -112,6 +112,23 @@ impl Recorder {
     }
 }
 
+/// Deletes a call's recording: the caller file at `caller_path` (as
+/// [`Recorder::finish`] returned it) and its agent file beside it. Files
+/// already gone are not an error.
+///
+/// # Errors
+/// A file exists and cannot be deleted.
+pub fn delete(caller_path: &str) -> std::io::Result<()> {
+    let agent = caller_path.strip_suffix("-caller.wav").map(|stem| format!("{stem}-agent.wav"));
+    for path in std::iter::once(caller_path.to_string()).chain(agent) {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Deletes `.wav` files in `dir` older than `retention`.
 fn prune(dir: &Path, retention: Duration) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };

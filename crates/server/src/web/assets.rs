@@ -45,6 +45,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/crud.js", JS),
     asset!("js/clienti.js", JS),
     asset!("js/chiamate.js", JS),
+    asset!("js/chiamata.js", JS),
     asset!("js/servizi.js", JS),
     asset!("js/operatori.js", JS),
     asset!("js/orari.js", JS),

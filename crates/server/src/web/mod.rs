@@ -25,13 +25,22 @@ use crate::api::ApiError;
 use crate::app::AppState;
 use crate::auth::Principal;
 
-pub use pages::{Page, PAGES};
+pub use pages::{Page, CALL_PAGE, PAGES};
 
-/// The console's routes: `/static/*`, `/login`, `/setup` and one route per
-/// entry of [`PAGES`].
+/// The console's routes: `/static/*`, `/login`, `/setup`, one route per
+/// entry of [`PAGES`] and the call detail `/chiamate/{session}`
+/// ([`CALL_PAGE`]).
 pub fn router() -> Router<Arc<AppState>> {
-    let mut router =
-        Router::new().route("/static/{*path}", get(assets::serve)).route("/login", get(pages::login)).route("/setup", get(pages::setup));
+    let mut router = Router::new()
+        .route("/static/{*path}", get(assets::serve))
+        .route("/login", get(pages::login))
+        .route("/setup", get(pages::setup))
+        .route(
+            "/chiamate/{session}",
+            get(|state: State<Arc<AppState>>, principal: Result<Principal, ApiError>, uri: Uri| {
+                pages::show(&CALL_PAGE, state, principal, uri)
+            }),
+        );
     for page in PAGES {
         router = router.route(
             page.path,
@@ -47,8 +56,11 @@ pub fn router() -> Router<Arc<AppState>> {
 /// into the set-up server's router): `/static/*`, the wizard at `/setup`,
 /// and `/`, `/login` and every page redirecting to it.
 pub fn setup_router() -> Router {
-    let mut router =
-        Router::new().route("/static/{*path}", get(assets::serve)).route("/setup", get(pages::wizard)).route("/login", get(to_setup));
+    let mut router = Router::new()
+        .route("/static/{*path}", get(assets::serve))
+        .route("/setup", get(pages::wizard))
+        .route("/login", get(to_setup))
+        .route("/chiamate/{session}", get(to_setup));
     for page in PAGES {
         router = router.route(page.path, get(to_setup));
     }

@@ -45,6 +45,10 @@ pub static PAGES: &[Page] = &[
     Page { path: "/stato", name: "stato", title: "Stato", owner_only: false },
 ];
 
+/// One call or chat session with its transcript: `/chiamate/{session}`
+/// (not in the menu; "Chiamate" stays highlighted).
+pub static CALL_PAGE: Page = Page { path: "/chiamate", name: "chiamata", title: "Chiamata", owner_only: false };
+
 /// Whether the database holds no business yet (set-up mode).
 async fn setup_mode(state: &AppState) -> Result<bool, ApiError> {
     Ok(state.store.default_tenant().await?.is_none())
@@ -227,7 +231,7 @@ mod tests {
 
     #[test]
     fn every_page_has_a_template() {
-        for p in PAGES {
+        for p in PAGES.iter().chain([&CALL_PAGE]) {
             assert!(render::has_template(&format!("{}.html", p.name)), "{}", p.name);
         }
     }

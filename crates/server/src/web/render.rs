@@ -17,6 +17,7 @@ static TEMPLATES: &[(&str, &str)] = &[
     ("calendario.html", include_str!("templates/calendario.html")),
     ("clienti.html", include_str!("templates/clienti.html")),
     ("chiamate.html", include_str!("templates/chiamate.html")),
+    ("chiamata.html", include_str!("templates/chiamata.html")),
     ("servizi.html", include_str!("templates/servizi.html")),
     ("operatori.html", include_str!("templates/operatori.html")),
     ("orari.html", include_str!("templates/orari.html")),

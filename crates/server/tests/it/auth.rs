@@ -13,25 +13,28 @@ use serde_json::{json, Value};
 
 use crate::{bearer_client, pg, TestApp};
 
-/// Every `/api/*` route (method, path) of the router.
-const API_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/api/me"),
-    ("POST", "/api/logout"),
-    ("POST", "/api/voice/query"),
-    ("GET", "/api/appointments"),
-    ("GET", "/api/slots?service=piega"),
-    ("GET", "/api/services"),
-    ("GET", "/api/clients"),
-];
+/// Every `/api/*` route that needs credentials, from the router's own
+/// catalogue, with its parameters filled in: (method, path).
+fn api_routes() -> Vec<(&'static str, String)> {
+    let ops = fluxion::api::catalog::api();
+    let routes: Vec<_> = ops
+        .operations()
+        .iter()
+        .filter(|op| !op.public)
+        .map(|op| (op.verb.as_str(), op.path.replace("{id}", "1").replace("{session}", "s1")))
+        .collect();
+    assert!(routes.len() > 40, "the catalogue lists the API: {routes:?}");
+    routes
+}
 
 #[tokio::test]
 async fn no_api_route_answers_without_credentials() {
     let app = TestApp::spawn().await;
     let forged = bearer_client("flx_not-a-real-token");
-    for (method, path) in API_ROUTES {
+    for (method, path) in api_routes() {
         for (who, client) in [("anonymous", &app.anon), ("forged token", &forged)] {
             let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-            let r = client.request(m, app.url(path)).json(&json!({ "text": "ciao" })).send().await.expect("request");
+            let r = client.request(m, app.url(&path)).json(&json!({ "text": "ciao" })).send().await.expect("request");
             assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{who}: {method} {path}");
         }
     }

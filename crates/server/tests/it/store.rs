@@ -188,12 +188,12 @@ async fn contract(store: &Store) {
     assert_eq!(listed[0].numbers, vec![(NumberKind::Phone, "+390200000001".to_string())]);
 
     // Erasure: the client and everything naming them.
-    assert!(t.delete_client(ada.id).await.expect("erase"));
+    assert!(t.erase_client(ada.id, Timestamp::now()).await.expect("erase").is_some());
     assert!(t.client(ada.id).await.expect("client").is_none());
     assert!(t.upcoming_for_client(ada.id, ts("2027-01-01T00:00:00Z")).await.expect("upcoming").is_empty());
     assert!(t.waitlist().await.expect("waitlist").is_empty());
     assert!(t.recent_calls(10).await.expect("calls").iter().all(|c| c.caller.as_deref() != Some("+393471110000")));
-    assert!(!t.delete_client(ada.id).await.expect("erase again"));
+    assert!(t.erase_client(ada.id, Timestamp::now()).await.expect("erase again").is_none());
 
     // Reseeding the default business: refused while it has appointments, then forced.
     t.book(booking(t.upsert_client("Bea", "+393470000001", None).await.expect("bea").id, slot, start), 0).await.expect("book");
@@ -284,7 +284,7 @@ async fn isolation(store: &Store) {
     assert!(matches!(b.book(booking(bea.id, (slot.0, b_slot.1, 30), ts("2027-03-12T09:00:00Z")), 0).await, Err(BookingError::NotFound(_))));
     assert!(matches!(b.book(booking(bea.id, (b_slot.0, slot.1, 30), ts("2027-03-12T09:00:00Z")), 0).await, Err(BookingError::NotFound(_))));
     assert!(b.update_client(ada.id, &ClientUpdate { name: Some("X".into()), ..ClientUpdate::default() }).await.expect("update").is_none());
-    assert!(!b.delete_client(ada.id).await.expect("delete"));
+    assert!(b.erase_client(ada.id, Timestamp::now()).await.expect("delete").is_none());
     let svc = NewService { name: "X".into(), synonyms: vec![], duration_min: 10, price_cents: 0 };
     assert!(!b.update_service(slot.1, &svc).await.expect("update service"));
     assert!(!b.set_service_active(slot.1, false).await.expect("withdraw"));

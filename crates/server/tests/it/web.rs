@@ -188,3 +188,101 @@ async fn an_empty_database_shows_the_wizard() {
     let r = raw().get(url("/static/js/setup.js")).send().await.expect("script");
     assert_eq!(r.status(), 200);
 }
+
+/// The Chiamate page's data: calls and chat sessions of a day, one
+/// conversation's transcript with the layer and latency of every reply, the
+/// recording; staff see callers masked.
+#[tokio::test]
+async fn calls_and_chats_are_listed_with_their_transcripts() {
+    use fluxion::store::{CallDirection, CallEnd, CallOutcome};
+    let app = TestApp::spawn().await;
+    app.tenant.upsert_client("Lia Verdi", "+393471112299", None).await.expect("client");
+    app.say("chat-42", Some("+393471112299"), "buongiorno").await;
+    app.say("chat-42", Some("+393471112299"), "quanto costa il taglio?").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("CA42-caller.wav");
+    std::fs::write(&wav, b"RIFF-test-audio").expect("wav");
+    let at: jiff::Timestamp = "2027-03-10T08:00:00Z".parse().expect("ts");
+    let t = &app.tenant;
+    let call = t
+        .start_call(fluxion::telephony::Provider::Twilio, "CA42", CallDirection::Inbound, Some("+393480000042"), None, at)
+        .await
+        .expect("call");
+    let end = CallEnd {
+        ended_at: at + jiff::SignedDuration::from_secs(95),
+        duration_ms: 95_000,
+        outcome: CallOutcome::AnsweredFaq,
+        hangup_reason: fluxion::voice::HangupReason::Completed,
+        turns: 1,
+        recording_path: Some(wav.display().to_string()),
+    };
+    t.end_call(call, &end).await.expect("end");
+
+    let (status, day) = app.get("/api/conversations?date=2027-03-10").await;
+    assert_eq!(status, 200, "{day}");
+    let list = day["conversations"].as_array().expect("list");
+    let chat = list.iter().find(|c| c["session_id"] == "chat-42").expect("the chat is listed");
+    assert_eq!((chat["channel"].as_str(), chat["turns"].as_i64()), (Some("chat"), Some(2)));
+    assert_eq!((chat["caller"].as_str(), chat["client_name"].as_str()), (Some("+393471112299"), Some("Lia Verdi")), "{chat}");
+    let phone = list.iter().find(|c| c["session_id"] == "CA42").expect("the call is listed");
+    assert_eq!(
+        (phone["channel"].as_str(), phone["outcome"].as_str(), phone["duration_ms"].as_i64()),
+        (Some("voice"), Some("answered_faq"), Some(95_000))
+    );
+    assert_eq!(phone["recording_url"].as_str(), Some(format!("/api/calls/{call}/recording").as_str()));
+    let (_, other_day) = app.get("/api/conversations?date=2027-03-09").await;
+    assert_eq!(other_day["conversations"].as_array().map(Vec::len), Some(0), "another day lists nothing");
+
+    let (status, detail) = app.get("/api/conversations/chat-42").await;
+    assert_eq!(status, 200);
+    let turns = detail["turns"].as_array().expect("turns");
+    assert_eq!(turns.len(), 4, "{detail:#}");
+    assert_eq!(turns[1]["role"], "assistant");
+    assert!(turns[2]["text"].as_str().unwrap_or_default().contains("taglio"));
+    for reply in turns.iter().filter(|t| t["role"] == "assistant") {
+        let layer = reply["layer"].as_str().unwrap_or_default();
+        assert!(["L0", "L1", "L2", "L3", "L4"].contains(&layer), "every reply names its layer: {reply}");
+        assert!(reply["latency_ms"].as_f64().is_some_and(|ms| ms > 0.0), "and its latency: {reply}");
+    }
+    assert_eq!(app.get("/api/conversations/nessuna").await.0, 404);
+
+    let r = app.client.get(app.url(&format!("/api/calls/{call}/recording"))).send().await.expect("recording");
+    assert_eq!((r.status().as_u16(), r.headers()[CONTENT_TYPE].to_str().ok()), (200, Some("audio/wav")));
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), b"RIFF-test-audio");
+
+    add_user(&app, "titolare", Role::Owner).await;
+    let cookie = login(&app, "titolare").await;
+    let (status, _, html) = page(&app, "/chiamate/chat-42", Some(&cookie)).await;
+    assert_eq!(status, 200);
+    for text in ["<h1>Chiamata</h1>", "Trascrizione", "/static/js/chiamata.js", "aria-current=\"page\""] {
+        assert!(html.contains(text), "the call page lacks {text}");
+    }
+    let (status, location, _) = page(&app, "/chiamate/chat-42", None).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/login?next=%2Fchiamate%2Fchat-42")));
+
+    add_user(&app, "banco", Role::Staff).await;
+    let staff = login(&app, "banco").await;
+    let r = raw().get(app.url("/api/conversations?date=2027-03-10")).header("cookie", &staff).send().await.expect("staff");
+    let v: serde_json::Value = r.json().await.expect("json");
+    let phone = v["conversations"].as_array().and_then(|l| l.iter().find(|c| c["session_id"] == "CA42").cloned()).expect("call");
+    assert_eq!(phone["caller"].as_str(), Some("+39348*****42"), "staff see the number masked");
+}
+
+/// The Stato page's data: the doctor's checks, the database first.
+#[tokio::test]
+async fn the_status_page_runs_the_doctor_checks() {
+    let app = TestApp::spawn().await;
+    let (status, s) = app.get("/api/status").await;
+    assert_eq!(status, 200, "{s}");
+    let components = s["components"].as_array().expect("components");
+    assert_eq!(components[0]["name"], "database");
+    assert_eq!(components[0]["ok"], true, "{s:#}");
+    assert!(components[0]["detail"].as_str().unwrap_or_default().starts_with("sqlite "), "{s:#}");
+    for name in ["vad webrtc", "vad silero"] {
+        assert!(components.iter().any(|c| c["name"] == name), "{name} is checked: {s:#}");
+    }
+    assert!(components.iter().any(|c| c["name"].as_str().is_some_and(|n| n.starts_with("stt "))), "{s:#}");
+    let failed = components.iter().filter(|c| c["status"] == "FAIL").count();
+    assert_eq!(s["failed"].as_u64(), Some(failed as u64));
+    assert_eq!(app.anon.get(app.url("/api/status")).send().await.expect("anonymous").status(), 401);
+}

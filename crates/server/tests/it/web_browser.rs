@@ -183,6 +183,46 @@ async fn the_calendar_books_by_hand_and_updates_live() {
     assert_eq!(still, json!("still here"), "the page was not reloaded");
     screenshot(&c, "calendario").await;
 
+    // The receptionist's conversation: listed on Chiamate, its transcript turn by turn.
+    c.goto(&app.url("/chiamate?data=2027-03-10")).await.expect("calls page");
+    let link = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("a.transcript-link[data-session='browser']"))
+        .await
+        .expect("the conversation is listed");
+    screenshot(&c, "chiamate-lista").await;
+    link.click().await.expect("open the transcript");
+    c.wait().at_most(WAIT).for_element(Locator::Css("#transcript .turn.agent")).await.expect("transcript drawn");
+    let transcript = c.find(Locator::Css("#transcript")).await.expect("transcript").text().await.expect("text");
+    assert!(transcript.contains("vorrei una piega") && transcript.contains("Receptionist"), "{transcript}");
+    assert!(transcript.contains("livello L") && transcript.contains(" ms"), "each reply shows its layer and latency: {transcript}");
+    screenshot(&c, "chiamata").await;
+
+    // GDPR: the owner exports, then erases Ugo; nothing about him is left in any table.
+    c.goto(&app.url("/clienti")).await.expect("clients page");
+    c.wait().at_most(WAIT).for_element(Locator::Css("#q")).await.expect("search box");
+    c.find(Locator::Css("#q")).await.expect("q").send_keys("Ugo").await.expect("type");
+    c.find(Locator::Css("#search-form button[type=submit]")).await.expect("search").click().await.expect("click");
+    let edit = "//tr[contains(., 'Ugo Neri')]//button[contains(., 'Modifica')]";
+    c.wait().at_most(WAIT).for_element(Locator::XPath(edit)).await.expect("Ugo listed").click().await.expect("edit");
+    let name = c.wait().at_most(WAIT).for_element(Locator::Css("#f-name")).await.expect("the edit form has its fields");
+    assert_eq!(name.prop("value").await.expect("value").as_deref(), Some("Ugo Neri"));
+    let export = c.wait().at_most(WAIT).for_element(Locator::Css("#gdpr-export")).await.expect("export link");
+    let href = export.attr("href").await.expect("href").unwrap_or_default();
+    let r = http.get(app.url(&href)).bearer_auth(&app.token).send().await.expect("export");
+    let data: serde_json::Value = r.json().await.expect("export json");
+    assert_eq!(data["client"]["name"], "Ugo Neri", "{data}");
+    screenshot(&c, "cliente-gdpr").await;
+    c.find(Locator::XPath("//button[contains(., 'Cancella cliente')]")).await.expect("erase button").click().await.expect("click");
+    let question = c.get_alert_text().await.expect("a confirmation is asked");
+    assert!(question.contains("Ugo Neri") && question.contains("non si può annullare"), "{question}");
+    c.accept_alert().await.expect("confirm");
+    c.wait().at_most(WAIT).for_element(Locator::XPath("//*[@id='messages']//p[contains(., 'Cliente cancellato')]")).await.expect("erased");
+    screenshot(&c, "cliente-cancellato").await;
+    let left = crate::gdpr::traces_of(&app.store, &["Ugo Neri", "+393471112233", "3471112233"]).await;
+    assert_eq!(left, vec![], "nothing about Ugo is left");
+
     // The other pages render without script errors in the browser.
     for p in fluxion::web::PAGES {
         c.goto(&app.url(p.path)).await.expect("page");

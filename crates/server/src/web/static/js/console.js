@@ -39,7 +39,7 @@ const Fx = (() => {
       else if (v === true) el.setAttribute(k, '');
       else el.setAttribute(k, v);
     }
-    for (const kid of kids.flat()) {
+    for (const kid of kids.flat(Infinity)) {
       if (kid === undefined || kid === null || kid === false) continue;
       el.append(kid instanceof Node ? kid : String(kid));
     }
@@ -48,7 +48,7 @@ const Fx = (() => {
 
   function fill(target, ...kids) {
     const el = typeof target === 'string' ? document.getElementById(target) : target;
-    if (el) el.replaceChildren(...kids.flat().filter((k) => k !== undefined && k !== null));
+    if (el) el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== undefined && k !== null));
     return el;
   }
 
@@ -78,6 +78,18 @@ const Fx = (() => {
   }
   const CHANNELS = { voice: 'telefono', phone: 'telefono', chat: 'web', web: 'web', whatsapp: 'WhatsApp', staff: 'manuale', manual: 'manuale' };
   const channel = (c) => h('span', { class: 'badge ch-' + (c || 'staff') }, CHANNELS[c] || c || 'manuale');
+  // How a call ended (the API's `outcome`), in Italian.
+  const OUTCOMES = {
+    booked: 'prenotazione', rescheduled: 'appuntamento spostato', cancelled: 'appuntamento disdetto', answered_faq: 'informazioni',
+    transferred: 'trasferita', abandoned: 'abbandonata', failed: 'non riuscita', completed: 'conclusa',
+  };
+  const outcome = (o) => (o ? OUTCOMES[o] || o : '');
+  // Milliseconds as "1 min 05 s" / "42 s".
+  function duration(ms) {
+    if (ms == null) return '';
+    const s = Math.round(ms / 1000);
+    return s >= 60 ? Math.floor(s / 60) + ' min ' + pad(s % 60) + ' s' : s + ' s';
+  }
 
   function message(text, isError) {
     const box = document.getElementById('messages');
@@ -111,5 +123,5 @@ const Fx = (() => {
     });
   });
 
-  return { api, h, fill, items, euro, hhmm, ymd, localIso, dateIt, dateTimeIt, channel, CHANNELS, message, fail, table, today, pad };
+  return { api, h, fill, items, euro, hhmm, ymd, localIso, dateIt, dateTimeIt, channel, CHANNELS, outcome, duration, message, fail, table, today, pad };
 })();

@@ -1,7 +1,8 @@
 // A small list + edit form over one API resource, shared by the pages that
 // manage a list (servizi, operatori, FAQ, clienti, chiusure).
 //   Fx.crud({ mount, url, key, idOf, fields: [{ name, label, type, options, list, help }],
-//             columns: [{ label, cell }], query, prepare(fields), canCreate, canEdit, canDelete, extra(row) })
+//             columns: [{ label, cell }], query, prepare(fields), canCreate, canEdit, canDelete, extra(row),
+//             deleteLabel, confirmDelete(row), deleted(answer) })
 // A field's valueOf(row) reads its value when the row names it differently.
 // Field types: text, textarea, number, euro (stored as cents), checkbox,
 // list (comma-separated ↔ array), select, date, time, email, tel.
@@ -47,7 +48,7 @@ Fx.crud = (cfg) => {
       cfg.fields.map((f) => input(f, row ? (f.valueOf ? f.valueOf(row) : row[f.name]) : f.default)),
       h('div', { class: 'buttons' },
         h('button', { type: 'submit' }, 'Salva'),
-        row && cfg.canDelete !== false ? h('button', { type: 'button', class: 'danger', onclick: () => remove(row) }, 'Elimina') : null,
+        row && cfg.canDelete !== false ? h('button', { type: 'button', class: 'danger', onclick: () => remove(row) }, cfg.deleteLabel || 'Elimina') : null,
         h('button', { type: 'button', class: 'secondary', onclick: show }, 'Annulla')));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -64,8 +65,12 @@ Fx.crud = (cfg) => {
   }
 
   async function remove(row) {
-    if (!confirm('Eliminare definitivamente?')) return;
-    try { await api('DELETE', cfg.url + '/' + row.id); message('Eliminato.'); await load(); } catch (e) { fail(e); }
+    if (!confirm(cfg.confirmDelete ? cfg.confirmDelete(row) : 'Eliminare definitivamente?')) return;
+    try {
+      const answer = await api('DELETE', cfg.url + '/' + row.id);
+      message(cfg.deleted ? cfg.deleted(answer) : 'Eliminato.');
+      await load();
+    } catch (e) { fail(e); }
   }
 
   function show() {

@@ -1,22 +1,22 @@
-// /stato: component health, refreshed every 15 s.
+// /stato: the checks of `fluxion doctor`, live (GET /api/status), refreshed every 30 s.
 'use strict';
 (() => {
-  const { api, h, fill, items, table, dateTimeIt } = Fx;
+  const { api, h, fill, items, table } = Fx;
+  const STATES = { ok: ['ok', 'funziona'], FAIL: ['bad', 'guasto'], skip: ['warn', 'non configurato'], info: ['', 'informazione'] };
+  const state = (c) => STATES[c.status] || (c.ok ? STATES.ok : STATES.FAIL);
   async function load() {
     try {
       const s = await api('GET', '/api/status');
-      const ok = (c) => c.ok === true || ['ok', 'healthy'].includes(c.status);
       fill('status',
+        h('p', {}, s.failed ? s.failed + ' controlli non superati.' : 'Tutti i controlli superati.'),
         table([
           { label: 'Componente', cell: (c) => c.name },
-          { label: 'Stato', cell: (c) => h('span', { class: 'badge ' + (ok(c) ? 'ok' : 'bad') }, ok(c) ? 'funziona' : 'guasto') },
-          { label: 'Dettagli', cell: (c) => c.detail || c.message || '' },
+          { label: 'Stato', cell: (c) => h('span', { class: 'badge ' + state(c)[0] }, state(c)[1]) },
+          { label: 'Dettagli', cell: (c) => c.detail || '' },
         ], items(s, 'components'), 'Nessun componente.'),
-        h('p', {}, 'Ultimo backup: ' + (s.last_backup ? dateTimeIt(s.last_backup) : 'mai')),
-        h('p', {}, 'Notifiche non inviate: ' + (s.failed_notifications || 0)),
         h('p', { class: 'muted' }, 'Aggiornato alle ' + new Date().toLocaleTimeString('it-IT')));
     } catch (e) { fill('status', h('p', { class: 'muted' }, 'Non disponibile: ' + e.message)); }
   }
   load();
-  setInterval(load, 15000);
+  setInterval(load, 30000);
 })();
