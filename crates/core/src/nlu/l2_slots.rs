@@ -44,8 +44,9 @@ struct ServiceTerms {
 /// "massaggio", but not "tagliando" ~ "taglio").
 const FUZZY: f64 = 0.8;
 /// Catalogue stems shorter than this only match exactly ("press", from
-/// "presso", must not match "prest" from "presto").
-const FUZZY_MIN_LEN: usize = 6;
+/// "presso", must not match "prest" from "presto"; "assett", from
+/// "assetto", must not match "aspett" from "aspetti").
+const FUZZY_MIN_LEN: usize = 7;
 
 impl Catalog {
     /// Builds the catalogue from the business's services and operators.
@@ -179,6 +180,7 @@ const VERTICAL_WORDS: [(Vertical, &[&str]); 4] = [
             "analisi",
             "prelievo",
             "dentista",
+            "denti",
             "otturazione",
             "elettrocardiogramma",
             "ecg",
@@ -202,8 +204,6 @@ const VERTICAL_WORDS: [(Vertical, &[&str]); 4] = [
             "frizione",
             "batteria",
             "marmitta",
-            "macchina",
-            "auto",
         ],
     ),
 ];

@@ -170,14 +170,23 @@ impl Ask {
     }
 }
 
-/// Classifies the question at the end of a reply.
+/// Classifies the question at the end of a reply: by its last question
+/// sentence, or by the whole reply when that sentence alone says nothing
+/// ("Non ho capito il numero. Può ripeterlo, cifra per cifra?").
 fn classify(reply: &str) -> Ask {
     let r = reply.to_lowercase();
-    let last = r.rsplit(['.', '!']).find(|s| s.contains('?')).unwrap_or(&r);
-    let has = |s: &str| last.contains(s);
     if !r.contains('?') {
         return Ask::Nothing;
     }
+    let last = r.rsplit(['.', '!']).find(|s| s.contains('?')).unwrap_or(&r);
+    match classify_question(last) {
+        Ask::Nothing => classify_question(&r),
+        ask => ask,
+    }
+}
+
+fn classify_question(last: &str) -> Ask {
+    let has = |s: &str| last.contains(s);
     if has("confermo") || has("conferma") || has("risponda sì o no") {
         Ask::Confirm
     } else if has("cosa è successo") || has("il motivo") {
@@ -550,4 +559,5 @@ fn questions_are_classified() {
     assert_eq!(classify("Mi lascia un numero di telefono?"), Ask::Phone);
     assert_eq!(classify("Perfetto, ho prenotato. Posso aiutarla in qualcos'altro?"), Ask::Anything);
     assert_eq!(classify("Mi dispiace. Mi dice in breve che cosa è successo?"), Ask::Reason);
+    assert_eq!(classify("Non ho capito il numero. Può ripeterlo, cifra per cifra?"), Ask::Phone);
 }
