@@ -35,9 +35,11 @@ impl Dialogue {
                     self.draft.date = Some(value.date());
                 }
                 self.draft.range = None;
+                // "mercoledì alla stessa ora" moves the day and keeps the time.
+                let same_time = ["stessa ora", "stesso orario", "stessa orario"].iter().any(|p| normalize(&self.pending_text).contains(p));
                 self.draft.time = if time_given {
                     Some(value.time())
-                } else if nlu.slots.date_given {
+                } else if nlu.slots.date_given && !same_time {
                     None
                 } else {
                     self.draft.time

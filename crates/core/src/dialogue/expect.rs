@@ -28,8 +28,12 @@ impl Dialogue {
     pub(super) fn answer_expected(&mut self, norm: &str, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
         let intent = nlu.intent;
         // A new, clearly different request always wins over the expectation.
+        // Inside a booking, "no, venerdì non posso, facciamo sabato" changes
+        // the booking being made, not an appointment already taken.
+        let correcting = intent == Intent::Reschedule && matches!(self.flow, Flow::Booking | Flow::Availability);
         let switching =
             matches!(intent, Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Goodbye | Intent::Complaint | Intent::Privacy)
+                && !correcting
                 && nlu.confidence >= 0.6
                 && !matches!(self.expect, Expect::ConfirmCancel | Expect::ConfirmReschedule)
                 && nlu.negated.is_none();

@@ -277,7 +277,10 @@ impl Dialogue {
 
     fn turn(&mut self, text: &str, nlu: &NluResult, out: &mut Vec<Action>) {
         let corrected = self.corrected(text, nlu);
-        let corrected = self.with_relative_day(text, corrected);
+        let mut corrected = self.with_relative_day(text, corrected);
+        if matches!(self.expect, Expect::ChooseSlot | Expect::When | Expect::OfferBooking) {
+            self.bare_hour(text, &mut corrected);
+        }
         let nlu = &corrected;
         self.last_intent = Some(nlu.intent);
         self.last_layer = Some(nlu.layer);
@@ -285,8 +288,13 @@ impl Dialogue {
         self.cached_faq = nlu.faq.as_ref().filter(|h| h.score >= CACHED_FAQ_MIN_SCORE).map(|h| h.answer.clone());
         let norm = normalize(text);
 
+        // Words of an emergency at a clinic: the emergency number, and no
+        // booking started on this turn; the caller may still ask for one.
         if nlu.urgent && self.info.business.vertical == Vertical::Medical {
+            self.reset_flow();
             self.say(out, replies::EMERGENCY);
+            self.say(out, replies::AFTER_EMERGENCY);
+            return;
         }
         self.absorb_client_slots(nlu);
         if !self.greeted {

@@ -11,6 +11,7 @@ use crate::speak;
 use crate::text::capitalize;
 
 pub const EMERGENCY: &str = "Se si tratta di un'emergenza, chiami subito il 118 o si rechi al pronto soccorso più vicino.";
+pub const AFTER_EMERGENCY: &str = "Se invece non è urgente e vuole fissare una visita, me lo dica pure.";
 pub const GOODBYE: &str = "Grazie a lei e buona giornata!";
 pub const HUMAN: &str = "Certo, la passo a un collega. Se non risponde nessuno, la richiamiamo appena possibile.";
 pub const HUMAN_NOT_RECORDED: &str = "Certo, la passo a un collega. Se non risponde nessuno, la prego di richiamare più tardi.";

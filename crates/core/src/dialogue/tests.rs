@@ -226,3 +226,115 @@ fn a_human_request_is_recorded_as_a_callback() {
     assert!(a.iter().any(|x| matches!(x, Action::RequestCallback { client_id: Some(7), .. })), "{a:?}");
     assert!(a.contains(&Action::Transfer));
 }
+
+/// The date/time the dialogue keeps from a turn, after corrections.
+fn kept_time(h: &mut Harness, text: &str) -> Option<(jiff::civil::Date, i8, i8)> {
+    h.dialogue.now = h.now;
+    let nlu = h.pipeline.parse(text, h.info.local(h.now));
+    h.dialogue.corrected(text, &nlu).slots.datetime.map(|d| match d {
+        crate::nlu::DateTimeSlot::Instant { value, .. } => (value.date(), value.hour(), value.minute()),
+        crate::nlu::DateTimeSlot::Range { start, .. } => (start.date(), start.hour(), start.minute()),
+    })
+}
+
+#[test]
+fn a_rejected_time_never_wins_written_or_spoken() {
+    let mut h = harness();
+    for text in ["no, facciamo alle 17, alle 16 non riesco", "no facciamo alle diciassette alle sedici non riesco"] {
+        assert_eq!(kept_time(&mut h, text).map(|t| (t.1, t.2)), Some((17, 0)), "{text}");
+    }
+    for text in ["non riesco alle 16, facciamo alle 17", "non riesco alle sedici facciamo alle diciassette"] {
+        assert_eq!(kept_time(&mut h, text).map(|t| (t.1, t.2)), Some((17, 0)), "{text}");
+    }
+    assert_eq!(kept_time(&mut h, "alle 16 non riesco"), None);
+    let sat = jiff::civil::date(2027, 3, 13);
+    for text in ["no, venerdì non posso più, facciamo sabato alle 17", "no venerdi non posso piu facciamo sabato alle diciassette"] {
+        assert_eq!(kept_time(&mut h, text), Some((sat, 17, 0)), "{text}");
+    }
+}
+
+#[test]
+fn after_no_the_latest_time_said_wins() {
+    let mut h = harness();
+    for text in [
+        "no, aspetti, alle nove porto i bambini a scuola, facciamo alle dieci e mezza",
+        "no aspetti alle nove porto i bambini a scuola facciamo alle dieci e mezza",
+    ] {
+        assert_eq!(kept_time(&mut h, text).map(|t| (t.1, t.2)), Some((10, 30)), "{text}");
+    }
+    // A range is one expression, not two times.
+    assert_eq!(kept_time(&mut h, "no, dalle 10 alle 12").map(|t| (t.1, t.2)), Some((10, 0)));
+}
+
+#[test]
+fn anzi_keeps_the_service_named_last() {
+    let mut h = harness();
+    h.dialogue.now = h.now;
+    let text = "vorrei un taglio, anzi no, una piega";
+    let nlu = h.pipeline.parse(text, h.info.local(h.now));
+    assert_eq!(h.dialogue.corrected(text, &nlu).slots.service.as_deref(), Some("Piega"));
+}
+
+#[test]
+fn an_emergency_at_a_clinic_starts_no_booking() {
+    let mut h = harness();
+    let mut info = (*h.info).clone();
+    info.business.vertical = Vertical::Medical;
+    h.dialogue = Dialogue::new(Arc::new(info));
+    let a = h.say("ho un dolore fortissimo al petto, vorrei una visita per un taglio domani alle 15");
+    assert!(said(&a).contains("118"), "{a:?}");
+    assert!(!a.iter().any(|x| matches!(x, Action::FindSlots { .. } | Action::Book { .. })), "{a:?}");
+    let a = h.say("vorrei un taglio domani alle 15");
+    assert!(a.iter().any(|x| matches!(x, Action::FindSlots { .. })), "{a:?}");
+}
+
+#[test]
+fn anzi_keeps_the_day_said_before() {
+    let mut h = harness();
+    let sat = jiff::civil::date(2027, 3, 13);
+    for text in ["per sabato alle 11, anzi no, alle 12 che prima ho un impegno", "per sabato alle undici anzi no alle dodici"] {
+        assert_eq!(kept_time(&mut h, text), Some((sat, 12, 0)), "{text}");
+    }
+}
+
+#[test]
+fn a_time_without_its_cue_answers_the_offer() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("un taglio sabato");
+    let slots: Vec<Slot> = [9, 14, 18].iter().map(|hr| h.slot(datetime(2027, 3, 13, *hr, 0, 0, 0), 1, 45)).collect();
+    h.feed(Outcome::Slots { slots, exact: false, reason: None });
+    let a = h.say("quella delle dieci");
+    assert!(
+        a.iter().any(|x| matches!(x, Action::FindSlots { wanted: Wanted::At(dt), .. } if *dt == datetime(2027, 3, 13, 10, 0, 0, 0))),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn same_time_on_another_day_keeps_the_time() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("una piega martedì alle 10");
+    let slot = h.slot(datetime(2027, 3, 16, 10, 0, 0, 0), 1, 30);
+    h.feed(Outcome::Slots { slots: vec![slot], exact: true, reason: None });
+    let a = h.say("no, martedì non posso, meglio mercoledì alla stessa ora");
+    assert!(
+        a.iter().any(|x| matches!(x, Action::FindSlots { wanted: Wanted::At(dt), .. } if *dt == datetime(2027, 3, 17, 10, 0, 0, 0))),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_new_day_at_the_read_back_corrects_the_booking() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("una piega venerdì alle 17");
+    let slot = h.slot(datetime(2027, 3, 12, 17, 0, 0, 0), 1, 30);
+    h.feed(Outcome::Slots { slots: vec![slot], exact: true, reason: None });
+    let a = h.say("no, venerdì non posso più, facciamo sabato alle 17");
+    assert!(
+        a.iter().any(|x| matches!(x, Action::FindSlots { wanted: Wanted::At(dt), .. } if *dt == datetime(2027, 3, 13, 17, 0, 0, 0))),
+        "{a:?}"
+    );
+}

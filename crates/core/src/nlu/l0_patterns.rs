@@ -45,7 +45,7 @@ impl Patterns {
                 m(Intent::Goodbye, None),
             ),
             (
-                r"\b(parlare|parlarne|passare|passarmi|passami|mi passi|mi passa|voglio|vorrei|posso parlare) (con |a )?(un |una |l |il |la )?(operatore|operatrice|persona( vera| reale| fisica)?|essere umano|umano|titolare|responsabile|segretaria|receptionist|qualcuno)\b|\b(operatore|persona vera|essere umano) (per favore|grazie)\b|^(un )?operatore$".into(),
+                r"\b(parlare|parlarne|passare|passarmi|passami|mi passi|mi passa|voglio|vorrei|posso parlare) (con |a )?(un |una |l |il |la )?(operatore|operatrice|persona( vera| reale| fisica)?|essere umano|umano|titolare|responsabile|segretaria|receptionist|qualcuno)\b|\b(operatore|persona vera|essere umano) (per favore|grazie)\b|^(un )?operatore$|\b(mi|farmi|fatemi|potete|puo|potrebbe|potreste|vorrei|voglio|volevo) (far |fare |farmi )?(richiamare|richiamarmi)\b|\b(richiamatemi|mi richiami|mi richiamate|essere richiamat[oa])\b".into(),
                 m(Intent::Human, None),
             ),
             (
@@ -104,6 +104,9 @@ mod tests {
         }
         assert_eq!(intent(&p, "vorrei parlare con un operatore"), Some(Intent::Human));
         assert_eq!(intent(&p, "mi passi una persona vera per favore"), Some(Intent::Human));
+        assert_eq!(intent(&p, "mi può far richiamare dalla responsabile?"), Some(Intent::Human));
+        assert_eq!(intent(&p, "vorrei essere richiamata domani"), Some(Intent::Human));
+        assert_eq!(intent(&p, "posso richiamare più tardi?"), None);
         assert_eq!(intent(&p, "A che ora aprite domani?"), Some(Intent::OpeningHours));
         assert_eq!(intent(&p, "Dove vi trovate?"), Some(Intent::Faq));
         assert_eq!(intent(&p, "quanto costa?"), Some(Intent::Price));

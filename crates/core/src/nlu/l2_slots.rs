@@ -47,8 +47,9 @@ pub(super) struct ServiceTerms {
 /// "massaggio", but not "tagliando" ~ "taglio").
 pub(super) const FUZZY: f64 = 0.8;
 /// Catalogue stems shorter than this only match exactly ("press", from
-/// "presso", must not match "prest" from "presto").
-const FUZZY_MIN_LEN: usize = 6;
+/// "presso", must not match "prest" from "presto"; "assett", from
+/// "assetto", must not match "aspett" from "aspetti").
+const FUZZY_MIN_LEN: usize = 7;
 
 impl Catalog {
     /// Builds the catalogue from the business's services and operators.
@@ -227,6 +228,7 @@ const VERTICAL_WORDS: [(Vertical, &[&str]); 4] = [
             "analisi",
             "prelievo",
             "dentista",
+            "denti",
             "otturazione",
             "elettrocardiogramma",
             "ecg",
@@ -250,8 +252,6 @@ const VERTICAL_WORDS: [(Vertical, &[&str]); 4] = [
             "frizione",
             "batteria",
             "marmitta",
-            "macchina",
-            "auto",
         ],
     ),
 ];

@@ -137,10 +137,61 @@ fn urgency_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"\b(urgente|urgenza|emergenza|dolore (forte|al petto|fortissimo)|forte dolore|dolore toracico|non respiro|respiro male|fatica a respirare|svenut\w*|sangue|emorragia|infarto|ictus|incidente|perdo sangue|sto male|molto male|febbre alta|convulsion\w*|paralisi|non riesco a muovere)\b",
+            r"\b(urgente|urgenza|emergenza|dolore (forte |fortissimo |atroce |lancinante )?al petto|dolore (forte|fortissimo|atroce|lancinante)|forte dolore|dolore toracico|non respir\w*|respir\w* male|(fatica|difficolta) a respirare|manca il respiro|labbra viola|svenut\w*|sviene|perd\w* (molto )?sangue|sanguin\w*|emorragia|infarto|ictus|incidente|sto male|molto male|febbre alta|convulsion\w*|paralisi|non riesc\w* a muover\w*)\b",
         )
         .expect("urgency regex")
     })
+}
+
+/// Words that ask for a service rather than about it.
+fn request_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"\b(vorrei|volevo|vorremmo|mi serve|mi servirebbe|ci serve|avrei bisogno|ho bisogno|devo fare|dovrei fare|prenot\w*|fissa\w*|prima disponibil\w*|primo (posto|buco) (libero|disponibile))\b",
+        )
+        .expect("request regex")
+    })
+}
+
+/// A question about the caller's own appointment: "a che ora ho la
+/// pedicure?", "quando è il mio appuntamento?", "a che ora è il cambio olio
+/// di venerdì?" — not about free times or opening hours.
+fn asks_own_appointment(normalized: &str) -> bool {
+    static OWN: OnceLock<Regex> = OnceLock::new();
+    static NOT: OnceLock<Regex> = OnceLock::new();
+    let own = OWN.get_or_init(|| {
+        Regex::new(r"\b(a che ora|a che ore|che ora|quando|che giorno|per che ora|per quando) (ho|avevo|e|era|sarebbe) (il mio|la mia|l|il|la|lo)\b")
+            .expect("own appointment regex")
+    });
+    let not = NOT.get_or_init(|| {
+        Regex::new(r"\b(dispon\w*|liber\w*|posto|apert\w*|apre|aprite|chiud\w*|chiusura|prima|primo|prossima disponibilita)\b")
+            .expect("not own appointment regex")
+    });
+    own.is_match(normalized) && !not.is_match(normalized)
+}
+
+/// The turn without the greeting words it opens with.
+fn without_greeting(normalized: &str) -> String {
+    const GREETINGS: &[&str] = &[
+        "ciao",
+        "salve",
+        "buongiorno",
+        "buonasera",
+        "buondi",
+        "pronto",
+        "buon",
+        "buona",
+        "giorno",
+        "sera",
+        "pomeriggio",
+        "ehi",
+        "senta",
+        "allora",
+    ];
+    let ws: Vec<&str> = normalized.split_whitespace().collect();
+    let skip = ws.iter().take_while(|w| GREETINGS.contains(w)).count();
+    ws[skip..].join(" ")
 }
 
 fn negated_intent(normalized: &str) -> Option<(Intent, std::ops::Range<usize>)> {
@@ -258,14 +309,31 @@ impl Pipeline {
                 };
             }
         }
+        // "buongiorno, vorrei una manicure…": the greeting opens the turn,
+        // the request after it is what the caller wants.
+        if layer == Layer::L1 && intent == Intent::Greeting {
+            let rest = without_greeting(&normalized);
+            if !rest.is_empty() && rest.len() < normalized.len() {
+                (intent, confidence) = self.classifier.classify(&rest);
+            }
+            if intent == Intent::Greeting && slots.service.is_some() {
+                intent = Intent::Book;
+            }
+        }
+        // "a che ora ho la pedicure domani?" asks about the caller's own
+        // appointment, whatever else the sentence says.
+        let changes = matches!(intent, Intent::Reschedule | Intent::Cancel | Intent::Human | Intent::Complaint | Intent::Privacy);
+        if layer == Layer::L1 && !changes && asks_own_appointment(&normalized) {
+            intent = Intent::MyAppointments;
+            confidence = confidence.max(self.config.intent_threshold);
+        }
         if layer == Layer::L1 && confidence < self.config.intent_threshold && !slots.is_empty() {
             layer = Layer::L2;
             // A telegraphic request ("permanente con Francesca martedì alle
-            // dieci") is a booking: a service plus when or with whom.
-            if (slots.service.is_some() || !slots.services.is_empty())
-                && (slots.datetime.is_some() || slots.operator.is_some())
-                && intent != Intent::Cancel
-            {
+            // dieci", "mi serve la ricarica del clima, la prima disponibile")
+            // is a booking: a service plus when, with whom or a request word.
+            let wanted = slots.datetime.is_some() || slots.operator.is_some() || request_regex().is_match(&normalized);
+            if (slots.service.is_some() || !slots.services.is_empty()) && wanted && intent != Intent::Cancel {
                 intent = Intent::Book;
             }
         }
@@ -299,5 +367,52 @@ impl Pipeline {
             faq,
             timings,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::normalize;
+
+    #[test]
+    fn urgency_is_symptoms_not_the_word_blood() {
+        for s in [
+            "ho un dolore fortissimo al petto",
+            "mio padre respira male",
+            "mia madre è svenuta in bagno",
+            "non respira bene",
+            "perde molto sangue dal naso",
+            "ho un forte dolore alla testa",
+        ] {
+            assert!(urgency_regex().is_match(&normalize(s)), "{s}");
+        }
+        for s in
+            ["vorrei fare le analisi del sangue venerdì", "prelievo del sangue domani alle 8", "devo prenotare una visita cardiologica"]
+        {
+            assert!(!urgency_regex().is_match(&normalize(s)), "{s}");
+        }
+    }
+
+    #[test]
+    fn own_appointment_questions() {
+        for s in [
+            "a che ora ho la pedicure domani?",
+            "volevo solo sapere a che ora è il cambio olio di venerdì",
+            "quando è il mio appuntamento?",
+        ] {
+            assert!(asks_own_appointment(&normalize(s)), "{s}");
+        }
+        for s in
+            ["quando è la prima disponibilità?", "a che ora è l'apertura?", "quando avete posto per una piega?", "vorrei un taglio domani"]
+        {
+            assert!(!asks_own_appointment(&normalize(s)), "{s}");
+        }
+    }
+
+    #[test]
+    fn greetings_are_taken_off_the_request() {
+        assert_eq!(without_greeting("buongiorno sono elena vorrei una pressoterapia"), "sono elena vorrei una pressoterapia");
+        assert_eq!(without_greeting("buon giorno"), "");
     }
 }

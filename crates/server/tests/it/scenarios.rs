@@ -6,7 +6,7 @@
 //!
 //! A scenario has opening `turns` and `answers` keyed by what the
 //! receptionist asks (name, phone, confirmation, choice among offered times,
-//! service, day, yes/no offers): after the scripted turns the runner reads
+//! service, day, yes/no offers, the reason of a complaint): after the scripted turns the runner reads
 //! each reply, classifies the question and gives the scripted answer, until
 //! the receptionist asks nothing it has an answer for. Every scenario runs
 //! twice: as written, and in spoken style (lower case, no punctuation,
@@ -112,8 +112,16 @@ struct Expect {
 #[derive(Debug, Clone, Deserialize)]
 struct Booked {
     service: String,
+    /// The local start, `YYYY-MM-DDTHH:MM`, or a prefix of it (a day
+    /// `YYYY-MM-DD`).
     #[serde(default)]
     start: Option<String>,
+    /// The local start is at or after this (`YYYY-MM-DDTHH:MM`).
+    #[serde(default)]
+    not_before: Option<String>,
+    /// The local start is strictly before this (`YYYY-MM-DDTHH:MM`).
+    #[serde(default)]
+    before: Option<String>,
     #[serde(default)]
     operator: Option<String>,
     #[serde(default)]
@@ -138,6 +146,7 @@ enum Ask {
     Offer,
     Waitlist,
     Appointment,
+    Reason,
     Anything,
     Nothing,
 }
@@ -154,22 +163,34 @@ impl Ask {
             Ask::Offer => "offer",
             Ask::Waitlist => "waitlist",
             Ask::Appointment => "appointment",
+            Ask::Reason => "reason",
             Ask::Anything => "anything_else",
             Ask::Nothing => "nothing",
         }
     }
 }
 
-/// Classifies the question at the end of a reply.
+/// Classifies the question at the end of a reply: by its last question
+/// sentence, or by the whole reply when that sentence alone says nothing
+/// ("Non ho capito il numero. Può ripeterlo, cifra per cifra?").
 fn classify(reply: &str) -> Ask {
     let r = reply.to_lowercase();
-    let last = r.rsplit(['.', '!']).find(|s| s.contains('?')).unwrap_or(&r);
-    let has = |s: &str| last.contains(s);
     if !r.contains('?') {
         return Ask::Nothing;
     }
+    let last = r.rsplit(['.', '!']).find(|s| s.contains('?')).unwrap_or(&r);
+    match classify_question(last) {
+        Ask::Nothing => classify_question(&r),
+        ask => ask,
+    }
+}
+
+fn classify_question(last: &str) -> Ask {
+    let has = |s: &str| last.contains(s);
     if has("confermo") || has("conferma") || has("risponda sì o no") {
         Ask::Confirm
+    } else if has("cosa è successo") || has("il motivo") {
+        Ask::Reason
     } else if has("lista d'attesa") {
         Ask::Waitlist
     } else if has("numero") || has("telefono") {
@@ -363,7 +384,9 @@ async fn judge(app: &TestApp, expect: &Expect, replies: &[String]) -> Result<(),
         for w in want {
             let hit = left.iter().position(|(s, start, op, client)| {
                 s == &w.service
-                    && w.start.as_ref().is_none_or(|x| x == start)
+                    && w.start.as_ref().is_none_or(|x| start.starts_with(x.as_str()))
+                    && w.not_before.as_ref().is_none_or(|x| start.as_str() >= x.as_str())
+                    && w.before.as_ref().is_none_or(|x| start.as_str() < x.as_str())
                     && w.operator.as_ref().is_none_or(|x| x == op)
                     && w.client.as_ref().is_none_or(|x| x == client)
             });
@@ -535,4 +558,6 @@ fn questions_are_classified() {
     assert_eq!(classify("Mi dice il suo nome e cognome, per favore?"), Ask::Name);
     assert_eq!(classify("Mi lascia un numero di telefono?"), Ask::Phone);
     assert_eq!(classify("Perfetto, ho prenotato. Posso aiutarla in qualcos'altro?"), Ask::Anything);
+    assert_eq!(classify("Mi dispiace. Mi dice in breve che cosa è successo?"), Ask::Reason);
+    assert_eq!(classify("Non ho capito il numero. Può ripeterlo, cifra per cifra?"), Ask::Phone);
 }
