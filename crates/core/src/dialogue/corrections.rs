@@ -173,7 +173,7 @@ impl Dialogue {
 pub(super) fn segments(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for piece in clauses_of(text) {
-        let norm = normalize(piece);
+        let norm = normalize(&piece);
         let mut current: Vec<&str> = Vec::new();
         for w in words(&norm) {
             let in_range = w == "alle" && current.iter().any(|c| RANGE_OPENERS.contains(c));
