@@ -3,7 +3,8 @@
 //   Fx.crud({ mount, url, key, idOf, fields: [{ name, label, type, options, list, help }],
 //             columns: [{ label, cell }], query, prepare(fields), canCreate, canEdit, canDelete, extra(row),
 //             deleteLabel, confirmDelete(row), deleted(answer) })
-// A field's valueOf(row) reads its value when the row names it differently.
+// A field's valueFrom(row) reads its value when the row names it differently (not `valueOf`:
+// every object has one, Object.prototype's).
 // Field types: text, textarea, number, euro (stored as cents), checkbox,
 // list (comma-separated ↔ array), select, date, time, email, tel.
 'use strict';
@@ -45,7 +46,7 @@ Fx.crud = (cfg) => {
     const title = row ? 'Modifica' : 'Aggiungi';
     const form = h('form', { class: 'stack card', 'aria-label': title },
       h('h2', {}, title),
-      cfg.fields.map((f) => input(f, row ? (f.valueOf ? f.valueOf(row) : row[f.name]) : f.default)),
+      cfg.fields.map((f) => input(f, row ? (f.valueFrom ? f.valueFrom(row) : row[f.name]) : f.default)),
       h('div', { class: 'buttons' },
         h('button', { type: 'submit' }, 'Salva'),
         row && cfg.canDelete !== false ? h('button', { type: 'button', class: 'danger', onclick: () => remove(row) }, cfg.deleteLabel || 'Elimina') : null,

@@ -12,7 +12,7 @@
       { name: 'price_cents', label: 'Prezzo (€)', type: 'euro' },
       { name: 'buffer_min', label: 'Pausa dopo (minuti)', type: 'number', default: 0 },
       { name: 'operator_ids', label: 'Operatori che lo svolgono', type: 'multi', options: ops.map((o) => [o.id, o.name]),
-        valueOf: (s) => s.operator_ids || ops.filter((o) => (s.operators || []).includes(o.name)).map((o) => o.id) },
+        valueFrom: (s) => s.operator_ids || ops.filter((o) => (s.operators || []).includes(o.name)).map((o) => o.id) },
     ],
     columns: [
       { label: 'Servizio', cell: (s) => s.name },
