@@ -255,7 +255,8 @@ pub async fn build_engine_with(tenant: Tenant, channel: Channel, llm: Option<Llm
     let faqs = tenant.faqs().await?;
     let vertical = business.vertical;
     let pipeline = Arc::new(Pipeline::new(vertical, &services, &operators, &faqs, PipelineConfig::default())?);
-    let info = Arc::new(BusinessInfo::new(business, services, operators)?);
+    let greeting = tenant.receptionist_settings().await?.greeting;
+    let info = Arc::new(BusinessInfo::new(business, services, operators)?.with_greeting(greeting));
     let l4 = match llm {
         None => L4::Off,
         Some(cfg) => {

@@ -29,6 +29,9 @@ pub struct BusinessInfo {
     pub operators: Vec<Operator>,
     /// Its time zone (from `business.timezone`).
     pub tz: TimeZone,
+    /// The owner's greeting for callers the receptionist does not know;
+    /// `None`: the standard one ([`BusinessInfo::with_greeting`]).
+    pub greeting: Option<String>,
 }
 
 impl BusinessInfo {
@@ -38,7 +41,15 @@ impl BusinessInfo {
     /// `business.timezone` is not a known IANA zone.
     pub fn new(business: Business, services: Vec<Service>, operators: Vec<Operator>) -> Result<Self, jiff::Error> {
         let tz = TimeZone::get(&business.timezone)?;
-        Ok(BusinessInfo { business, services, operators, tz })
+        Ok(BusinessInfo { business, services, operators, tz, greeting: None })
+    }
+
+    /// The same facts with the owner's greeting for unknown callers (blank:
+    /// the standard greeting).
+    #[must_use]
+    pub fn with_greeting(mut self, greeting: Option<String>) -> Self {
+        self.greeting = greeting.filter(|g| !g.trim().is_empty());
+        self
     }
     /// Service by id.
     pub fn service(&self, id: Id) -> Option<&Service> {

@@ -56,11 +56,13 @@ pub const SLOT_JUST_TAKEN: &str = "Mi dispiace, quell'orario è appena stato occ
 pub const TECHNICAL_PROBLEM: &str = "Mi scusi, ho un problema tecnico a registrare. Riprovo? Mi dica sì per riprovare.";
 pub const NOTHING_FREE: &str = "Mi dispiace, non trovo posti liberi in quel periodo. Vuole che la metta in lista d'attesa?";
 
-/// "Buongiorno Mario, …" or the plain business greeting.
+/// "Buongiorno Mario, …" for a known caller; otherwise the owner's greeting
+/// ([`BusinessInfo::greeting`]) or the plain business greeting.
 pub fn greeting(info: &BusinessInfo, first_name: Option<&str>) -> String {
-    match first_name {
-        Some(n) => format!("Buongiorno {n}, che piacere risentirla! Qui {}, come posso aiutarla?", info.business.name),
-        None => format!("Buongiorno, {}. Come posso aiutarla?", info.business.name),
+    match (first_name, &info.greeting) {
+        (Some(n), _) => format!("Buongiorno {n}, che piacere risentirla! Qui {}, come posso aiutarla?", info.business.name),
+        (None, Some(custom)) => custom.clone(),
+        (None, None) => format!("Buongiorno, {}. Come posso aiutarla?", info.business.name),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod faq;
 pub mod health;
 pub mod operators;
 pub mod read;
+pub mod receptionist;
 pub mod services;
 pub mod settings;
 pub mod status;

@@ -39,6 +39,7 @@ pub mod gdpr;
 mod location;
 pub mod messages;
 pub mod postgres;
+pub mod receptionist;
 pub mod retention;
 mod rows;
 pub mod sqlite;
@@ -61,6 +62,7 @@ pub use conversations::{Conversation, TranscriptTurn};
 pub use gdpr::{ClientExport, Erasure};
 pub use location::{DatabaseUrl, PgUrl};
 pub use messages::{MessageDirection, MessageStatus, StoredMessage};
+pub use receptionist::{ReceptionistSettings, SettingsError};
 pub use tenant::{NumberKind, Tenant, TenantInfo};
 
 /// Which SQL database a [`Store`] talks to.

@@ -172,3 +172,29 @@ mod tests {
         assert!(TelephonyConfig::from_lookup(|k| (k == "CALL_PROVIDER").then(|| "skype".to_string())).is_err());
     }
 }
+
+/// What one business's calls do, once its owner's settings
+/// (`store::ReceptionistSettings`) are laid over this configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSettings {
+    /// Where a caller who asks for a person is transferred (E.164).
+    pub transfer_number: Option<String>,
+    /// Whether the call is recorded (the caller hears a notice first).
+    pub record_calls: bool,
+}
+
+impl TelephonyConfig {
+    /// The settings for a call of `tenant`: each of the owner's settings
+    /// when set, this configuration's value otherwise. A database error is
+    /// logged and this configuration is used, so the call still goes on.
+    pub async fn for_tenant(&self, tenant: &crate::store::Tenant) -> CallSettings {
+        let owner = tenant.receptionist_settings().await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "receptionist settings not readable: using the server's configuration");
+            Default::default()
+        });
+        CallSettings {
+            transfer_number: owner.transfer_number.or_else(|| self.transfer_number.clone()),
+            record_calls: owner.record_calls.unwrap_or(self.record_calls),
+        }
+    }
+}

@@ -223,7 +223,8 @@ async fn run(
     metrics::counter!("fluxion_calls_total", "provider" => provider.as_str()).increment(1);
 
     let agent = EngineAgent::for_tenant(t.app.clone(), tenant.id(), &call_sid, caller.clone()).await?;
-    let agent = super::recording::announce(Box::new(agent), t.config.record_calls);
+    let settings = t.config.for_tenant(&tenant).await;
+    let agent = super::recording::announce(Box::new(agent), settings.record_calls);
     let deps = VoiceDeps {
         stt: kit.stt.clone(),
         speaker: kit.speaker.clone(),
@@ -232,7 +233,7 @@ async fn run(
     };
     let handle = start_call(deps, agent, t.voice.clone())?;
     let (input, mut events, task) = (handle.input, handle.events, handle.task);
-    let recorder = super::recording::Recorder::start(&t.config, provider, &call_sid, t.voice.sample_rate_hz);
+    let recorder = super::recording::Recorder::start(&t.config, settings.record_calls, provider, &call_sid, t.voice.sample_rate_hz);
     let (mut ws_tx, mut ws_rx) = socket.split();
     let out_codec = codec.clone();
     let (hangup_mark_tx, mut hangup_mark_rx) = watch::channel(false);

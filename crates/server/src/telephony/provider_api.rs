@@ -15,11 +15,12 @@ use crate::store::Tenant;
 /// Hands the caller to a person, or records a callback request when that
 /// is not possible. Never fails the call: errors are logged.
 pub async fn transfer(t: &Telephony, tenant: &Tenant, provider: Provider, call_sid: &str, caller: Option<&str>) {
-    let result = match (&t.config.transfer_number, provider) {
+    let number = t.config.for_tenant(tenant).await.transfer_number;
+    let result = match (&number, provider) {
         (Some(number), Provider::Twilio) => twilio_transfer(t, call_sid, number).await,
         (Some(number), Provider::Plivo) => plivo_transfer(t, call_sid, number).await,
         (Some(_), Provider::Exotel) => Err(anyhow::anyhow!("Exotel streams cannot be transferred through the API")),
-        (None, _) => Err(anyhow::anyhow!("no TRANSFER_NUMBER configured")),
+        (None, _) => Err(anyhow::anyhow!("no transfer number configured (settings or TRANSFER_NUMBER)")),
     };
     match result {
         Ok(()) => tracing::info!(call_sid, provider = provider.as_str(), "call transferred"),

@@ -51,9 +51,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// A recorder when recording is on, `None` otherwise.
-    pub fn start(config: &TelephonyConfig, provider: Provider, call_sid: &str, rate_hz: u32) -> Option<Arc<Recorder>> {
-        if !config.record_calls {
+    /// A recorder when `record` (this business's recording setting) is on,
+    /// `None` otherwise.
+    pub fn start(config: &TelephonyConfig, record: bool, provider: Provider, call_sid: &str, rate_hz: u32) -> Option<Arc<Recorder>> {
+        if !record {
             return None;
         }
         let dir = config

@@ -238,8 +238,17 @@ pub async fn plivo_transfer(State(t): State<Arc<Telephony>>, uri: OriginalUri, h
     if let Some(r) = check_plivo(&t, &uri, &headers, &params) {
         return r;
     }
-    match &t.config.transfer_number {
-        Some(number) => xml(plivo::dial_xml(number)),
-        None => (StatusCode::NOT_FOUND, "no TRANSFER_NUMBER configured").into_response(),
+    // The business whose number was called chooses where its callers go.
+    let number = match t.app.tenant_for_called(param(&params, "To")).await {
+        Ok(Some(tenant)) => t.config.for_tenant(&tenant).await.transfer_number,
+        Ok(None) => t.config.transfer_number.clone(),
+        Err(e) => {
+            tracing::error!(error = %e, "transfer number not readable: using TRANSFER_NUMBER");
+            t.config.transfer_number.clone()
+        }
+    };
+    match number {
+        Some(number) => xml(plivo::dial_xml(&number)),
+        None => (StatusCode::NOT_FOUND, "no transfer number configured").into_response(),
     }
 }

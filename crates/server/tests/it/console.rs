@@ -161,6 +161,48 @@ async fn clients_csv_round_trip_and_staff_limits() {
 }
 
 #[tokio::test]
+async fn the_owners_greeting_and_transfer_number_reach_the_next_call() {
+    let app = TestApp::spawn().await;
+    let (s, v) = send(&app, reqwest::Method::GET, "/api/receptionist", None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["greeting"].is_null() && v["transfer_number"].is_null() && v["record_calls"].is_null(), "nothing set yet: {v}");
+    let standard = v["default_greeting"].as_str().expect("default greeting").to_string();
+    let engine = app.state.engines.get(app.tenant.id()).await.expect("engine");
+    let mut d = engine.dialogue();
+    assert_eq!(engine.start(&mut d, "g0", None, app.state.clock.now()).await, standard);
+
+    let bad = json!({ "transfer_number": "chiedete di Mario" });
+    let (s, v) = send(&app, reqwest::Method::PUT, "/api/receptionist", Some(bad)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let long = json!({ "greeting": "Buongiorno ".repeat(40) });
+    assert_eq!(send(&app, reqwest::Method::PUT, "/api/receptionist", Some(long)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let good = json!({ "greeting": "  Salone Giulia, buongiorno!  Sono l'assistente, come posso aiutarla? ", "transfer_number": "347 123 4567", "record_calls": false });
+    let (s, v) = send(&app, reqwest::Method::PUT, "/api/receptionist", Some(good)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["transfer_number"], "+393471234567");
+    assert_eq!(v["record_calls"], false);
+    let engine = app.state.engines.get(app.tenant.id()).await.expect("engine");
+    let mut d = engine.dialogue();
+    let greeting = engine.start(&mut d, "g1", None, app.state.clock.now()).await;
+    assert_eq!(greeting, "Salone Giulia, buongiorno! Sono l'assistente, come posso aiutarla?", "the next caller hears the owner's words");
+    // Calls follow the owner's choices over the server's configuration.
+    let server = fluxion::telephony::TelephonyConfig { transfer_number: Some("+390612345678".into()), record_calls: true, ..Default::default() };
+    let call = server.for_tenant(&app.tenant).await;
+    assert_eq!((call.transfer_number.as_deref(), call.record_calls), (Some("+393471234567"), false));
+
+    let cleared = json!({ "greeting": "", "transfer_number": null });
+    let (s, v) = send(&app, reqwest::Method::PUT, "/api/receptionist", Some(cleared)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["greeting"].is_null() && v["transfer_number"].is_null() && v["record_calls"].is_null(), "{v}");
+    let engine = app.state.engines.get(app.tenant.id()).await.expect("engine");
+    let mut d = engine.dialogue();
+    assert_eq!(engine.start(&mut d, "g2", None, app.state.clock.now()).await, standard);
+    let call = server.for_tenant(&app.tenant).await;
+    assert_eq!((call.transfer_number.as_deref(), call.record_calls), (Some("+390612345678"), true), "unset: the server's configuration");
+}
+
+#[tokio::test]
 async fn settings_hours_closures_and_faq_reach_the_receptionist() {
     let app = TestApp::spawn().await;
     let (s, v) = send(&app, reqwest::Method::PUT, "/api/business", Some(json!({ "name": "Salone Nuovo Nome" }))).await;

@@ -1,4 +1,5 @@
-// /impostazioni: the business's details and booking rules (GET/PUT /api/business).
+// /impostazioni: the business's details and booking rules (GET/PUT /api/business)
+// and the receptionist's greeting, transfer number and recording (GET/PUT /api/receptionist).
 'use strict';
 (() => {
   const { api, h, fill, fail, message } = Fx;
@@ -12,16 +13,31 @@
   ];
   let rules = {};
   const field = (id, label, el) => [h('label', { for: id }, label), el];
+  // record_calls: null follows the server's RECORD_CALLS.
+  const RECORDING = [['', 'Come configurato sul server'], ['true', 'Sì, con avviso al chiamante'], ['false', 'No']];
+  function receptionist(r) {
+    const choice = r.record_calls == null ? '' : String(r.record_calls);
+    return [
+      h('h2', {}, 'Receptionist'),
+      field('p-greeting', 'Saluto per chi chiama la prima volta', h('textarea', { id: 'p-greeting', name: 'greeting', maxlength: '300', rows: '2', placeholder: r.default_greeting || '' }, r.greeting || '')),
+      h('p', { class: 'hint' }, 'Vuoto: «' + (r.default_greeting || '') + '». I clienti già noti sono salutati per nome.'),
+      field('p-transfer', 'Numero a cui passare chi chiede di parlare con una persona', h('input', { id: 'p-transfer', name: 'transfer_number', type: 'tel', value: r.transfer_number || '', placeholder: '+39 …' })),
+      h('p', { class: 'hint' }, 'Vuoto: il numero configurato sul server; senza numero si registra una richiesta di richiamata.'),
+      field('p-record', 'Registrare le chiamate', h('select', { id: 'p-record', name: 'record_calls' },
+        RECORDING.map(([v, label]) => h('option', { value: v, selected: v === choice }, label)))),
+    ];
+  }
   async function load() {
     try {
-      const b = await api('GET', '/api/business');
+      const [b, r] = await Promise.all([api('GET', '/api/business'), api('GET', '/api/receptionist')]);
       rules = b.rules || {};
       fill('settings',
         FIELDS.map(([k, label, type]) => field('s-' + k, label, h('input', { id: 's-' + k, name: k, type, value: b[k] == null ? '' : b[k] }))),
         h('h2', {}, 'Regole di prenotazione'),
         RULES.map(([k, label]) => field('r-' + k, label, h('input', { id: 'r-' + k, name: 'rule-' + k, type: 'number', min: '0', value: rules[k] == null ? '' : rules[k] }))),
         field('r-holidays', 'Chiuso nei giorni festivi', h('input', { id: 'r-holidays', name: 'rule-closed_on_public_holidays', type: 'checkbox', checked: !!rules.closed_on_public_holidays })),
-        h('p', { class: 'hint' }, 'Numeri collegati: ' + ((b.numbers || []).map((n) => n.kind + ' ' + n.value).join(', ') || 'nessuno')));
+        h('p', { class: 'hint' }, 'Numeri collegati: ' + ((b.numbers || []).map((n) => n.kind + ' ' + n.value).join(', ') || 'nessuno')),
+        receptionist(r));
     } catch (e) { fill('settings', h('p', { class: 'muted' }, 'Non disponibile: ' + e.message)); }
   }
   document.getElementById('settings-form').addEventListener('submit', async (ev) => {
@@ -31,7 +47,13 @@
     for (const [k] of FIELDS) out[k] = f.elements[k].value.trim();
     for (const [k] of RULES) if (f.elements['rule-' + k].value !== '') out.rules[k] = Number(f.elements['rule-' + k].value);
     out.rules.closed_on_public_holidays = f.elements['rule-closed_on_public_holidays'].checked;
-    try { await api('PUT', '/api/business', out); message('Impostazioni salvate.'); } catch (e) { fail(e); }
+    const rec = f.elements.record_calls.value;
+    const desk = { greeting: f.elements.greeting.value.trim() || null, transfer_number: f.elements.transfer_number.value.trim() || null, record_calls: rec === '' ? null : rec === 'true' };
+    try {
+      await api('PUT', '/api/business', out);
+      await api('PUT', '/api/receptionist', desk);
+      message('Impostazioni salvate.');
+    } catch (e) { fail(e); }
   });
   load();
 })();

@@ -1,0 +1,55 @@
+//! The receptionist's settings (`GET/PUT /api/receptionist`, owner only):
+//! the greeting for callers it does not know, the transfer number and call
+//! recording. A write rebuilds the business's engine, so the next call is
+//! greeted with the new text.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::Json;
+use fluxion_core::booking::Repository;
+use serde_json::{json, Value};
+
+use super::settings::invalid;
+use super::{reload, ApiError};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::store::ReceptionistSettings;
+
+/// `GET /api/receptionist` → `{greeting, transfer_number, record_calls,
+/// default_greeting}`: `null` means the server's default (`TRANSFER_NUMBER`,
+/// `RECORD_CALLS`, and `default_greeting` for the greeting).
+///
+/// Errors: 403 staff.
+pub async fn get(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+    p.require_owner()?;
+    let t = p.tenant(&state);
+    let s = t.receptionist_settings().await?;
+    let b = t.business().await.map_err(|e| ApiError::NotFound(e.to_string()))?;
+    Ok(Json(json!({
+        "greeting": s.greeting,
+        "transfer_number": s.transfer_number,
+        "record_calls": s.record_calls,
+        "default_greeting": format!("Buongiorno, {}. Come posso aiutarla?", b.name),
+    })))
+}
+
+/// `PUT /api/receptionist` with `{greeting, transfer_number, record_calls}`
+/// (each `null` or absent: the server's default) → the settings as `GET`
+/// shows them.
+///
+/// Errors: 403 staff; 422 a greeting over 300 characters or a transfer
+/// number that is not a phone number.
+pub async fn put(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    body: Result<Json<ReceptionistSettings>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    p.require_owner()?;
+    let Json(s) = body?;
+    let s = s.normalized().map_err(|e| invalid(e.to_string()))?;
+    p.tenant(&state).set_receptionist_settings(&s, state.clock.now()).await?;
+    reload(&state, &p).await?;
+    get(State(state), p).await
+}
