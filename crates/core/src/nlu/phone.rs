@@ -23,6 +23,19 @@ fn phone_regex() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"(?:\+|\b00)?\d[\d .\-/]{4,18}\d").expect("phone regex"))
 }
 
+/// `raw` in E.164: an Italian number as [`normalize_phone`] reads it, or an
+/// international one written with `+` and 8–15 digits (spaces, dashes,
+/// dots, slashes and brackets allowed between them). Anything else is `None`.
+pub fn e164(raw: &str) -> Option<String> {
+    if let Some(p) = normalize_phone(raw) {
+        return Some(p);
+    }
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let plus = raw.trim_start().starts_with('+');
+    let only_phone_chars = raw.chars().all(|c| c.is_ascii_digit() || " +-.()/".contains(c));
+    (plus && only_phone_chars && (8..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
+}
+
 /// Normalises an Italian phone number to E.164 (`+39…`). Accepts an optional
 /// `+39`/`0039` prefix, and spaces, dots, dashes or slashes between digits.
 /// Mobiles start with 3 and have 9–10 digits; landlines start with 0 and have

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,13 +20,10 @@ use serde_json::{json, Value};
 use fluxion_core::booking::{Id, Repository};
 
 use super::settings::invalid;
-use super::ApiError;
+use super::{csv_io, ApiError};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::store::ClientUpdate;
-
-/// Most rows one import takes.
-pub const MAX_IMPORT_ROWS: usize = 5_000;
 
 /// `?q=`.
 #[derive(Debug, Deserialize)]
@@ -154,59 +151,41 @@ fn unknown(id: Id) -> ApiError {
 
 /// `GET /api/clients.csv` → `text/csv`: `nome,telefono,email,
 /// consenso_marketing,consenso_registrazione,punti`.
-pub async fn export_csv(State(state): State<Arc<AppState>>, p: Principal) -> Result<impl IntoResponse, ApiError> {
+pub async fn export_csv(State(state): State<Arc<AppState>>, p: Principal) -> Result<Response, ApiError> {
     let list = p.tenant(&state).clients().await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Unavailable(e.to_string());
-    w.write_record(["nome", "telefono", "email", "consenso_marketing", "consenso_registrazione", "punti"]).map_err(failed)?;
-    for c in &list {
-        let flag = |b: bool| if b { "si" } else { "no" };
-        let points = c.loyalty_points.to_string();
-        let row = [
-            c.name.as_str(),
-            c.phone.as_str(),
-            c.email.as_deref().unwrap_or(""),
+    let flag = |b: bool| if b { "si" } else { "no" }.to_string();
+    let rows = list.iter().map(|c| {
+        vec![
+            c.name.clone(),
+            c.phone.clone(),
+            c.email.clone().unwrap_or_default(),
             flag(c.consent_marketing),
             flag(c.consent_recording),
-            points.as_str(),
-        ];
-        w.write_record(row).map_err(failed)?;
-    }
-    let body = w.into_inner().map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"clienti.csv\"")], body))
-}
-
-fn column(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
-    headers.iter().position(|h| names.iter().any(|n| fluxion_core::text::fold(h.trim()) == *n))
+            c.loyalty_points.to_string(),
+        ]
+    });
+    csv_io::download("clienti.csv", &["nome", "telefono", "email", "consenso_marketing", "consenso_registrazione", "punti"], rows)
 }
 
 /// `POST /api/clients/import` (body `text/csv`) → `{"imported", "skipped":
 /// [{"line", "error"}]}`. Rows with a known number update that client.
 ///
 /// Errors: 400 no header with a name and a phone column, more than
-/// [`MAX_IMPORT_ROWS`] rows.
+/// [`csv_io::MAX_IMPORT_ROWS`] rows.
 pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let text = String::from_utf8_lossy(&body);
-    let first = text.lines().next().unwrap_or_default();
-    let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
-    let mut r = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let headers = r.headers().map_err(|e| ApiError::bad(format!("CSV: {e}")))?.clone();
-    let name = column(&headers, &["nome", "name", "nome e cognome", "cliente"]);
-    let (Some(name), Some(phone)) = (name, column(&headers, &["telefono", "cellulare", "phone", "mobile", "tel"])) else {
+    let upload = csv_io::Upload::new(&body)?;
+    let name = upload.column(&["nome", "name", "nome e cognome", "cliente"]);
+    let (Some(name), Some(phone)) = (name, upload.column(&["telefono", "cellulare", "phone", "mobile", "tel"])) else {
         return Err(ApiError::bad("CSV: servono le colonne 'nome' e 'telefono' nella prima riga"));
     };
-    let email = column(&headers, &["email", "e-mail", "mail"]);
+    let email = upload.column(&["email", "e-mail", "mail"]);
     let t = p.tenant(&state);
     let (mut imported, mut skipped) = (0usize, Vec::new());
-    for (i, row) in r.records().enumerate() {
-        if i >= MAX_IMPORT_ROWS {
-            return Err(ApiError::bad(format!("CSV: al massimo {MAX_IMPORT_ROWS} righe per importazione")));
-        }
-        let line = i + 2;
+    for (line, row) in upload.records()? {
         let row = match row {
             Ok(row) => row,
             Err(e) => {
-                skipped.push(json!({ "line": line, "error": e.to_string() }));
+                skipped.push(json!({ "line": line, "error": e }));
                 continue;
             }
         };

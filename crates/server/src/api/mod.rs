@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod clients;
 pub mod conversations;
+pub mod csv_io;
 pub mod events;
 pub mod faq;
 pub mod health;

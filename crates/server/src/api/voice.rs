@@ -10,7 +10,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use fluxion_core::booking::Appointment;
-use fluxion_core::nlu::l2_slots::normalize_phone;
 use fluxion_core::nlu::Slots;
 
 use super::ApiError;
@@ -91,17 +90,7 @@ fn new_session_id() -> String {
 /// # Errors
 /// Anything that is not a phone number.
 pub fn caller_phone(raw: &str) -> Result<String, ApiError> {
-    if let Some(p) = normalize_phone(raw) {
-        return Ok(p);
-    }
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let plus = raw.trim_start().starts_with('+');
-    let only_phone_chars = raw.chars().all(|c| c.is_ascii_digit() || " +-.()/".contains(c));
-    if plus && only_phone_chars && (8..=15).contains(&digits.len()) {
-        Ok(format!("+{digits}"))
-    } else {
-        Err(ApiError::bad("phone: not a valid phone number (expected E.164, e.g. +393331234567)"))
-    }
+    fluxion_core::nlu::phone::e164(raw).ok_or_else(|| ApiError::bad("phone: not a valid phone number (expected E.164, e.g. +393331234567)"))
 }
 
 /// Appointment → JSON with names and local times of the default business.

@@ -6,7 +6,7 @@
 //! environment.
 
 use fluxion_core::booking::StoreError;
-use fluxion_core::nlu::phone::normalize_phone;
+use fluxion_core::nlu::phone::e164;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -61,17 +61,6 @@ impl ReceptionistSettings {
         };
         Ok(ReceptionistSettings { greeting, transfer_number, record_calls: self.record_calls })
     }
-}
-
-/// `n` in E.164: an Italian number normalised, or `+` and 8–15 digits.
-fn e164(n: &str) -> Option<String> {
-    if let Some(it) = normalize_phone(n) {
-        return Some(it);
-    }
-    let digits: String = n.chars().filter(char::is_ascii_digit).collect();
-    let only_digits_and_separators = n.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '/' | '(' | ')'));
-    (n.trim_start().starts_with('+') && only_digits_and_separators && (8..=15).contains(&digits.len()) && !digits.starts_with('0'))
-        .then(|| format!("+{digits}"))
 }
 
 #[derive(sqlx::FromRow)]

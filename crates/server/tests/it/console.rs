@@ -157,7 +157,42 @@ async fn clients_csv_round_trip_and_staff_limits() {
     assert_eq!(s.status(), StatusCode::FORBIDDEN);
     let s = staff(reqwest::Method::PUT, "/api/hours").json(&json!({ "hours": [] })).send().await.expect("h");
     assert_eq!(s.status(), StatusCode::FORBIDDEN);
+    assert_eq!(staff(reqwest::Method::GET, "/api/receptionist").send().await.expect("r").status(), StatusCode::FORBIDDEN);
+    let s = staff(reqwest::Method::POST, "/api/services/import").header("content-type", "text/csv").body("nome,durata,prezzo\nX,30,1\n");
+    assert_eq!(s.send().await.expect("i").status(), StatusCode::FORBIDDEN);
     assert_eq!(staff(reqwest::Method::GET, "/api/appointments").send().await.expect("a").status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_price_list_comes_in_and_goes_out_as_csv_and_is_quoted_at_once() {
+    let app = TestApp::spawn().await;
+    // A salon-software export: semicolons, euro signs, decimal commas, an
+    // update of a service already on the list and a row that cannot be read.
+    let csv = "Servizio;Durata;Prezzo;Sinonimi\n\
+               Laminazione ciglia;1h;€ 45,50;laminazione|lash lifting\n\
+               piega;40 min;30;\n\
+               Trattamento misterioso;un po';gratis;\n";
+    let r = app.client.post(app.url("/api/services/import")).header("content-type", "text/csv").body(csv).send().await.expect("import");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!((v["imported"].as_i64(), v["skipped"][0]["line"].as_i64()), (Some(2), Some(4)), "{v}");
+    let (_, list) = send(&app, reqwest::Method::GET, "/api/services", None).await;
+    let named = |n: &str| list["services"].as_array().into_iter().flatten().find(|s| s["name"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(n))).cloned();
+    let lam = named("Laminazione ciglia").expect("imported");
+    assert_eq!((lam["duration_min"].as_i64(), lam["price_cents"].as_i64()), (Some(60), Some(4550)), "{lam}");
+    assert!(lam["operators"].as_array().is_some_and(|o| !o.is_empty()), "performed by the staff: {lam}");
+    let piega = named("Piega").expect("the existing piega");
+    assert_eq!((piega["duration_min"].as_i64(), piega["price_cents"].as_i64()), (Some(40), Some(3000)), "updated: {piega}");
+    assert!(piega["synonyms"].as_array().is_some_and(|s| s.contains(&json!("messa in piega"))), "synonyms kept: {piega}");
+
+    let v = app.say("csv", None, "quanto costa il lash lifting?").await;
+    assert!(v["reply"].as_str().unwrap_or_default().contains("quarantacinque euro"), "priced on the next turn: {v}");
+
+    let out = app.client.get(app.url("/api/services.csv")).send().await.expect("export").text().await.expect("text");
+    assert!(out.starts_with("nome,durata_min,prezzo_euro,sinonimi"), "{out}");
+    assert!(out.contains("Laminazione ciglia,60,\"45,50\",laminazione|lash lifting"), "{out}");
+    let bad = app.client.post(app.url("/api/services/import")).header("content-type", "text/csv").body("a,b\n1,2\n").send().await.expect("bad");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -54,14 +54,5 @@
     ],
   });
   document.getElementById('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); crud.load(); });
-  document.getElementById('csv-file').addEventListener('change', async (ev) => {
-    const file = ev.target.files[0];
-    if (!file) return;
-    try {
-      const r = await api('POST', '/api/clients/import', await file.text(), 'text/csv');
-      Fx.message('Importazione completata' + (r && r.imported != null ? ': ' + r.imported + ' clienti.' : '.'));
-      crud.load();
-    } catch (e) { Fx.fail(e); }
-    ev.target.value = '';
-  });
+  Fx.csvImport('csv-file', '/api/clients/import', 'clienti', () => crud.load());
 })();

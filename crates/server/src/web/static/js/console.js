@@ -123,5 +123,22 @@ const Fx = (() => {
     });
   });
 
-  return { api, h, fill, items, euro, hhmm, ymd, localIso, dateIt, dateTimeIt, channel, CHANNELS, outcome, duration, message, fail, table, today, pad };
+  // A file input that uploads the chosen CSV to `url` and reports how many
+  // `noun` were imported (and which lines were skipped), then calls `after`.
+  function csvImport(inputId, url, noun, after) {
+    document.getElementById(inputId).addEventListener('change', async (ev) => {
+      const file = ev.target.files[0];
+      if (!file) return;
+      try {
+        const r = await api('POST', url, await file.text(), 'text/csv');
+        const skipped = (r && r.skipped) || [];
+        message('Importazione completata' + (r && r.imported != null ? ': ' + r.imported + ' ' + noun + '.' : '.') +
+          (skipped.length ? ' Righe saltate: ' + skipped.map((x) => x.line + ' (' + x.error + ')').join('; ') + '.' : ''));
+        if (after) after();
+      } catch (e) { fail(e); }
+      ev.target.value = '';
+    });
+  }
+
+  return { api, h, fill, items, euro, csvImport, hhmm, ymd, localIso, dateIt, dateTimeIt, channel, CHANNELS, outcome, duration, message, fail, table, today, pad };
 })();

@@ -3,7 +3,7 @@
 (async () => {
   let ops = [];
   try { ops = Fx.items(await Fx.api('GET', '/api/operators'), 'operators'); } catch (e) { Fx.fail(e); }
-  Fx.crud({
+  const crud = Fx.crud({
     url: '/api/services', key: 'services', empty: 'Nessun servizio: ne aggiunga uno.',
     fields: [
       { name: 'name', label: 'Nome', required: true },
@@ -21,4 +21,5 @@
       { label: 'Operatori', cell: (s) => (s.operators || []).map((o) => (typeof o === 'string' ? o : o.name)).join(', ') },
     ],
   });
+  Fx.csvImport('csv-file', '/api/services/import', 'servizi', () => crud.load());
 })();
