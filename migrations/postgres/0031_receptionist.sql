@@ -1,4 +1,4 @@
--- The receptionist's settings of a business, as migrations/sqlite/0030.
+-- The receptionist's settings of a business, as migrations/sqlite/0031.
 CREATE TABLE receptionist_settings (
     business_id BIGINT PRIMARY KEY REFERENCES business(id) ON DELETE CASCADE,
     greeting TEXT,
