@@ -13,6 +13,7 @@ mod guard;
 mod l4;
 mod mcp;
 mod nlu_eval;
+mod notify;
 mod openapi;
 mod pg;
 mod retention;
