@@ -238,23 +238,37 @@ impl mailin_embedded::Handler for Mailbox {
     }
 }
 
-/// The decoded `Subject:` of a raw message (RFC 2047 base64 words, as lettre writes them).
+/// The decoded `Subject:` of a raw message: folded lines joined, RFC 2047
+/// base64 words (as lettre writes non-ASCII words) decoded in place.
 fn subject(mail: &str) -> String {
     use base64::Engine;
     let mut lines = mail.lines().skip_while(|l| !l.starts_with("Subject:"));
-    let mut raw = lines.next().unwrap_or_default().trim_start_matches("Subject:").trim().to_string();
+    let mut raw = lines.next().unwrap_or_default().trim_start_matches("Subject:").trim_start().to_string();
     for l in lines.take_while(|l| l.starts_with(' ') || l.starts_with('\t')) {
-        raw.push_str(l.trim());
+        raw.push_str(l);
     }
-    if !raw.starts_with("=?") {
-        return raw;
+    let mut out = String::new();
+    let mut rest = raw.as_str();
+    while let Some(i) = rest.find("=?") {
+        out.push_str(&rest[..i]);
+        let word = &rest[i + 2..];
+        let mut parts = word.splitn(3, '?');
+        let (_charset, encoding, tail) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let Some(end) = tail.find("?=") else {
+            out.push_str(&rest[i..]);
+            rest = "";
+            break;
+        };
+        let text = &tail[..end];
+        if encoding.eq_ignore_ascii_case("b") {
+            out.push_str(&String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default()));
+        } else {
+            out.push_str(text);
+        }
+        rest = &tail[end + 2..];
     }
-    let mut out = Vec::new();
-    for word in raw.split("?=").filter(|w| !w.trim().is_empty()) {
-        let encoded = word.trim().rsplit('?').next().unwrap_or_default();
-        out.extend(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default());
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    out.push_str(rest);
+    out
 }
 
 #[tokio::test]
