@@ -306,7 +306,7 @@ async fn a_confirmation_e_mail_has_text_html_and_the_ics() {
     assert_eq!(to, &vec!["ada@example.it".to_string()]);
     assert!(subject(mail).starts_with("Prenotazione confermata: "), "{mail}");
     assert!(subject(mail).ends_with("giovedì 11 marzo alle 15:00"), "{}", subject(mail));
-    assert!(mail.contains(&format!("Message-ID: <appointment.{}.booking_confirmed@salone.example.it>", a.id)), "{mail}");
+    assert!(mail.contains(&format!("Message-ID: <appointment.{}.booking.confirmed@salone.example.it>", a.id)), "{mail}");
     assert!(mail.contains("text/plain") && mail.contains("text/html") && mail.contains("text/calendar"), "{mail}");
     assert!(mail.contains("appuntamento.ics") && mail.contains("BEGIN:VCALENDAR") && mail.contains("DTSTART:20270311T140000Z"), "{mail}");
     let row = &tenant.outbox(Some(OutboxState::Sent), 1).await.expect("outbox")[0];
