@@ -83,6 +83,7 @@ use fluxion_core::speech::stt::{duration_ms, SpeechToText, SttError, SttRequest,
 use fluxion_core::speech::tts::{AudioSink, TextToSpeech, TtsError};
 use fluxion_core::speech::BoxFuture;
 
+#[path = "load_calls/real_speech.rs"]
 mod real_speech;
 
 /// Call audio rate, Hz (G.711 μ-law).
