@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod backup;
 mod booking_race;
+mod call_memory;
 mod console;
 mod conversations;
 mod deploy;
