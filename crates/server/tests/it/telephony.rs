@@ -57,7 +57,7 @@ impl PhoneApp {
     }
 
     /// A server with this recogniser, settings and voice configuration.
-    async fn spawn_full(stt: Arc<dyn SpeechToText>, settings: &[(&str, String)], voice: VoiceConfig) -> Option<Self> {
+    pub(crate) async fn spawn_full(stt: Arc<dyn SpeechToText>, settings: &[(&str, String)], voice: VoiceConfig) -> Option<Self> {
         let tts = match EspeakTts::new("it", 165) {
             Ok(t) => t,
             Err(e) if std::env::var_os("FLUXION_REQUIRE_ESPEAK").is_none() => {
@@ -274,6 +274,10 @@ async fn webhooks_answer_with_a_stream_and_bad_signatures_get_403() {
     let r = app.post_signed("/twilio/status", &[("CallSid", "CA123"), ("CallStatus", "completed")], Provider::Twilio, true).await;
     assert_eq!(r.status(), 204);
     assert_eq!(app.calls().await.len(), 1);
+    // The seeds' name for the same webhook, signed over its own URL.
+    let r = app.post_signed("/webhooks/twilio/status", &[("CallSid", "CA124"), ("CallStatus", "completed")], Provider::Twilio, true).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.calls().await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,4 +427,35 @@ async fn repeated_recognition_failures_end_politely_with_a_callback_request() {
     let phones: Vec<Option<String>> =
         sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
     assert_eq!(phones, [Some("+393401234567".to_string())]);
+}
+
+/// A recogniser that says whether it is at capacity as told (a local
+/// Whisper whose decodes queue for the cores).
+struct LoadedStt(Arc<std::sync::atomic::AtomicBool>);
+
+impl SpeechToText for LoadedStt {
+    fn name(&self) -> &str {
+        "loaded"
+    }
+    fn start<'a>(&'a self, _: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        Box::pin(async { Err(SttError::Unavailable("not used".into())) })
+    }
+    fn saturated(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_calls_hear_busy_while_recognition_is_at_capacity() {
+    let saturated = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let Some(app) = PhoneApp::spawn_full(Arc::new(LoadedStt(saturated.clone())), &[], VoiceConfig::default()).await else { return };
+    let params = [("CallSid", "CAfull"), ("From", "+393401234567")];
+    let twiml = app.post_signed("/twilio/voice", &params, Provider::Twilio, true).await.text().await.unwrap();
+    assert!(twiml.contains("<Say") && twiml.contains("<Hangup/>") && !twiml.contains("<Stream"), "{twiml}");
+    assert!(twiml.contains("linee sono occupate"), "{twiml}");
+    // Capacity back: the next call is answered with a stream.
+    saturated.store(false, std::sync::atomic::Ordering::Relaxed);
+    let twiml = app.post_signed("/twilio/voice", &[("CallSid", "CAnext"), ("From", "+393401234567")], Provider::Twilio, true).await;
+    let twiml = twiml.text().await.unwrap();
+    assert!(twiml.contains("<Stream"), "{twiml}");
 }
