@@ -18,6 +18,13 @@
 //! whose TwiML carries the stream token, then a signed upgrade
 //! (`telephony::dial`).
 //!
+//! `--real-speech [--calls N] [--secs S] [--ramp-secs R]` measures the real
+//! offline capacity instead (see [`real_speech`]): the server runs the real
+//! local engines (Whisper from `FLUXION_MODELS_DIR`, espeak-ng, the VAD the
+//! server chooses) and each caller speaks an Italian sentence (espeak-ng)
+//! every 10 s; it reports reply latency p50/p95, calls turned away as busy
+//! and CPU.
+//!
 //! `--idle N [--idle-timeout-ms 30000]` measures the other side of issue 13:
 //! N streams that send `start` and then nothing. It reports how many the
 //! server closed by itself and when (against the idle timeout), and the
@@ -76,6 +83,8 @@ use fluxion_core::speech::stt::{duration_ms, SpeechToText, SttError, SttRequest,
 use fluxion_core::speech::tts::{AudioSink, TextToSpeech, TtsError};
 use fluxion_core::speech::BoxFuture;
 
+mod real_speech;
+
 /// Call audio rate, Hz (G.711 μ-law).
 const RATE_HZ: u32 = 8_000;
 /// Samples in one 20 ms frame at [`RATE_HZ`].
@@ -119,7 +128,8 @@ fn main() -> anyhow::Result<()> {
         let idle_ms = arg(&args, "--idle-timeout-ms").unwrap_or_else(|| "30000".to_string());
         // Before anything touches `metrics`: the first recorder installed wins.
         let tap = FrameTap::install();
-        return runtime.block_on(serve(db, tap, idle_ms));
+        let real = args.iter().any(|a| a == "--real-speech");
+        return runtime.block_on(serve(db, tap, idle_ms, real));
     }
     if let Some(n) = arg(&args, "--idle") {
         let n: usize = n.parse().context("--idle N")?;
@@ -134,6 +144,9 @@ fn main() -> anyhow::Result<()> {
     };
     if options.calls == 0 || options.secs == 0 {
         anyhow::bail!("--calls and --secs must be positive");
+    }
+    if args.iter().any(|a| a == "--real-speech") {
+        return runtime.block_on(real_speech::drive(options));
     }
     runtime.block_on(drive(options))
 }
@@ -427,22 +440,26 @@ fn load_config(port: u16, idle_ms: &str) -> anyhow::Result<TelephonyConfig> {
     .map_err(anyhow::Error::msg)
 }
 
-async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>), idle_ms: String) -> anyhow::Result<()> {
+async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>), idle_ms: String, real: bool) -> anyhow::Result<()> {
     fluxion::observability::init_tracing(false);
     let store = Store::open(&DatabaseUrl::Sqlite(db)).await?;
     SeedData::demo(Vertical::Salone)?.load(&store, false).await?;
     // No L4 model whatever the environment says: the tool stays offline.
     let state = AppState::with_engines(Engines::with_llm(store, Channel::Chat, None).await?, Clock::System);
-    let voice = VoiceConfig::default();
-    let speaker = Arc::new(Speaker::new(Arc::new(ConstantCostTts::new()), None, None));
+    let voice = VoiceConfig::from_env(RATE_HZ);
+    let stt_prompt = agent::stt_prompt(state.engine().info());
+    let kit = if real {
+        real_speech::kit(stt_prompt)?
+    } else {
+        let speaker = Arc::new(Speaker::new(Arc::new(ConstantCostTts::new()), None, None));
+        SpeechKit { stt: Arc::new(ConstantCostStt), speaker, vad: VadEngine::Webrtc, stt_prompt }
+    };
     // As `Telephony::from_env` does: the greeting and fixed phrases are synthesised before the first call.
     let mut dialogue = state.engine().dialogue();
     let greeting = state.engine().start(&mut dialogue, "warm-up", None, state.clock.now()).await;
     for text in std::iter::once(greeting.as_str()).chain(phrases::ALL.iter().copied()) {
-        speaker.phrase(text, voice.sample_rate_hz).await.map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
+        kit.speaker.phrase(text, voice.sample_rate_hz).await.map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
     }
-    let kit =
-        SpeechKit { stt: Arc::new(ConstantCostStt), speaker, vad: VadEngine::Webrtc, stt_prompt: agent::stt_prompt(state.engine().info()) };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let t = Telephony::new(state.clone(), load_config(listener.local_addr()?.port(), &idle_ms)?, voice, Ok(kit))?;
     let real = app::router(state).merge(telephony::router(t));
@@ -596,42 +613,64 @@ fn speech(ms: u64, peak: f32) -> Vec<i16> {
         .collect()
 }
 
-/// The caller's audio as base64 μ-law payloads, one per 20 ms frame:
-/// [`LEAD_SILENCE_MS`] of silence, then [`SPEECH_MS`] of speech and
-/// [`PAUSE_MS`] of silence, repeating.
+/// The caller's audio as base64 μ-law payloads, one per 20 ms frame: a
+/// lead silence, then one turn of speech per cycle followed by silence to
+/// the end of the cycle. Call `n` says turn `(c + n) % turns` in cycle `c`.
+/// The default: [`LEAD_SILENCE_MS`] of silence, then [`SPEECH_MS`] of
+/// synthetic voice and [`PAUSE_MS`] of silence, repeating.
 struct CallerAudio {
     silence: String,
-    speech: Vec<String>,
+    /// Each turn's frames.
+    turns: Vec<Vec<String>>,
+    lead_frames: u64,
+    cycle_frames: u64,
 }
 
 impl CallerAudio {
     fn new() -> Self {
-        let pcm = speech(SPEECH_MS, 12_000.0);
-        let speech = pcm.chunks(FRAME_LEN).map(|f| B64.encode(g711::pcm_to_mulaw(f))).collect();
-        CallerAudio { silence: B64.encode(g711::pcm_to_mulaw(&[0; FRAME_LEN])), speech }
+        Self::from_turns(&[speech(SPEECH_MS, 12_000.0)], LEAD_SILENCE_MS, SPEECH_MS + PAUSE_MS)
     }
 
-    /// Payload of frame `k` of a call.
-    fn frame(&self, k: u64) -> &str {
-        let lead = LEAD_SILENCE_MS / FRAME_MS;
-        if k < lead {
-            return &self.silence;
+    /// `turns` (PCM at [`RATE_HZ`]) one per `cycle_ms`, after `lead_ms` of silence.
+    fn from_turns(turns: &[Vec<i16>], lead_ms: u64, cycle_ms: u64) -> Self {
+        let turns = turns.iter().map(|pcm| pcm.chunks(FRAME_LEN).map(|f| B64.encode(g711::pcm_to_mulaw(f))).collect()).collect();
+        CallerAudio {
+            silence: B64.encode(g711::pcm_to_mulaw(&[0; FRAME_LEN])),
+            turns,
+            lead_frames: lead_ms / FRAME_MS,
+            cycle_frames: (cycle_ms / FRAME_MS).max(1),
         }
-        let in_cycle = ((k - lead) % ((SPEECH_MS + PAUSE_MS) / FRAME_MS)) as usize;
-        self.speech.get(in_cycle).map_or(self.silence.as_str(), String::as_str)
+    }
+
+    /// Where frame `k` of call `call` falls: the turn said and the frame's
+    /// index in it (`None` in the lead silence).
+    fn position(&self, call: usize, k: u64) -> Option<(&[String], usize)> {
+        let since = k.checked_sub(self.lead_frames)?;
+        let cycle = (since / self.cycle_frames) as usize;
+        let turn = self.turns.get((cycle + call) % self.turns.len().max(1))?;
+        Some((turn, (since % self.cycle_frames) as usize))
+    }
+
+    /// Payload of frame `k` of call `call`.
+    fn frame(&self, call: usize, k: u64) -> &str {
+        self.position(call, k).and_then(|(turn, i)| turn.get(i)).map_or(self.silence.as_str(), String::as_str)
+    }
+
+    /// Whether frame `k` of call `call` is the last of a turn's speech.
+    fn ends_turn(&self, call: usize, k: u64) -> bool {
+        self.position(call, k).is_some_and(|(turn, i)| i + 1 == turn.len())
     }
 
     /// Share of speech frames and of silent frames the WebRTC VAD (as the
     /// server builds it) calls speech, after a μ-law round trip.
     fn vad_check(&self) -> anyhow::Result<(f64, f64)> {
         let mut vad = WebrtcVad::new(RATE_HZ, 20, Aggressiveness::default())?;
-        let lead = LEAD_SILENCE_MS / FRAME_MS;
-        let cycle = (SPEECH_MS + PAUSE_MS) / FRAME_MS;
+        let (lead, cycle) = (self.lead_frames, self.cycle_frames);
         let (mut speech, mut speech_hits, mut silence, mut silence_hits) = (0u32, 0u32, 0u32, 0u32);
         for k in 0..lead + 2 * cycle {
-            let pcm = g711::mulaw_to_pcm(&B64.decode(self.frame(k))?);
+            let pcm = g711::mulaw_to_pcm(&B64.decode(self.frame(0, k))?);
             let hit = vad.is_speech(&pcm)?;
-            if k >= lead && ((k - lead) % cycle) < SPEECH_MS / FRAME_MS {
+            if self.position(0, k).is_some_and(|(turn, i)| i < turn.len()) {
                 speech += 1;
                 speech_hits += u32::from(hit);
             } else {
@@ -660,6 +699,27 @@ struct CallStats {
     /// 20 ms ticks that woke more than 20 ms behind the call's clock.
     late_ticks: u64,
     max_late_us: u64,
+    /// The webhook gave the busy answer.
+    refused: bool,
+    /// Per answered turn: wall-clock ms from sending its last speech frame
+    /// to the first agent audio after the reply's mark (the filler's own
+    /// mark does not count).
+    reply_ms: Vec<u64>,
+    /// Turns whose reply had not begun by the end of the next turn's speech (or of the call).
+    no_reply: u64,
+    /// Fillers played ("Sto elaborando").
+    fillers: u64,
+    /// Replies that asked the caller to repeat (recognition failed or missed its deadline).
+    repeats: u64,
+}
+
+/// Waiting for the reply to a turn that ended at a given moment.
+#[derive(Debug, Clone, Copy)]
+struct AwaitingReply {
+    /// When its last speech frame was sent.
+    since: Instant,
+    /// The reply's mark has arrived: its audio is next.
+    marked: bool,
 }
 
 /// Counters every call updates, for the steady-state samples.
@@ -716,10 +776,13 @@ async fn call(index: usize, server: String, frames: u64, audio: Arc<CallerAudio>
     let (ws, call_sid, stream_sid) = match set_up(index, &server, &http).await {
         Ok(opened) => opened,
         Err(e) => {
-            st.error = Some(format!("{e:#}"));
+            let message = format!("{e:#}");
+            st.refused = message.contains("without a stream") && message.contains("<Say");
+            st.error = Some(message);
             return st;
         }
     };
+    let mut awaiting: Option<AwaitingReply> = None;
     st.connected = true;
     live.connected.fetch_add(1, Ordering::Relaxed);
     live.active.fetch_add(1, Ordering::Relaxed);
@@ -755,6 +818,7 @@ async fn call(index: usize, server: String, frames: u64, audio: Arc<CallerAudio>
                         }
                     }
                     if st.frames_sent == frames {
+                        st.no_reply += u64::from(awaiting.is_some());
                         return Ok(());
                     }
                     seq += 1;
@@ -763,21 +827,37 @@ async fn call(index: usize, server: String, frames: u64, audio: Arc<CallerAudio>
                         r#"{{"event":"media","sequenceNumber":"{seq}","streamSid":"{stream_sid}","media":{{"track":"inbound","chunk":"{}","timestamp":"{}","payload":"{}"}}}}"#,
                         k + 1,
                         k * FRAME_MS,
-                        audio.frame(k)
+                        audio.frame(index, k)
                     );
                     tx.send(Message::Text(message.into())).await?;
                     st.frames_sent += 1;
+                    if audio.ends_turn(index, k) {
+                        st.no_reply += u64::from(awaiting.is_some());
+                        awaiting = Some(AwaitingReply { since: Instant::now(), marked: false });
+                    }
                 }
                 message = rx.next() => match message {
                     Some(Ok(Message::Text(text))) => match event_of(&text) {
                         "media" => {
                             st.media_in += 1;
                             received += 1;
+                            if let Some(a) = awaiting.filter(|a| a.marked) {
+                                st.reply_ms.push(a.since.elapsed().as_millis() as u64);
+                                awaiting = None;
+                            }
                         }
                         "mark" => {
                             st.marks_in += 1;
                             let v: serde_json::Value = serde_json::from_str(&text)?;
                             let name = v.pointer("/mark/name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
+                            // "say-N: text": the session starts saying `text`.
+                            let said = name.split_once(": ").map_or("", |(_, text)| text);
+                            if said == phrases::FILLER {
+                                st.fillers += 1;
+                            } else if let Some(a) = awaiting.as_mut() {
+                                a.marked = true;
+                                st.repeats += u64::from(said == phrases::REPEAT);
+                            }
                             marks.push_back((received, name));
                         }
                         "clear" => {
@@ -825,11 +905,12 @@ async fn call(index: usize, server: String, frames: u64, audio: Arc<CallerAudio>
     st
 }
 
-fn start_server(db: &Path, idle_timeout_ms: u64) -> anyhow::Result<Server> {
+fn start_server(db: &Path, idle_timeout_ms: u64, real_speech: bool) -> anyhow::Result<Server> {
     let log = std::env::temp_dir().join(format!("load_calls-server-{}.log", std::process::id()));
     let mut child = Command::new(std::env::current_exe()?)
         .args(["--serve", "--idle-timeout-ms", &idle_timeout_ms.to_string(), "--db"])
         .arg(db)
+        .args(real_speech.then_some("--real-speech"))
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -916,7 +997,7 @@ async fn drive(o: Options) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("load.db");
     let started = Instant::now();
-    let server = start_server(&db, 30_000)?;
+    let server = start_server(&db, 30_000, false)?;
     let pid = server.child.id().to_string();
     let ticks = clock_ticks();
     println!("server: pid {pid}, port {}, ready in {:.1} s; log {}", server.port, started.elapsed().as_secs_f64(), server.log.display());
@@ -1165,7 +1246,7 @@ async fn idle_streams(n: usize, idle_ms: u64) -> anyhow::Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("idle.db");
-    let server = start_server(&db, idle_ms)?;
+    let server = start_server(&db, idle_ms, false)?;
     let pid = server.child.id().to_string();
     let ticks = clock_ticks();
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -13,6 +13,7 @@ use anyhow::Context;
 use fluxion::cli::voice::convert_rate;
 use fluxion::speech::decode_check::{normalised_words, tandem_repeat};
 use fluxion::speech::espeak::{EspeakTts, ESPEAK_RATE_HZ};
+use fluxion::speech::wer::word_errors;
 use fluxion::speech::whisper::WhisperStt;
 use fluxion_core::speech::stt::{transcribe, SttRequest};
 use fluxion_core::speech::tts::synthesize_all;
@@ -38,21 +39,6 @@ const PROMPT: &str =
     "Salone Bellezza Giulia. Taglio donna, Taglio uomo, Taglio bambino, Piega, Colore, Barba, Giulia, Luca, Francesca, Martina, Davide. \
 Buongiorno, vorrei prenotare un appuntamento per domani alle 15:30. Posso spostare o disdire la prenotazione di lunedì mattina?";
 
-fn wer(said: &str, heard: &str) -> (usize, usize) {
-    let (a, b) = (normalised_words(said), normalised_words(heard));
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, wa) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, wb) in b.iter().enumerate() {
-            let sub = prev + usize::from(wa != wb);
-            prev = row[j + 1];
-            row[j + 1] = sub.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    (row[b.len()], a.len())
-}
-
 async fn speak(tts: &EspeakTts, text: &str, rate_hz: u32) -> anyhow::Result<Vec<i16>> {
     let pcm = synthesize_all(tts, text).await?;
     let pcm = convert_rate(&pcm, ESPEAK_RATE_HZ, rate_hz)?;
@@ -75,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
             let started = Instant::now();
             let heard = transcribe(&stt, &request, &pcm).await?.text;
             let took = started.elapsed().as_millis() as u64;
-            let (e, n) = wer(said, &heard);
+            let (e, n) = word_errors(said, &heard);
             errors += e;
             words += n;
             audio_ms += pcm.len() as u64 * 1000 / u64::from(rate_hz);

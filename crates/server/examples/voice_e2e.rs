@@ -4,9 +4,10 @@
 //!
 //! - the caller speaks the issue's booking conversation, synthesised by
 //!   espeak-ng and resampled to 8000 Hz;
-//! - the voice session (`start_call`, driven by `simulate` in turn-taking
-//!   mode) segments it with the WebRTC VAD and the endpointer (500 ms of
-//!   end-of-turn silence);
+//! - the voice session (`start_call`, driven by `simulate`) segments it
+//!   with the VAD the server would choose (Silero when its model is in
+//!   `FLUXION_MODELS_DIR`, WebRTC otherwise; `--vad webrtc|silero` forces
+//!   one) and the endpointer (semantic end of turn, 500 ms by default);
 //! - whisper.cpp (`WhisperStt`) decodes every turn;
 //! - the receptionist (`EngineAgent`: NLU L0–L3 and the dialogue, no L4)
 //!   answers over a fresh seeded SQLite database per call;
@@ -23,8 +24,21 @@
 //! phrase cache (the fixed phrases and the greeting are synthesised at call
 //! start) and N with a warm one, interleaved.
 //!
-//! `cargo run --release -p fluxion --example voice_e2e [-- --calls N]` (default 5).
-//! Prints p50/p90/max per shape and cache state, in ms.
+//! Two ways to play the caller (see `voice::simulate`):
+//! - turn-taking (default): the caller's frames go as fast as the session
+//!   takes them and wait while the agent thinks or speaks, so the
+//!   end-of-turn silence costs no wall-clock time and a speculative decode
+//!   started in it gets no head start;
+//! - `--realtime`: one 20 ms frame every 20 ms as on a phone line, the
+//!   lines 8 s apart after the greeting, so the silence after the last word
+//!   is waited on the wall clock while the speculative decode runs: what a
+//!   caller lives through.
+//!
+//! `--long-turn` makes the first line about 8 s long (a turn of the longest
+//! normal length: it must never miss the recognition deadline).
+//!
+//! `cargo run --release -p fluxion --example voice_e2e [-- --calls N] [--realtime] [--long-turn] [--vad ENGINE]`
+//! (default 5 calls). Prints p50/p95/max per shape and cache state, in ms.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -38,7 +52,7 @@ use fluxion::seed::SeedData;
 use fluxion::speech::espeak::{EspeakTts, ESPEAK_RATE_HZ};
 use fluxion::speech::ggml::{write_model, WhisperShape};
 use fluxion::speech::speaker::Speaker;
-use fluxion::speech::{models, models_dir, vad_for};
+use fluxion::speech::{models, models_dir, vad_engine, vad_for};
 use fluxion::store::{DatabaseUrl, Store};
 use fluxion::voice::simulate::{simulate, SimulateOptions};
 use fluxion::voice::{agent, phrases, start_call, Agent, EngineAgent, TurnTiming, VoiceConfig, VoiceDeps};
@@ -50,6 +64,13 @@ use fluxion_core::speech::BoxFuture;
 
 /// The issue's booking conversation, one caller turn per line.
 const LINES: [&str; 3] = ["Buongiorno, vorrei prenotare un taglio per giovedì alle quindici", "Mi chiamo Mario Bianchi", "sì"];
+
+/// The first line with `--long-turn`: about 8 s of espeak-ng speech.
+const LONG_FIRST_LINE: &str = "Buongiorno, sono Mario Bianchi e vorrei prenotare un taglio donna per giovedì pomeriggio alle quindici, \
+se possibile con Giulia, perché l'ultima volta mi sono trovata molto bene, grazie";
+
+/// Caller silence between lines in `--realtime` mode, ms: the reply fits in it.
+const REALTIME_GAP_MS: u32 = 8_000;
 
 /// Call audio rate, Hz (a G.711 phone line).
 const RATE_HZ: u32 = 8_000;
@@ -171,6 +192,12 @@ struct Runs {
     /// Recognitions that failed or missed their deadline.
     missed: usize,
     call_ms: Vec<u64>,
+    /// Real time only: per turn, the endpointer's end of speech minus the
+    /// line's true end (VAD lag), ms.
+    vad_lag_ms: Vec<i64>,
+    /// Real time only: per turn, the line's true end of speech to the first
+    /// reply audio, ms.
+    from_true_end_ms: Vec<u64>,
 }
 
 impl Runs {
@@ -212,6 +239,22 @@ impl Runs {
             pct(&endpoint, 0.95),
             endpoint.last().copied().unwrap_or(0)
         );
+        if !self.from_true_end_ms.is_empty() {
+            let mut lag = self.vad_lag_ms.clone();
+            lag.sort_unstable();
+            let at = |p: f64| lag.get(((lag.len().saturating_sub(1)) as f64 * p).round() as usize).copied().unwrap_or(0);
+            println!("    {:<37} {:>5} {:>7} {:>7} {:>7}", "VAD end lag (vs true end of speech)", lag.len(), at(0.5), at(0.95), at(1.0));
+            let mut v = self.from_true_end_ms.clone();
+            v.sort_unstable();
+            println!(
+                "    {:<37} {:>5} {:>7} {:>7} {:>7}",
+                "TRUE end of speech -> first audio",
+                v.len(),
+                pct(&v, 0.5),
+                pct(&v, 0.95),
+                v.last().copied().unwrap_or(0)
+            );
+        }
         let mut calls = self.call_ms.clone();
         calls.sort_unstable();
         println!(
@@ -232,9 +275,10 @@ async fn one_call(
     speaker: Arc<Speaker>,
     dir: &Path,
     id: &str,
-    caller: &[i16],
+    caller: &Caller,
     runs: &mut Runs,
     heard_all: &mut Vec<String>,
+    args: &Args,
 ) -> anyhow::Result<()> {
     let state = fresh_state(dir, id).await?;
     let heard: Heard = Arc::default();
@@ -242,16 +286,27 @@ async fn one_call(
     let deps = VoiceDeps {
         stt: Arc::new(recorder),
         speaker,
-        vad: vad_for(VadEngine::Webrtc, RATE_HZ)?,
+        vad: vad_for(args.vad, RATE_HZ)?,
         stt_prompt: agent::stt_prompt(state.engine().info()),
     };
     let agent = EngineAgent::new(state.clone(), id, Some(CALLER.to_string())).await;
     // The default recognition deadline: with a measuring engine it follows
     // the engine's speed, so a miss here is a miss in production.
-    let config = VoiceConfig { sample_rate_hz: RATE_HZ, ..VoiceConfig::default() };
+    let config = VoiceConfig::from_env(RATE_HZ);
     let started = Instant::now();
     let handle = start_call(deps, Box::new(agent), config)?;
-    let call = simulate(handle, caller, RATE_HZ, SimulateOptions::default()).await?;
+    let options = SimulateOptions { realtime: args.realtime, ..SimulateOptions::default() };
+    let call = simulate(handle, &caller.pcm, RATE_HZ, options).await?;
+    if args.realtime {
+        for t in &call.summary.turns {
+            let line = caller.spans.iter().find(|&&(start, end)| start <= t.speech_end_ms && t.speech_start_ms <= end + 300);
+            if let (Some(&(_, end)), Some(first)) = (line, t.first_audio_ms) {
+                let lag = t.speech_end_ms as i64 - end as i64;
+                runs.vad_lag_ms.push(lag);
+                runs.from_true_end_ms.push((lag + (t.endpoint_ms + first) as i64).max(0) as u64);
+            }
+        }
+    }
     runs.call_ms.push(started.elapsed().as_millis() as u64);
     runs.calls += 1;
     runs.bookings += call.summary.bookings.len();
@@ -270,44 +325,71 @@ async fn one_call(
     Ok(())
 }
 
+/// The caller's recording and where its lines are, ms from its start.
+struct Caller {
+    pcm: Vec<i16>,
+    spans: Vec<(u64, u64)>,
+}
+
 /// A speaker over `tts` with an empty in-memory phrase cache.
 fn speaker(tts: &EspeakTts) -> Arc<Speaker> {
     Arc::new(Speaker::new(Arc::new(tts.clone()), None, None))
 }
 
-fn calls_arg() -> anyhow::Result<usize> {
+/// The command line.
+struct Args {
+    calls: usize,
+    realtime: bool,
+    long_turn: bool,
+    vad: VadEngine,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut calls = 5;
+    let mut parsed = Args { calls: 5, realtime: false, long_turn: false, vad: vad_engine()? };
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "--calls" => {
-                calls = args.get(i + 1).context("--calls needs a number")?.parse().context("--calls N")?;
+                parsed.calls = args.get(i + 1).context("--calls needs a number")?.parse().context("--calls N")?;
                 i += 1;
             }
+            "--vad" => {
+                parsed.vad = args.get(i + 1).context("--vad needs webrtc or silero")?.parse()?;
+                i += 1;
+            }
+            "--realtime" => parsed.realtime = true,
+            "--long-turn" => parsed.long_turn = true,
             other => match other.strip_prefix("--calls=") {
-                Some(n) => calls = n.parse().context("--calls=N")?,
-                None => anyhow::bail!("unknown argument {other:?}; usage: voice_e2e [--calls N]"),
+                Some(n) => parsed.calls = n.parse().context("--calls=N")?,
+                None => anyhow::bail!("unknown argument {other:?}; usage: voice_e2e [--calls N] [--realtime] [--long-turn] [--vad ENGINE]"),
             },
         }
         i += 1;
     }
-    anyhow::ensure!(calls > 0, "--calls must be at least 1");
-    Ok(calls)
+    anyhow::ensure!(parsed.calls > 0, "--calls must be at least 1");
+    Ok(parsed)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let calls = calls_arg()?;
+    let args = parse_args()?;
+    let calls = args.calls;
+    // `RUST_LOG=fluxion=debug` shows each Whisper decode's timings.
+    if std::env::var_os("RUST_LOG").is_some() {
+        fluxion::observability::init_tracing(false);
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let tts = EspeakTts::new("it", 165)?;
     let dir = tempfile::tempdir()?;
 
     println!("voice_e2e: end of caller speech → first reply audio ready, offline voice loop at {RATE_HZ} Hz, turn-taking simulation");
     println!(
-        "REAL: espeak-ng caller speech; WebRTC VAD + endpointer (500 ms end-of-turn silence); whisper.cpp decode of the caller's audio \
+        "REAL: espeak-ng caller speech; {} VAD + endpointer; whisper.cpp decode of the caller's audio \
          (WhisperStt); EngineAgent (NLU L0-L3 + dialogue) over a fresh seeded SQLite database per call; espeak-ng reply voice through \
-         Speaker; the voice session (start_call) driven by simulate()."
+         Speaker; the voice session (start_call) driven by simulate() in {} mode.",
+        args.vad,
+        if args.realtime { "real-time" } else { "turn-taking" }
     );
     println!(
         "NOT REAL: no phone line, network or G.711; no L4 language model; the caller is espeak-ng, not a person. Without a model in \
@@ -320,13 +402,6 @@ async fn main() -> anyhow::Result<()> {
          unfinished one, 500 ms otherwise)"
     );
 
-    let mut caller = silence(600);
-    for line in LINES {
-        caller.extend(speech(&tts, line, RATE_HZ).await?);
-        caller.extend(silence(1_500));
-    }
-    println!("caller audio: {:.1} s, {} lines: {:?}", caller.len() as f64 / f64::from(RATE_HZ), LINES.len(), LINES);
-
     // The phrase cache, warmed once: the fixed phrases and the greeting.
     let warm = speaker(&tts);
     let greeting = EngineAgent::new(fresh_state(dir.path(), "greeting").await?, "greeting", Some(CALLER.to_string())).await.greet().await;
@@ -335,6 +410,27 @@ async fn main() -> anyhow::Result<()> {
         warm.phrase(text, RATE_HZ).await?;
     }
     let cold_ms = started.elapsed().as_millis();
+    let greeting_ms = warm.phrase(&greeting, RATE_HZ).await?.len() as u64 * 1000 / u64::from(RATE_HZ);
+
+    // Turn-taking: the session holds the caller while the agent speaks. In
+    // real time the caller waits out the greeting and each reply.
+    let (lead_ms, gap_ms) = if args.realtime { (greeting_ms as u32 + 1_000, REALTIME_GAP_MS) } else { (600, 1_500) };
+    let lines: Vec<&str> = LINES.iter().enumerate().map(|(i, &l)| if i == 0 && args.long_turn { LONG_FIRST_LINE } else { l }).collect();
+    let mut caller = Caller { pcm: silence(lead_ms), spans: Vec::new() };
+    let ms = |samples: usize| samples as u64 * 1000 / u64::from(RATE_HZ);
+    for line in &lines {
+        let pcm = speech(&tts, line, RATE_HZ).await?;
+        let start = ms(caller.pcm.len());
+        caller.pcm.extend(pcm);
+        caller.spans.push((start, ms(caller.pcm.len())));
+        caller.pcm.extend(silence(gap_ms));
+    }
+    let line_ms: Vec<u64> = caller.spans.iter().map(|(a, b)| b - a).collect();
+    println!(
+        "caller audio: {:.1} s, {} lines ({line_ms:?} ms of speech, {lead_ms} ms lead, {gap_ms} ms gaps): {lines:?}",
+        caller.pcm.len() as f64 / f64::from(RATE_HZ),
+        lines.len()
+    );
     let started = Instant::now();
     for text in phrases::ALL.iter().copied().chain([greeting.as_str()]) {
         warm.phrase(text, RATE_HZ).await?;
@@ -382,8 +478,8 @@ async fn main() -> anyhow::Result<()> {
         let (mut cold, mut hot) = (Runs::default(), Runs::default());
         let mut heard = Vec::new();
         for n in 0..calls {
-            one_call(&stt, speaker(&tts), dir.path(), &format!("{label}-cold-{n}"), &caller, &mut cold, &mut heard).await?;
-            one_call(&stt, warm.clone(), dir.path(), &format!("{label}-warm-{n}"), &caller, &mut hot, &mut heard).await?;
+            one_call(&stt, speaker(&tts), dir.path(), &format!("{label}-cold-{n}"), &caller, &mut cold, &mut heard, &args).await?;
+            one_call(&stt, warm.clone(), dir.path(), &format!("{label}-warm-{n}"), &caller, &mut hot, &mut heard, &args).await?;
         }
         let sample: Vec<String> = heard.iter().take(3).map(|t| t.chars().take(50).collect()).collect();
         println!("  heard: {sample:?}");

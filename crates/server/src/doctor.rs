@@ -48,7 +48,7 @@ pub fn check(component: &str, result: anyhow::Result<String>) -> Check {
 pub async fn components(dir: &Path) -> Vec<Check> {
     let mut checks = vec![Check { component: "models dir".to_string(), status: "info", detail: dir.display().to_string() }];
     for engine in [VadEngine::Webrtc, VadEngine::Silero] {
-        let configured = VadEngine::from_env().ok() == Some(engine);
+        let configured = crate::speech::vad_engine().ok() == Some(engine);
         let result = (|| {
             let mut vad = vad_for(engine, 16_000)?;
             let frame = vec![0i16; vad.frame_len()];

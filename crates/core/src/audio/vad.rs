@@ -2,7 +2,7 @@
 //!
 //! [`Vad`] is the contract every detector honours: fixed-length frames of
 //! mono 16-bit PCM at one sample rate in, a speech probability in `[0, 1]`
-//! out. [`WebrtcVad`] is the model-free default (the WebRTC GMM detector
+//! out. [`WebrtcVad`] is the model-free fallback (the WebRTC GMM detector
 //! through the `webrtc-vad` crate, which bundles libfvad); its probability is
 //! a hard decision, `0.0` or `1.0`. The neural Silero detector lives in the
 //! server crate (`speech::silero`), because it loads model files.
@@ -62,7 +62,8 @@ pub enum VadError {
     Model(String),
 }
 
-/// The detectors Fluxion knows, selected by `VAD_ENGINE`.
+/// The detectors Fluxion knows, selected by `VAD_ENGINE` (when unset the
+/// server picks Silero if its model is present, WebRTC otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VadEngine {
     /// WebRTC GMM detector: no model file, microseconds per frame.
@@ -83,9 +84,15 @@ impl VadEngine {
 
     /// The engine named by `VAD_ENGINE`; [`VadEngine::Webrtc`] when unset or empty.
     pub fn from_env() -> Result<Self, VadError> {
+        Ok(Self::configured()?.unwrap_or_default())
+    }
+
+    /// The engine `VAD_ENGINE` names; `None` when unset or empty (the
+    /// caller chooses, e.g. by which model files are present).
+    pub fn configured() -> Result<Option<Self>, VadError> {
         match std::env::var(VAD_ENGINE_ENV) {
-            Ok(value) if !value.trim().is_empty() => value.parse(),
-            _ => Ok(VadEngine::default()),
+            Ok(value) if !value.trim().is_empty() => value.parse().map(Some),
+            _ => Ok(None),
         }
     }
 }

@@ -338,3 +338,24 @@ fn a_new_day_at_the_read_back_corrects_the_booking() {
         "{a:?}"
     );
 }
+
+/// Issue 13 (seeds 000, 003): asking to erase one's data or withdrawing
+/// consent is understood and recorded as a privacy request for the owner,
+/// never answered "non ho capito".
+#[test]
+fn a_privacy_request_is_understood_and_recorded() {
+    for text in ["voglio cancellare i miei dati", "revoco il consenso"] {
+        let mut h = harness();
+        h.dialogue.set_caller("+393331234567".into(), Some(client()));
+        let a = h.say(text);
+        assert!(!said(&a).contains("capito"), "{text}: {a:?}");
+        assert!(said(&a).contains("mario rossi"), "{text}: the request is read back: {a:?}");
+        let a = h.say("sì");
+        assert!(
+            a.iter().any(|x| matches!(x, Action::RequestCallback { kind: RequestKind::Privacy, client_id: Some(7), .. })),
+            "{text}: {a:?}"
+        );
+        let a = h.feed(Outcome::Recorded(Ok(())));
+        assert!(said(&a).contains("registrato"), "{text}: {a:?}");
+    }
+}

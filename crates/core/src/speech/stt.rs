@@ -23,12 +23,21 @@ pub struct SttRequest {
     /// operators), used as Whisper's initial prompt or Deepgram keywords.
     /// May be empty.
     pub prompt: String,
+    /// The call the utterance belongs to, when it belongs to one: engines
+    /// that queue decodes share their slots fairly between calls.
+    pub call: Option<u64>,
 }
 
 impl SttRequest {
     /// An Italian request at `sample_rate_hz` with no prompt.
     pub fn italian(sample_rate_hz: u32) -> Self {
-        SttRequest { sample_rate_hz, language: "it".to_string(), prompt: String::new() }
+        SttRequest { sample_rate_hz, language: "it".to_string(), prompt: String::new(), call: None }
+    }
+
+    /// The same request as part of call `call` (see [`SttRequest::call`]).
+    pub fn for_call(mut self, call: u64) -> Self {
+        self.call = Some(call);
+        self
     }
 
     /// The same request with `prompt` as vocabulary hint.
@@ -107,6 +116,13 @@ pub trait SpeechToText: Send + Sync {
     fn finish_estimate(&self, audio_ms: u64) -> Option<FinishEstimate> {
         let _ = audio_ms;
         None
+    }
+
+    /// Whether the engine is at its capacity, so that a new call would slow
+    /// every call down (a local recogniser whose decodes queue for the
+    /// cores); `false` for engines without such a limit.
+    fn saturated(&self) -> bool {
+        false
     }
 }
 

@@ -1,7 +1,6 @@
 //! `fluxion config check`: every configuration problem at once, without
 //! starting anything.
 
-use fluxion_core::audio::vad::VadEngine;
 
 use crate::config::ConfigFile;
 use crate::speech::engines::{self, SttEngine};
@@ -77,7 +76,7 @@ pub fn check(file: &ConfigFile) -> anyhow::Result<()> {
         }
         Err(e) => problems.push(e.to_string()),
     }
-    match VadEngine::from_env() {
+    match crate::speech::vad_engine() {
         Ok(vad) => {
             if let Err(e) = vad_for(vad, 8_000) {
                 problems.push(format!("VAD_ENGINE={}: {e}", vad.as_str()));

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use fluxion_core::audio::resample::Resampler;
-use fluxion_core::audio::vad::VadEngine;
 use fluxion_core::audio::wav;
 use fluxion_core::booking::Vertical;
 use fluxion_core::speech::stt::{transcribe, SpeechToText, SttRequest};
@@ -123,7 +122,7 @@ pub async fn call(args: CallArgs) -> anyhow::Result<()> {
         None => engines::stt_from_env(&models_dir())?,
     };
     let speaker = Arc::new(engines::speaker_from_env(&models_dir())?);
-    let vad = vad_for(VadEngine::from_env()?, args.rate_hz)?;
+    let vad = vad_for(crate::speech::vad_engine()?, args.rate_hz)?;
     let deps = VoiceDeps { stt, speaker, vad, stt_prompt: agent::stt_prompt(state.engine().info()) };
     let phone = match args.phone.as_deref() {
         Some(p) => Some(crate::api::voice::caller_phone(p).map_err(|e| anyhow::anyhow!("--phone: {e:?}"))?),

@@ -10,10 +10,13 @@
 //! | `silero_vad_8k_noif.onnx` | 8000 Hz | 256 samples (32 ms) | 32 context + 256 |
 //!
 //! The recurrent `state` [2, 1, 128] and the last context samples carry from
-//! one frame to the next; [`Vad::reset`] clears both.
+//! one frame to the next; [`Vad::reset`] clears both. The optimised model is
+//! built once per file and shared by every call's detector (building it
+//! takes tens of ms; a detector's own state is a few hundred floats).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use fluxion_core::audio::vad::{Vad, VadError};
 use tract_onnx::prelude::*;
@@ -67,7 +70,7 @@ impl SileroVad {
                 file_name(path)
             )));
         }
-        let plan = load(path, context_len + frame_len).map_err(|e| VadError::Model(format!("loading {}: {e:#}", path.display())))?;
+        let plan = shared_plan(path, context_len + frame_len)?;
         Ok(SileroVad {
             plan,
             sample_rate_hz,
@@ -99,6 +102,21 @@ impl SileroVad {
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| PathBuf::from(path).display().to_string())
+}
+
+/// The optimised model at `path` for inputs of `input_len` samples, built
+/// on first use and shared afterwards.
+fn shared_plan(path: &Path, input_len: usize) -> Result<Arc<TypedRunnableModel>, VadError> {
+    type Plans = Mutex<HashMap<(PathBuf, usize), Arc<TypedRunnableModel>>>;
+    static PLANS: OnceLock<Plans> = OnceLock::new();
+    let mut plans = PLANS.get_or_init(Plans::default).lock().unwrap_or_else(PoisonError::into_inner);
+    let key = (path.to_path_buf(), input_len);
+    if let Some(plan) = plans.get(&key) {
+        return Ok(Arc::clone(plan));
+    }
+    let plan = load(path, input_len).map_err(|e| VadError::Model(format!("loading {}: {e:#}", path.display())))?;
+    plans.insert(key, Arc::clone(&plan));
+    Ok(plan)
 }
 
 /// Loads, types and optimises the model with inputs `input` [1, `input_len`]
@@ -276,6 +294,18 @@ mod tests {
         let speechy = p.iter().filter(|&&p| p >= 0.5).count() as f32 / p.len() as f32;
         println!("silero 8000 Hz loud white noise: mean {:.3}, {:.0}% frames ≥ 0.5", mean(&p), speechy * 100.0);
         assert!(speechy <= 0.2, "loud noise: {speechy} of frames are speech");
+    }
+
+    #[test]
+    fn detectors_share_the_model_not_the_state() {
+        let (Some(mut first), Some(second)) = (load(8000), load(8000)) else {
+            println!("skipped: Silero model not found in FLUXION_MODELS_DIR");
+            return;
+        };
+        assert!(Arc::ptr_eq(&first.plan, &second.plan), "the model was built twice");
+        probabilities(&mut first, &speech_like(8000, 500));
+        assert!(first.state.iter().any(|&s| s != 0.0));
+        assert!(second.state.iter().all(|&s| s == 0.0), "state leaked between detectors");
     }
 
     #[test]

@@ -314,7 +314,7 @@ async fn build_speech_kit(app: &AppState) -> Result<SpeechKit, String> {
     let dir = crate::speech::models_dir();
     let stt = crate::speech::engines::stt_from_env(&dir).map_err(|e| e.to_string())?;
     let speaker = crate::speech::engines::speaker_from_env(&dir).map_err(|e| e.to_string())?;
-    let vad = VadEngine::from_env().map_err(|e| e.to_string())?;
+    let vad = crate::speech::vad_engine().map_err(|e| e.to_string())?;
     crate::speech::vad_for(vad, 8_000).map_err(|e| e.to_string())?;
     Ok(SpeechKit { stt, speaker: Arc::new(speaker), vad, stt_prompt: crate::voice::agent::stt_prompt(app.engine().info()) })
 }

@@ -108,7 +108,9 @@ pub async fn twilio_voice(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
 }
 
 /// Whether the call must be turned away: the instance is draining (see
-/// [`crate::lifecycle`]) or `MAX_CONCURRENT_CALLS` are in progress; logged
+/// [`crate::lifecycle`]), `MAX_CONCURRENT_CALLS` are in progress, or the
+/// local recogniser is at its capacity (decodes wait past
+/// `STT_BUSY_WAIT_MS`: one more call would slow every call down); logged
 /// and counted.
 fn busy(t: &Telephony, provider: Provider) -> bool {
     if t.app.lifecycle.is_draining() {
@@ -120,8 +122,14 @@ fn busy(t: &Telephony, provider: Provider) -> bool {
     if busy {
         tracing::warn!(provider = provider.as_str(), calls = t.gate.calls(), "all lines busy; the call is turned away");
         metrics::counter!("fluxion_calls_refused_total", "provider" => provider.as_str(), "reason" => "busy").increment(1);
+        return true;
     }
-    busy
+    let saturated = t.speech.as_ref().is_ok_and(|kit| kit.stt.saturated());
+    if saturated {
+        tracing::warn!(provider = provider.as_str(), calls = t.gate.calls(), "speech recognition at capacity; the call is turned away");
+        metrics::counter!("fluxion_calls_refused_total", "provider" => provider.as_str(), "reason" => "recognition_capacity").increment(1);
+    }
+    saturated
 }
 
 /// `POST /twilio/status`: a status callback (`CallStatus`).

@@ -31,6 +31,11 @@ pub struct VoiceConfig {
     pub max_call_ms: u64,
     /// Failed recognitions in a row before the agent offers a callback and hangs up.
     pub max_failed_turns: u32,
+    /// Caller silence after which a recogniser that decodes whole
+    /// utterances starts on the turn so far, in ms (see
+    /// [`super::speculation`]): shorter answers sooner, at the cost of
+    /// decodes thrown away when the caller goes on.
+    pub speculate_after_ms: u64,
 }
 
 impl Default for VoiceConfig {
@@ -45,6 +50,7 @@ impl Default for VoiceConfig {
             max_reprompts: 2,
             max_call_ms: 600_000,
             max_failed_turns: 3,
+            speculate_after_ms: super::speculation::SPECULATE_AFTER_MS,
         }
     }
 }
@@ -53,8 +59,9 @@ impl VoiceConfig {
     /// The defaults at `sample_rate_hz`, overridden by `VOICE_END_SILENCE_MS`,
     /// `VOICE_MIN_SPEECH_MS`, `VOICE_MAX_TURN_MS`, `VOICE_BARGE_IN_MS`,
     /// `VOICE_FILLER_AFTER_MS`, `VOICE_STT_TIMEOUT_MS`,
-    /// `VOICE_SILENCE_REPROMPT_MS`, `VOICE_MAX_REPROMPTS` and
-    /// `VOICE_MAX_CALL_MS` (`MAX_CALL_DURATION_MS` also accepted). Unparsable
+    /// `VOICE_SILENCE_REPROMPT_MS`, `VOICE_MAX_REPROMPTS`,
+    /// `VOICE_SPECULATE_AFTER_MS` and `VOICE_MAX_CALL_MS`
+    /// (`MAX_CALL_DURATION_MS` also accepted). Unparsable
     /// values are ignored with a warning.
     pub fn from_env(sample_rate_hz: u32) -> Self {
         let mut c = VoiceConfig { sample_rate_hz, ..VoiceConfig::default() };
@@ -77,6 +84,7 @@ impl VoiceConfig {
         read(&["VOICE_STT_TIMEOUT_MS"], &mut c.stt_timeout_ms);
         read(&["VOICE_SILENCE_REPROMPT_MS"], &mut c.silence_reprompt_ms);
         read(&["VOICE_MAX_REPROMPTS"], &mut c.max_reprompts);
+        read(&["VOICE_SPECULATE_AFTER_MS"], &mut c.speculate_after_ms);
         read(&["VOICE_MAX_CALL_MS", "MAX_CALL_DURATION_MS"], &mut c.max_call_ms);
         c
     }

@@ -9,6 +9,7 @@
 //! cancellation token.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -359,7 +360,12 @@ struct Session {
     hangup_after: Option<HangupReason>,
     transfer_after: bool,
     summary: CallSummary,
+    /// This call's number in the recogniser's queue (fair turns between calls).
+    stt_call: u64,
 }
+
+/// Numbers the calls for the recogniser's queue.
+static NEXT_STT_CALL: AtomicU64 = AtomicU64::new(1);
 
 impl Session {
     fn new(
@@ -405,6 +411,7 @@ impl Session {
             failures_in_row: 0,
             hangup_after: None,
             transfer_after: false,
+            stt_call: NEXT_STT_CALL.fetch_add(1, Ordering::Relaxed),
             summary: CallSummary {
                 reason: HangupReason::CallerHungUp,
                 duration_ms: 0,
@@ -416,6 +423,11 @@ impl Session {
                 transfer_requested: false,
             },
         }
+    }
+
+    /// A recognition request for this call's audio.
+    fn stt_request(&self) -> SttRequest {
+        SttRequest::italian(self.config.sample_rate_hz).with_prompt(self.deps.stt_prompt.clone()).for_call(self.stt_call)
     }
 
     fn ms(&self, samples: u64) -> u64 {
@@ -634,7 +646,7 @@ impl Session {
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(self.endpointer.utterance().to_vec());
         self.utterance_tx = Some(tx);
-        let request = SttRequest::italian(self.config.sample_rate_hz).with_prompt(self.deps.stt_prompt.clone());
+        let request = self.stt_request();
         let cancel = CancellationToken::new();
         self.recognition_cancel = Some(cancel.clone());
         self.speculation = None;
@@ -645,7 +657,7 @@ impl Session {
     /// utterances: decodes the turn so far (see [`speculation`]).
     fn maybe_speculate(&mut self) {
         let Some(turn) = self.pending.as_ref().filter(|p| p.ended_at.is_none()).map(|p| p.index) else { return };
-        if !self.endpointer.in_speech() || self.endpointer.silence_ms() < speculation::SPECULATE_AFTER_MS {
+        if !self.endpointer.in_speech() || self.endpointer.silence_ms() < self.config.speculate_after_ms {
             return;
         }
         let speech_end = self.endpointer.speech_end_samples();
@@ -656,7 +668,7 @@ impl Session {
         if self.deps.stt.finish_estimate(self.ms(pcm.len() as u64)).is_none() {
             return;
         }
-        let request = SttRequest::italian(self.config.sample_rate_hz).with_prompt(self.deps.stt_prompt.clone());
+        let request = self.stt_request();
         let (stt, tx) = (self.deps.stt.clone(), self.work_tx.clone());
         let task = tokio::spawn(async move {
             let result = transcribe(stt.as_ref(), &request, &pcm).await;

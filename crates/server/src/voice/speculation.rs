@@ -3,7 +3,7 @@
 //! A recogniser that decodes a whole utterance at the end (local Whisper:
 //! one that reports a [`FinishEstimate`](fluxion_core::speech::stt::FinishEstimate))
 //! would only start once the end-of-turn silence has passed. Instead, once
-//! the caller has been silent for [`SPECULATE_AFTER_MS`], the session
+//! the caller has been silent for [`SPECULATE_AFTER_MS`] (configurable), the session
 //! decodes the turn so far. When no new speech arrives, that transcript is
 //! the turn's transcript (the regular decode is never run), and its words
 //! decide how long to wait ([`turn_end::assess`]): a complete sentence ends
@@ -16,7 +16,8 @@ use fluxion_core::speech::stt::{SttError, Transcript};
 use fluxion_core::speech::turn_end::{self, TurnEnd};
 use tokio::task::JoinHandle;
 
-/// Caller silence after which the turn so far is decoded, in ms.
+/// Caller silence after which the turn so far is decoded, in ms (the
+/// default of `VoiceConfig::speculate_after_ms`, `VOICE_SPECULATE_AFTER_MS`).
 pub const SPECULATE_AFTER_MS: u64 = 200;
 
 /// End-of-turn silence once the words so far are a complete sentence, in ms.

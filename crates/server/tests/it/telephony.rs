@@ -424,3 +424,34 @@ async fn repeated_recognition_failures_end_politely_with_a_callback_request() {
         sqlx::query_scalar("SELECT phone FROM callback_requests").fetch_all(app.store.pool_for_tests()).await.unwrap();
     assert_eq!(phones, [Some("+393401234567".to_string())]);
 }
+
+/// A recogniser that says whether it is at capacity as told (a local
+/// Whisper whose decodes queue for the cores).
+struct LoadedStt(Arc<std::sync::atomic::AtomicBool>);
+
+impl SpeechToText for LoadedStt {
+    fn name(&self) -> &str {
+        "loaded"
+    }
+    fn start<'a>(&'a self, _: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        Box::pin(async { Err(SttError::Unavailable("not used".into())) })
+    }
+    fn saturated(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_calls_hear_busy_while_recognition_is_at_capacity() {
+    let saturated = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let Some(app) = PhoneApp::spawn_full(Arc::new(LoadedStt(saturated.clone())), &[], VoiceConfig::default()).await else { return };
+    let params = [("CallSid", "CAfull"), ("From", "+393401234567")];
+    let twiml = app.post_signed("/twilio/voice", &params, Provider::Twilio, true).await.text().await.unwrap();
+    assert!(twiml.contains("<Say") && twiml.contains("<Hangup/>") && !twiml.contains("<Stream"), "{twiml}");
+    assert!(twiml.contains("linee sono occupate"), "{twiml}");
+    // Capacity back: the next call is answered with a stream.
+    saturated.store(false, std::sync::atomic::Ordering::Relaxed);
+    let twiml = app.post_signed("/twilio/voice", &[("CallSid", "CAnext"), ("From", "+393401234567")], Provider::Twilio, true).await;
+    let twiml = twiml.text().await.unwrap();
+    assert!(twiml.contains("<Stream"), "{twiml}");
+}

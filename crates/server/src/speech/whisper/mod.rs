@@ -23,6 +23,11 @@
 //! - non-speech annotations (`[Musica]`, `(applausi)`, `[BLANK_AUDIO]`) are
 //!   dropped from the text.
 //!
+//! Decodes wait for a slot in the shared [`RecognitionQueue`] (at most
+//! `STT_MAX_PARALLEL` at once, calls served in turn); while decodes wait
+//! longer than `STT_BUSY_WAIT_MS`, the engine reports itself saturated and
+//! new calls get the busy answer.
+//!
 //! Dropping the future returned by `finish` (barge-in, hang-up) aborts the
 //! decode at the next graph evaluation. whisper.cpp's own log lines go to
 //! `tracing` at debug level under the `whisper_cpp` target.
@@ -40,9 +45,12 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextPar
 
 use super::decode_check::{self, Attempt, Suspicion};
 use super::models;
+use super::queue::{self, CallKey, RecognitionQueue, Ticket};
 
 pub mod pace;
+pub mod states;
 use pace::Pace;
+use states::StatePool;
 
 /// The rate whisper.cpp takes PCM at, in Hz.
 pub const WHISPER_RATE_HZ: u32 = 16_000;
@@ -85,6 +93,8 @@ pub struct WhisperStt {
     path: PathBuf,
     threads: usize,
     pace: Arc<Pace>,
+    queue: RecognitionQueue,
+    states: Arc<StatePool>,
 }
 
 impl std::fmt::Debug for WhisperStt {
@@ -114,8 +124,18 @@ impl WhisperStt {
         })?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(MAX_THREADS);
-        let stt =
-            WhisperStt { context: Arc::new(context), path: path.to_path_buf(), threads, pace: Arc::new(Pace::new(cores, MAX_THREADS)) };
+        let queue = RecognitionQueue::from_env(cores);
+        let context = Arc::new(context);
+        // One idle state per decode slot, and one for a speculation's overlap.
+        let states = Arc::new(StatePool::new(Arc::clone(&context), queue.max_parallel() + 1));
+        let stt = WhisperStt {
+            states,
+            context,
+            path: path.to_path_buf(),
+            threads,
+            pace: Arc::new(Pace::new(cores, MAX_THREADS)),
+            queue,
+        };
         stt.calibrate();
         Ok(stt)
     }
@@ -128,6 +148,7 @@ impl WhisperStt {
         let job = Decode {
             context: Arc::clone(&self.context),
             pace: Arc::clone(&self.pace),
+            states: Arc::clone(&self.states),
             language: "it".to_string(),
             prompt: Vec::new(),
             prompt_words: Vec::new(),
@@ -135,15 +156,18 @@ impl WhisperStt {
         };
         let samples = job.samples();
         let abort = Arc::new(AtomicBool::new(false));
-        let measured = job.context.create_state().map_err(|e| provider_error("create a decoding state", e)).and_then(|mut state| {
+        let measured = job.states.take().map_err(|e| provider_error("create a decoding state", e)).and_then(|mut state| {
             job.pass(&mut state, &samples, Window::Utterance, false, 0.0, self.threads, &abort)?;
-            job.pass(&mut state, &samples, Window::Full, false, 0.0, self.threads, &abort)
+            let full = job.pass(&mut state, &samples, Window::Full, false, 0.0, self.threads, &abort)?;
+            job.states.give_back(state);
+            Ok(full)
         });
         let estimate = self.finish_estimate(8_000);
         match measured {
             Ok(_) => tracing::info!(
                 path = %self.path.display(),
                 threads = self.threads,
+                max_parallel = self.queue.max_parallel(),
                 turn_8s_ms = estimate.map(|e| e.typical_ms),
                 turn_8s_with_retry_ms = estimate.map(|e| e.worst_ms),
                 "Whisper model loaded and measured."
@@ -181,6 +205,11 @@ impl WhisperStt {
     pub fn threads(&self) -> usize {
         self.threads
     }
+
+    /// The queue the decodes wait in.
+    pub fn queue(&self) -> &RecognitionQueue {
+        &self.queue
+    }
 }
 
 impl SpeechToText for WhisperStt {
@@ -194,10 +223,20 @@ impl SpeechToText for WhisperStt {
     }
 
     /// From the measured speed ([`pace`]): the short-window pass over
-    /// `audio_ms` of audio, and with the full-window retry.
+    /// `audio_ms` of audio, and with the full-window retry; both after the
+    /// queue's average wait, and the worst case after the decodes queued
+    /// now have run too.
     fn finish_estimate(&self, audio_ms: u64) -> Option<FinishEstimate> {
         let seconds = (audio_ms as f64 / 1000.0).max(MIN_SAMPLES as f64 / f64::from(WHISPER_RATE_HZ));
-        self.pace.estimate(audio_ctx(seconds, self.context.model_n_audio_ctx()))
+        let decode = self.pace.estimate(audio_ctx(seconds, self.context.model_n_audio_ctx()))?;
+        let stats = self.queue.stats();
+        let wait_ms = stats.mean_wait_ms.round() as u64;
+        let backlog_ms = decode.typical_ms.saturating_mul(stats.waiting as u64) / self.queue.max_parallel() as u64;
+        Some(FinishEstimate { typical_ms: decode.typical_ms + wait_ms, worst_ms: decode.worst_ms + wait_ms.max(backlog_ms) })
+    }
+
+    fn saturated(&self) -> bool {
+        self.queue.saturated()
     }
 }
 
@@ -205,6 +244,10 @@ impl SpeechToText for WhisperStt {
 struct WhisperStream {
     context: Arc<WhisperContext>,
     pace: Arc<Pace>,
+    states: Arc<StatePool>,
+    queue: RecognitionQueue,
+    /// The call it belongs to, for the queue's turns.
+    call: CallKey,
     language: String,
     /// The request's vocabulary hint as Whisper tokens (its initial prompt).
     prompt: Vec<WhisperTokenId>,
@@ -229,6 +272,9 @@ impl WhisperStream {
         Ok(WhisperStream {
             context: Arc::clone(&stt.context),
             pace: Arc::clone(&stt.pace),
+            states: Arc::clone(&stt.states),
+            queue: stt.queue.clone(),
+            call: request.call.unwrap_or_else(queue::anonymous_key),
             language,
             prompt: prompt_tokens(&stt.context, &request.prompt),
             prompt_words: decode_check::normalised_words(&request.prompt),
@@ -255,17 +301,27 @@ impl SttStream for WhisperStream {
             if this.pcm.is_empty() {
                 return Ok(Transcript { text: String::new(), confidence: None, audio_ms });
             }
+            // Quiet audio is not decoded: no need to wait for a slot.
+            let ticket = if decode_check::is_quiet(&this.pcm) { None } else { Some(this.queue.acquire(this.call).await) };
             let abort = AbortOnDrop::default();
             let flag = Arc::clone(&abort.0);
+            let waited_ms = ticket.as_ref().map_or(0, |t| t.waited.as_millis() as u64);
             let job = Decode {
                 context: this.context,
                 pace: this.pace,
+                states: this.states,
                 language: this.language,
                 prompt: this.prompt,
                 prompt_words: this.prompt_words,
                 pcm: this.pcm,
             };
-            let decoded = tokio::task::spawn_blocking(move || job.run(flag)).await.map_err(|e| SttError::Provider {
+            let decoded = tokio::task::spawn_blocking(move || {
+                let decoded = job.run(flag, waited_ms);
+                drop::<Option<Ticket>>(ticket);
+                decoded
+            })
+            .await
+            .map_err(|e| SttError::Provider {
                 status: None,
                 message: format!("whisper decode task failed: {e}"),
                 retryable: false,
@@ -290,6 +346,7 @@ impl Drop for AbortOnDrop {
 struct Decode {
     context: Arc<WhisperContext>,
     pace: Arc<Pace>,
+    states: Arc<StatePool>,
     language: String,
     prompt: Vec<WhisperTokenId>,
     prompt_words: Vec<String>,
@@ -325,19 +382,24 @@ impl Decode {
     /// (see the module documentation) and keeps the better of the two, loops cut and the words
     /// capped to what the duration holds. Audio the model marks as no speech
     /// gives an empty text.
-    fn run(self, abort: Arc<AtomicBool>) -> Result<Decoded, SttError> {
+    fn run(self, abort: Arc<AtomicBool>, waited_ms: u64) -> Result<Decoded, SttError> {
         if decode_check::is_quiet(&self.pcm) {
             return Ok(Decoded::default());
         }
+        let started = std::time::Instant::now();
         let samples = self.samples();
         let seconds = samples.len() as f64 / f64::from(WHISPER_RATE_HZ);
         let slot = self.pace.begin();
         let threads = slot.threads;
-        let mut state = self.context.create_state().map_err(|e| provider_error("create a decoding state", e))?;
+        let mut state = self.states.take().map_err(|e| provider_error("create a decoding state", e))?;
+        let state_ms = started.elapsed().as_millis() as u64;
         let first = self.pass(&mut state, &samples, Window::Utterance, true, 0.0, threads, &abort)?;
+        let first_ms = started.elapsed().as_millis() as u64;
         let echo = decode_check::echoes_prompt(&first.text, &self.prompt_words);
         let why = if echo { Some(Suspicion::PromptEcho) } else { first.suspicion(seconds) };
         let Some(why) = why.filter(|_| !first.is_no_speech()) else {
+            self.states.give_back(state);
+            tracing::debug!(audio_ms = (seconds * 1000.0) as u64, waited_ms, state_ms, first_ms, threads, tokens = first.tokens, "Whisper decode");
             return Ok(settle(&first, seconds));
         };
         tracing::debug!(reason = %why, text = %first.text, "Whisper decode suspect; decoding once more");
@@ -359,8 +421,20 @@ impl Decode {
             (Some(_), _) if second.avg_logprob > first.avg_logprob => &second,
             (Some(_), _) => &first,
         };
+        tracing::debug!(
+            audio_ms = (seconds * 1000.0) as u64,
+            waited_ms,
+            state_ms,
+            first_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            threads,
+            reason = %why,
+            "Whisper decode, decoded twice"
+        );
+        let decoded = settle(chosen, seconds);
+        self.states.give_back(state);
         drop((abort, slot));
-        Ok(settle(chosen, seconds))
+        Ok(decoded)
     }
 
     /// The PCM as whisper.cpp takes it: f32 in [-1, 1], at least [`MIN_SAMPLES`].
@@ -658,14 +732,22 @@ mod tests {
         let job = |pcm| Decode {
             context: Arc::clone(&stt.context),
             pace: Arc::clone(&stt.pace),
+            states: Arc::clone(&stt.states),
             language: "it".into(),
             prompt: Vec::new(),
             prompt_words: Vec::new(),
             pcm,
         };
-        assert!(job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(false))).is_ok());
-        let err = job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(true))).unwrap_err();
+        // The state the calibration used is reused and given back.
+        assert_eq!(stt.states.idle(), 1);
+        assert!(job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(false)), 0).is_ok());
+        assert_eq!(stt.states.idle(), 1);
+        let err = job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(true)), 0).unwrap_err();
         assert!(err.to_string().contains("aborted"), "{err}");
+        // An aborted decode's state is not reused; the next decode builds one.
+        assert_eq!(stt.states.idle(), 0);
+        assert!(job(voice(16_000, 1.0)).run(Arc::new(AtomicBool::new(false)), 0).is_ok());
+        assert_eq!(stt.states.idle(), 1);
     }
 
     #[tokio::test]
