@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of untrusted input (the targets in fuzz/fuzz_targets:
-# provider codecs, webhook form bodies and signatures, the NLU text path,
-# WAV, configuration) for FUZZ_SECS seconds each (default 60) with
-# cargo-fuzz (libFuzzer, AddressSanitizer) on nightly Rust; installs
-# cargo-fuzz when missing. Not part of the test command: a benchmark-like
+# provider codecs, webhook form bodies and signatures, WhatsApp webhook
+# JSON, media-stream tokens, the NLU text path, WAV, configuration) for
+# FUZZ_SECS seconds each (default 60) with cargo-fuzz (libFuzzer,
+# AddressSanitizer) on nightly Rust; installs cargo-fuzz when missing. Not part of the test command: a benchmark-like
 # run. Prints the executions per target; fails on the first crash (the
 # crashing input is kept in fuzz/artifacts/<target>/).
 #

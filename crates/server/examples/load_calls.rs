@@ -83,6 +83,7 @@ use fluxion_core::speech::stt::{duration_ms, SpeechToText, SttError, SttRequest,
 use fluxion_core::speech::tts::{AudioSink, TextToSpeech, TtsError};
 use fluxion_core::speech::BoxFuture;
 
+#[path = "load_calls/real_speech.rs"]
 mod real_speech;
 
 /// Call audio rate, Hz (G.711 μ-law).
@@ -476,7 +477,16 @@ async fn serve(db: PathBuf, (handle, frames): (PrometheusHandle, Arc<FrameTimes>
         })
         .await;
     };
-    app::serve_router(listener, routes, stdin_closed).await?;
+    // All the tool's calls come from 127.0.0.1 (a provider's come from a
+    // few addresses): the per-address connection cap and rate limit are
+    // lifted, the header and body time limits stay.
+    let guard = fluxion::guard::HttpGuard {
+        max_connections: 100_000,
+        max_connections_per_ip: 100_000,
+        rate: None,
+        ..fluxion::guard::HttpGuard::from_env()?
+    };
+    app::serve_guarded(listener, routes, &guard, stdin_closed).await?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod guard;
 pub mod lifecycle;
 pub mod llm;
 pub mod mcp;
+pub mod notify;
 pub mod observability;
 pub mod private_fs;
 pub mod secret;

@@ -71,9 +71,12 @@ pub fn init_tracing(json: bool) {
 }
 
 /// Phone numbers: `+` and 8–15 digits (spaces, dots or dashes between
-/// them allowed), or 9–15 digits standing alone (Italian numbers without
-/// prefix). Digits inside identifiers (call SIDs, hex) are not numbers.
-const PHONE_PATTERN: &str = r"\+\d(?:[ .\-]?\d){7,14}\b|\b\d{9,15}\b";
+/// them allowed), 9–15 digits standing alone (Italian numbers without
+/// prefix), or groups of 2–4 digits separated by spaces that make 9–15
+/// digits together (a number as a caller dictates it and the recogniser
+/// writes it: `333 123 4567`). Digits inside identifiers (call SIDs, hex)
+/// are not numbers.
+const PHONE_PATTERN: &str = r"\+\d(?:[ .\-]?\d){7,14}\b|\b\d{9,15}\b|\b\d{2,4}(?: \d{2,4}){1,6}\b";
 
 /// E-mail addresses.
 const EMAIL_PATTERN: &str = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}";
@@ -105,6 +108,10 @@ pub fn mask_pii(text: &str) -> Cow<'_, str> {
             return m.to_string();
         }
         let compact: String = m.chars().filter(|ch| *ch == '+' || ch.is_ascii_digit()).collect();
+        // Spaced groups are a number only when they make 9–15 digits.
+        if !m.starts_with('+') && !(9..=15).contains(&compact.len()) {
+            return m.to_string();
+        }
         mask_phone(&compact)
     });
     if let Cow::Owned(masked) = phones {
@@ -246,6 +253,11 @@ mod tests {
             "id 550e8400-e29b-41d4-a716-446655440000 took 1234 ms"
         );
         assert!(matches!(mask_pii("nothing here 2027-03-10T10:00:00Z"), Cow::Borrowed(_)));
+        // Dictated numbers, as Whisper writes them.
+        assert_eq!(mask_pii("transcript: il mio numero è 333 123 4567."), "transcript: il mio numero è 333123**67.");
+        assert_eq!(mask_pii("sono 347 44 55 667 grazie"), "sono 347445**67 grazie");
+        assert_eq!(mask_pii("alle 10 30 del 12, 3 persone, 250 ms"), "alle 10 30 del 12, 3 persone, 250 ms");
+        assert_eq!(mask_pii("sample rate 16000 8000 320 frames"), "sample rate 16000 8000 320 frames");
     }
 
     #[test]

@@ -25,7 +25,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required};
 
 use super::{
-    activity, appointments, auth, clients, conversations, events, faq, operators, read, services, settings, status, voice, ApiError,
+    activity, appointments, auth, clients, conversations, events, faq, notifications, operators, read, services, settings, status, voice,
+    ApiError,
 };
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -220,6 +221,7 @@ pub fn api() -> Catalog {
         .get("/api/callbacks", "Callback requests, complaints and privacy requests", activity::callbacks)
         .patch("/api/callbacks/{id}", "Mark a callback request done", activity::close_callback)
         .get("/api/waitlist", "The waitlist", activity::waitlist)
+        .get("/api/notifications", "Queued, sent and failed notifications (?state=failed, ?limit=)", notifications::list)
         .get("/api/stats", "Figures of a span of days (?from=&to=)", activity::stats)
         .get("/api/status", "The checks of `fluxion doctor`, live (database, speech, cloud services)", status::status)
         .get("/api/events", "Live changes (server-sent events: appointment, call, callback)", events::events)

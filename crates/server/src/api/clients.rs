@@ -90,9 +90,16 @@ pub struct ClientPatch {
     pub consent_marketing: Option<bool>,
     /// Consent to call recording.
     pub consent_recording: Option<bool>,
+    /// Consent to service messages (confirmations, reminders) on WhatsApp.
+    pub notify_whatsapp: Option<bool>,
+    /// … by SMS.
+    pub notify_sms: Option<bool>,
+    /// … by e-mail.
+    pub notify_email: Option<bool>,
 }
 
-/// `PUT /api/clients/{id}` → the client.
+/// `PUT /api/clients/{id}` → the client, with `notify: {whatsapp, sms,
+/// email}`, the channels they agreed to receive service messages on.
 pub async fn update(
     State(state): State<Arc<AppState>>,
     p: Principal,
@@ -106,8 +113,17 @@ pub async fn update(
         consent_marketing: b.consent_marketing,
         consent_recording: b.consent_recording,
     };
-    let c = p.tenant(&state).update_client(id, &update).await?.ok_or_else(|| unknown(id))?;
-    Ok(Json(json!(c)))
+    let t = p.tenant(&state);
+    let c = t.update_client(id, &update).await?.ok_or_else(|| unknown(id))?;
+    if b.notify_whatsapp.is_some() || b.notify_sms.is_some() || b.notify_email.is_some() {
+        t.set_notify_consent(id, b.notify_whatsapp, b.notify_sms, b.notify_email).await?;
+    }
+    let mut out = json!(c);
+    if let Some(contact) = t.client_contact(id).await? {
+        out["notify"] =
+            json!({ "whatsapp": contact.notify_whatsapp != 0, "sms": contact.notify_sms != 0, "email": contact.notify_email != 0 });
+    }
+    Ok(Json(out))
 }
 
 /// `GET /api/clients/{id}/export` (owner) → everything stored about the

@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod events;
 pub mod faq;
 pub mod health;
+pub mod notifications;
 pub mod operators;
 pub mod read;
 pub mod services;

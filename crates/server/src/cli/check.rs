@@ -107,6 +107,9 @@ pub fn check(file: &ConfigFile) -> anyhow::Result<()> {
         }
         Err(e) => problems.push(e),
     }
+    if let Err(e) = crate::notify::NotifyConfig::from_env() {
+        problems.extend(e.lines().map(str::to_string));
+    }
     if problems.is_empty() {
         println!("no problems found");
         return Ok(());

@@ -95,6 +95,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Either server ending (signal or failure) stops the other.
     let telephony = crate::telephony::Telephony::from_env(state.clone()).await?;
     let whatsapp = crate::channels::whatsapp::WhatsApp::from_env(state.clone())?;
+    let notify_config = crate::notify::NotifyConfig::from_env().map_err(anyhow::Error::msg)?;
+    let sender = crate::notify::Sender::new(&notify_config, &whatsapp.config).map_err(anyhow::Error::msg)?;
+    crate::notify::start(&state.store, notify_config, sender, state.clock, || stopped(stop.subscribe()));
     let routes = app::router(state.clone()).merge(crate::telephony::router(telephony)).merge(crate::channels::whatsapp::router(whatsapp));
     tokio::spawn(crate::store::retention::run_daily(state.store.clone(), state.clock, retention_days, stopped(stop.subscribe())));
     match (&db_url, backup_daily) {

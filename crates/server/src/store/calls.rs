@@ -236,7 +236,8 @@ impl Tenant {
     /// # Errors
     /// Database errors.
     pub async fn end_call(&self, id: Id, end: &CallEnd) -> Result<(), StoreError> {
-        sqlx::query(
+        let mut tx = self.store().begin_write().await?;
+        let done = sqlx::query(
             "UPDATE calls SET ended_at = $1, duration_ms = $2, outcome = $3, hangup_reason = $4, turns = $5, recording_path = $6 \
              WHERE id = $7 AND business_id = $8",
         )
@@ -248,9 +249,17 @@ impl Tenant {
         .bind(&end.recording_path)
         .bind(id)
         .bind(self.id())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(store_error)?;
+        if done.rows_affected() == 1 {
+            let data = serde_json::json!({
+                "call_id": id, "ended_at": ts_text(end.ended_at), "duration_ms": end.duration_ms, "outcome": end.outcome.as_str(),
+                "hangup_reason": end.hangup_reason.as_str(), "turns": end.turns,
+            });
+            self.queue_event(&mut tx, None, super::outbox::Event::CallEnded, &id.to_string(), data).await?;
+        }
+        tx.commit().await.map_err(store_error)?;
         self.announce(crate::events::Kind::Call, id, "ended");
         Ok(())
     }

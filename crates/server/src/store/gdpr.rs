@@ -416,6 +416,13 @@ impl Tenant {
             .await
             .map_err(store_error)?
             .rows_affected();
+        // Queued or sent notifications hold the client's number or address.
+        sqlx::query("DELETE FROM outbox WHERE business_id = $1 AND client_id = $2")
+            .bind(self.id())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         sqlx::query("DELETE FROM clients WHERE id = $1 AND business_id = $2")
             .bind(s.id)
             .bind(self.id())

@@ -150,6 +150,7 @@ impl Tenant {
             MessageDirection::Inbound => MessageStatus::Received,
             MessageDirection::Outbound => MessageStatus::Sent,
         };
+        let mut tx = self.store().begin_write().await?;
         let done = sqlx::query(
             "INSERT INTO whatsapp_messages (business_id, wa_message_id, direction, peer, kind, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (wa_message_id) DO NOTHING",
@@ -161,10 +162,16 @@ impl Tenant {
         .bind(kind)
         .bind(status.as_str())
         .bind(ts_text(at))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(store_error)?;
-        Ok(done.rows_affected() == 1)
+        let new = done.rows_affected() == 1;
+        if new && direction == MessageDirection::Inbound {
+            let data = serde_json::json!({ "channel": "whatsapp", "message_id": wa_message_id, "from": peer, "kind": kind, "received_at": ts_text(at) });
+            self.queue_event(&mut tx, None, super::outbox::Event::MessageReceived, wa_message_id, data).await?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(new)
     }
 
     /// The business's messages with `peer`, oldest first.

@@ -38,6 +38,7 @@ pub mod conversations;
 pub mod gdpr;
 mod location;
 pub mod messages;
+pub mod outbox;
 pub mod postgres;
 pub mod retention;
 mod rows;
@@ -61,6 +62,7 @@ pub use conversations::{Conversation, TranscriptTurn};
 pub use gdpr::{ClientExport, Erasure};
 pub use location::{DatabaseUrl, PgUrl};
 pub use messages::{MessageDirection, MessageStatus, StoredMessage};
+pub use outbox::{Event, NewNotice, NoticeKind, NoticePolicy, NotifyChannel, OutboxEntry, OutboxState};
 pub use tenant::{NumberKind, Tenant, TenantInfo};
 
 /// Which SQL database a [`Store`] talks to.
@@ -105,6 +107,7 @@ pub struct Store {
     dialect: Dialect,
     url: Arc<DatabaseUrl>,
     events: crate::events::Events,
+    notice_policy: outbox::PolicySlot,
 }
 
 impl Store {
@@ -124,7 +127,7 @@ impl Store {
             Dialect::Postgres => &postgres::MIGRATOR,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::fatal(format!("migration failed: {e}")))?;
-        Ok(Store { pool, dialect, url: Arc::new(url.clone()), events: crate::events::Events::default() })
+        Ok(Store { pool, dialect, url: Arc::new(url.clone()), events: crate::events::Events::default(), notice_policy: Default::default() })
     }
 
     /// The announcements of its writes (appointments, calls, callback

@@ -1,8 +1,9 @@
 //! Retention of personal data (seeds 000 and 003: 90 days): chat history
 //! (which holds the call transcripts: a call's turns are its chat-history
-//! session) and call records older than the retention are deleted, for
-//! every business, by [`Store::purge_before`], which [`run_daily`] calls once
-//! at start and then every 24 hours. Recordings expire on their own
+//! session), call records and the WhatsApp message log (who wrote when)
+//! older than the retention are deleted, for every business, by
+//! [`Store::purge_before`], which [`run_daily`] calls once at start and then
+//! every 24 hours. Recordings expire on their own
 //! (`RECORDING_RETENTION_DAYS`). Appointments and client records are the
 //! business's register and are not purged here.
 
@@ -27,6 +28,8 @@ pub struct Purged {
     pub chat_turns: u64,
     /// Call records.
     pub calls: u64,
+    /// WhatsApp message-log rows.
+    pub whatsapp_messages: u64,
 }
 
 /// The retention from `DATA_RETENTION_DAYS` (absent: [`DEFAULT_RETENTION_DAYS`]).
@@ -44,8 +47,8 @@ pub fn retention_days(value: Option<&str>) -> Result<u32, String> {
 }
 
 impl Store {
-    /// Deletes, in every business, chat-history turns created and calls
-    /// started before `cutoff`, in one transaction.
+    /// Deletes, in every business, chat-history turns and WhatsApp messages
+    /// created and calls started before `cutoff`, in one transaction.
     ///
     /// # Errors
     /// The database fails (nothing is deleted then).
@@ -55,8 +58,13 @@ impl Store {
         let chat_turns =
             sqlx::query("DELETE FROM chat_history WHERE created_at < $1").bind(&cutoff).execute(&mut *tx).await.map_err(store_error)?;
         let calls = sqlx::query("DELETE FROM calls WHERE started_at < $1").bind(&cutoff).execute(&mut *tx).await.map_err(store_error)?;
+        let whatsapp = sqlx::query("DELETE FROM whatsapp_messages WHERE created_at < $1")
+            .bind(&cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
-        Ok(Purged { chat_turns: chat_turns.rows_affected(), calls: calls.rows_affected() })
+        Ok(Purged { chat_turns: chat_turns.rows_affected(), calls: calls.rows_affected(), whatsapp_messages: whatsapp.rows_affected() })
     }
 
     /// [`Store::purge_before`] `days` days before `now`.
@@ -81,7 +89,13 @@ pub async fn run_daily(store: Store, clock: Clock, days: u32, shutdown: impl std
             () = &mut shutdown => return,
         }
         match store.purge_expired(clock.now(), days).await {
-            Ok(p) => tracing::info!(days, chat_turns = p.chat_turns, calls = p.calls, "retention: expired personal data purged"),
+            Ok(p) => tracing::info!(
+                days,
+                chat_turns = p.chat_turns,
+                calls = p.calls,
+                whatsapp_messages = p.whatsapp_messages,
+                "retention: expired personal data purged"
+            ),
             Err(e) => tracing::error!(error = %e, days, "retention: purge failed; retrying at the next run"),
         }
     }

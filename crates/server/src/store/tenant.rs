@@ -22,6 +22,7 @@ use sqlx::AnyConnection;
 
 use super::rows::{self, AppointmentRow, BusinessRow, ClientRow, ClosureRow, FaqRow, HoursRow, ServiceRow};
 use super::rows::{APPOINTMENT_COLS, BUSINESS_COLS, CLIENT_COLS};
+use super::outbox::NoticeKind;
 use super::{booking_write_error, store_error, ts_text, Store};
 use crate::events::Kind;
 
@@ -484,6 +485,7 @@ impl Repository for Tenant {
         .await
         .map_err(booking_write_error)?;
         let appointment = Appointment::try_from(row)?;
+        super::outbox::booking_notice(&self.store.notice_policy, &mut tx, self.id, appointment.id, NoticeKind::BookingConfirmed).await?;
         sqlx::query("UPDATE clients SET loyalty_points = loyalty_points + 1 WHERE id = $1 AND business_id = $2")
             .bind(new.client_id)
             .bind(self.id)
@@ -517,6 +519,7 @@ impl Repository for Tenant {
             return Err(if exists.is_some() { BookingError::NotActive(id) } else { BookingError::NotFound(format!("appointment {id}")) });
         };
         let a = Appointment::try_from(row)?;
+        super::outbox::booking_notice(&self.store.notice_policy, &mut tx, self.id, a.id, NoticeKind::BookingCancelled).await?;
         tx.commit().await.map_err(store_error)?;
         self.announce(Kind::Appointment, a.id, "cancelled");
         Ok(a)
@@ -569,6 +572,7 @@ impl Repository for Tenant {
         .await
         .map_err(booking_write_error)?;
         let a = Appointment::try_from(row)?;
+        super::outbox::booking_notice(&self.store.notice_policy, &mut tx, self.id, a.id, NoticeKind::BookingChanged).await?;
         tx.commit().await.map_err(booking_write_error)?;
         self.announce(Kind::Appointment, a.id, "moved");
         Ok(a)
@@ -627,6 +631,7 @@ impl Repository for Tenant {
     }
 
     async fn add_callback_request(&self, r: &CallbackRequest) -> Result<Id, StoreError> {
+        let mut tx = self.store.begin_write().await?;
         let id: Id = sqlx::query_scalar(
             "INSERT INTO callback_requests (business_id, client_id, phone, session_id, reason, created_at, kind, name) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -639,9 +644,11 @@ impl Repository for Tenant {
         .bind(ts_text(r.created_at))
         .bind(r.kind.as_str())
         .bind(&r.name)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(store_error)?;
+        super::outbox::callback_notice(&self.store.notice_policy, &mut tx, self.id, id, r).await?;
+        tx.commit().await.map_err(store_error)?;
         self.announce(Kind::Callback, id, "created");
         Ok(id)
     }

@@ -1,9 +1,10 @@
-//! Retention: chat history and call records older than the retention are
-//! purged, younger rows are untouched, on SQLite and PostgreSQL.
+//! Retention: chat history, call records and the WhatsApp message log older
+//! than the retention are purged, younger rows are untouched, on SQLite and
+//! PostgreSQL.
 
 use fluxion::seed::SeedData;
 use fluxion::store::retention::DEFAULT_RETENTION_DAYS;
-use fluxion::store::{CallDirection, Store};
+use fluxion::store::{CallDirection, MessageDirection, Store};
 use fluxion::telephony::Provider;
 use fluxion_core::booking::{Channel, Repository, Vertical};
 use fluxion_core::history::{ChatTurn, Role};
@@ -30,6 +31,7 @@ fn turn(session: &str, at: Timestamp) -> ChatTurn {
 async fn rows(store: &Store, table: &str) -> Vec<String> {
     let sql = match table {
         "chat_history" => "SELECT session_id FROM chat_history ORDER BY session_id",
+        "whatsapp_messages" => "SELECT wa_message_id FROM whatsapp_messages ORDER BY wa_message_id",
         _ => "SELECT call_sid FROM calls ORDER BY call_sid",
     };
     sqlx::query_scalar(sql).fetch_all(store.pool_for_tests()).await.expect("rows")
@@ -51,13 +53,17 @@ async fn purges_only_expired_rows(store: &Store) {
         for (sid, at) in [(format!("{tag}-CA-old"), days(120)), (format!("{tag}-CA-new"), days(1))] {
             t.start_call(Provider::Twilio, &sid, CallDirection::Inbound, Some("+393471110000"), None, at).await.expect("call");
         }
+        for (id, at) in [(format!("{tag}-wamid-old"), days(91)), (format!("{tag}-wamid-new"), days(89))] {
+            t.record_message(&id, MessageDirection::Inbound, "393471110000", "text", at).await.expect("message");
+        }
     }
     let purged = store.purge_expired(now, DEFAULT_RETENTION_DAYS).await.expect("purge");
-    assert_eq!((purged.chat_turns, purged.calls), (4, 2));
+    assert_eq!((purged.chat_turns, purged.calls, purged.whatsapp_messages), (4, 2, 2));
     assert_eq!(rows(store, "chat_history").await, ["a-edge-new", "a-new", "b-edge-new", "b-new"]);
     assert_eq!(rows(store, "calls").await, ["a-CA-new", "b-CA-new"]);
+    assert_eq!(rows(store, "whatsapp_messages").await, ["a-wamid-new", "b-wamid-new"]);
     let again = store.purge_expired(now, DEFAULT_RETENTION_DAYS).await.expect("purge again");
-    assert_eq!((again.chat_turns, again.calls), (0, 0), "a second run finds nothing");
+    assert_eq!((again.chat_turns, again.calls, again.whatsapp_messages), (0, 0, 0), "a second run finds nothing");
 }
 
 #[tokio::test]

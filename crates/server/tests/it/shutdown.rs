@@ -23,7 +23,7 @@ const LINE: &str = "vorrei prenotare un taglio";
 
 /// A fake `POST /v1/audio/transcriptions` that hears [`LINE`] in every
 /// upload; its base URL.
-async fn fake_recogniser() -> String {
+pub(crate) async fn fake_recogniser() -> String {
     let app = axum::Router::new().fallback(|| async { axum::Json(json!({ "text": LINE })) });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -98,6 +98,11 @@ impl Served {
         Some(served)
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -126,19 +131,19 @@ impl Served {
     }
 
     /// `GET path` → (status, JSON body).
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         let r = reqwest::get(self.url(path)).await.expect("request");
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
     /// The webhook answer for a new Twilio call.
-    async fn answer(&self, call_sid: &str) -> anyhow::Result<Ticket> {
+    pub(crate) async fn answer(&self, call_sid: &str) -> anyhow::Result<Ticket> {
         let facts = CallFacts { call_sid: call_sid.to_string(), caller: Some("+393401234567".to_string()), called: None };
         dial::answer(&reqwest::Client::new(), &self.base, &self.config, Provider::Twilio, &facts).await
     }
 
     /// Waits until `/health` counts `n` calls in progress.
-    async fn calls_in_progress(&self, n: u64) {
+    pub(crate) async fn calls_in_progress(&self, n: u64) {
         let started = Instant::now();
         while self.get("/health").await.1["calls"].as_u64() != Some(n) {
             assert!(started.elapsed() < Duration::from_secs(30), "{n} call(s) never in progress:\n{}", self.log());

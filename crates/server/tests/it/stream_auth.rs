@@ -266,6 +266,24 @@ async fn a_stream_that_goes_quiet_is_closed_and_abandoned() {
     assert_eq!(outcome.as_deref(), Some("abandoned"));
 }
 
+/// The maximum call length is measured on wall time: a call whose stream
+/// sends no audio (so the session's own clock, which counts audio received,
+/// never moves) is ended at the maximum length plus the grace, long before
+/// the idle timeout (set here to ten minutes, past the test's guard).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_maximum_call_length_is_measured_on_wall_time() {
+    let settings = [("STREAM_IDLE_TIMEOUT_MS", "600000".to_string()), ("STREAM_MAX_CALL_GRACE_MS", "500".to_string())];
+    let voice = fluxion::voice::VoiceConfig { max_call_ms: 1_000, ..fluxion::voice::VoiceConfig::default() };
+    let stt = std::sync::Arc::new(fluxion::speech::scripted::ScriptedStt::new(Vec::<String>::new()));
+    let Some(app) = PhoneApp::spawn_full(stt, &settings, voice).await else { return };
+    let ticket = app.ticket(Provider::Twilio, "CAlong", Some(CALLER)).await;
+    let mut ws = open_call(&ticket, Provider::Twilio, "CAlong", None).await;
+    let (code, _) = until_closed(&mut ws).await;
+    assert_ne!(code, Some(1008), "closed as a call, not as a refusal");
+    let (_, outcome) = app.ended_call("CAlong").await;
+    assert!(outcome.is_some(), "the call is recorded with an outcome");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busy_lines_and_connection_caps() {
     let settings =

@@ -57,7 +57,7 @@ impl PhoneApp {
     }
 
     /// A server with this recogniser, settings and voice configuration.
-    async fn spawn_full(stt: Arc<dyn SpeechToText>, settings: &[(&str, String)], voice: VoiceConfig) -> Option<Self> {
+    pub(crate) async fn spawn_full(stt: Arc<dyn SpeechToText>, settings: &[(&str, String)], voice: VoiceConfig) -> Option<Self> {
         let tts = match EspeakTts::new("it", 165) {
             Ok(t) => t,
             Err(e) if std::env::var_os("FLUXION_REQUIRE_ESPEAK").is_none() => {
@@ -274,6 +274,10 @@ async fn webhooks_answer_with_a_stream_and_bad_signatures_get_403() {
     let r = app.post_signed("/twilio/status", &[("CallSid", "CA123"), ("CallStatus", "completed")], Provider::Twilio, true).await;
     assert_eq!(r.status(), 204);
     assert_eq!(app.calls().await.len(), 1);
+    // The seeds' name for the same webhook, signed over its own URL.
+    let r = app.post_signed("/webhooks/twilio/status", &[("CallSid", "CA124"), ("CallStatus", "completed")], Provider::Twilio, true).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.calls().await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,6 +47,7 @@ async fn graph_messages(State(g): State<Arc<Graph>>, Path(id): Path<String>, Jso
 struct Wa {
     base: String,
     store: Store,
+    tenant: fluxion::store::Tenant,
     graph: Arc<Graph>,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -59,7 +60,7 @@ async fn spawn() -> Wa {
     let graph_url = format!("http://{}/v21.0", graph_listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(graph_listener, fake).await });
 
-    let (dir, store, _tenant) = seeded_sqlite(Vertical::Salone).await;
+    let (dir, store, tenant) = seeded_sqlite(Vertical::Salone).await;
     let engines = Engines::with_llm(store.clone(), Channel::Chat, None).await.expect("engines");
     let state: Arc<AppState> = AppState::with_engines(engines, test_clock());
     let config = WhatsappConfig::from_lookup(|k| {
@@ -77,7 +78,7 @@ async fn spawn() -> Wa {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(app::serve_router(listener, routes, std::future::pending()));
-    Wa { base, store, graph, client: reqwest::Client::new(), _dir: dir }
+    Wa { base, store, tenant, graph, client: reqwest::Client::new(), _dir: dir }
 }
 
 fn text_delivery(id: &str, body: &str) -> Value {
@@ -243,4 +244,25 @@ async fn delivery_receipts_update_sent_messages_and_media_gets_a_polite_text() {
     assert_eq!(wa.deliver(&media("wamid.voice", "audio")).await, 200);
     let sent = wa.wait_sent(3).await;
     assert!(sent[2].1["text"]["body"].as_str().unwrap_or_default().contains("messaggi vocali"), "{sent:?}");
+}
+
+/// The reminder's reply path: "ANNULLA" starts a cancellation that follows
+/// the dialogue's rules (the appointment read back, then confirmed).
+#[tokio::test]
+async fn annulla_cancels_through_the_dialogue() {
+    use fluxion_core::booking::{NewAppointment, Repository};
+    let wa = spawn().await;
+    let client = wa.tenant.upsert_client("Sara Neri", "+393491234567", None).await.expect("client");
+    let service = wa.tenant.services().await.expect("services")[0].clone();
+    let operator = wa.tenant.operators().await.expect("operators")[0].id;
+    let start: jiff::Timestamp = "2027-03-11T14:00:00Z".parse().expect("instant");
+    let end = start + jiff::SignedDuration::from_mins(i64::from(service.duration_min));
+    let new = NewAppointment { client_id: client.id, operator_id: operator, service_id: service.id, start, end, channel: Channel::Whatsapp };
+    let a = wa.tenant.book(new, 0).await.expect("booked");
+    let reply = wa.say("wamid.c-1", "ANNULLA").await;
+    assert!(reply.to_lowercase().contains("conferm") || reply.to_lowercase().contains("disd"), "{reply}");
+    assert_eq!(count(&wa.store, &format!("SELECT COUNT(*) FROM appointments WHERE id = {} AND status = 'booked'", a.id)).await, 1, "not before the confirmation");
+    let reply = wa.say("wamid.c-2", "sì").await;
+    assert!(reply.to_lowercase().contains("disdett") || reply.to_lowercase().contains("annullat") || reply.to_lowercase().contains("cancellat"), "{reply}");
+    assert_eq!(count(&wa.store, &format!("SELECT COUNT(*) FROM appointments WHERE id = {} AND status = 'cancelled'", a.id)).await, 1);
 }

@@ -115,11 +115,14 @@ async fn turn(wa: &WhatsApp, tenant: &Tenant, peer: &str, text: &str) -> anyhow:
     let session_id = format!("wa:{peer}");
     let (dialogue, is_new) = wa.app.sessions.get_or_create_within(tenant.id(), &session_id, wa.config.session_idle, || engine.dialogue());
     let mut dialogue = dialogue.lock().await;
-    if is_new {
+    let cancel = is_cancel_reply(text);
+    if is_new || cancel {
         // The sender's number is verified by WhatsApp: the caller ID of a chat.
+        // "ANNULLA" (the reminder's reply path) starts afresh, whatever was under way.
         *dialogue = engine.dialogue_for(Some(&format!("+{peer}"))).await;
     }
-    let report = engine.turn(&mut dialogue, &session_id, text, wa.app.clock.now()).await?;
+    let said = if cancel { CANCEL_REQUEST } else { text };
+    let report = engine.turn(&mut dialogue, &session_id, said, wa.app.clock.now()).await?;
     tracing::info!(
         client = %mask_phone(peer),
         intent = report.intent.as_str(),
@@ -149,6 +152,17 @@ async fn send(wa: &WhatsApp, tenant: &Tenant, from_id: &str, peer: &str, reply: 
     }
 }
 
+/// What the dialogue hears when a client answers a reminder with "ANNULLA":
+/// a cancellation request, which then follows the dialogue's own rules
+/// (which appointment, read-back, confirmation).
+pub const CANCEL_REQUEST: &str = "vorrei disdire il mio appuntamento";
+
+/// Whether the message is the reminder's reply keyword "ANNULLA" (any case,
+/// surrounding spaces and punctuation ignored).
+fn is_cancel_reply(text: &str) -> bool {
+    text.trim().trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace()).eq_ignore_ascii_case("annulla")
+}
+
 /// Whether the reply's last sentence asks the client to confirm.
 fn asks_confirmation(reply: &str) -> bool {
     let reply = reply.trim_end();
@@ -172,6 +186,13 @@ fn kind_label(kind: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reminder_reply_keyword() {
+        assert!(is_cancel_reply("ANNULLA"));
+        assert!(is_cancel_reply(" annulla! "));
+        assert!(!is_cancel_reply("annulla la richiesta di prima e prenota"));
+    }
 
     #[test]
     fn confirmation_questions_get_buttons() {

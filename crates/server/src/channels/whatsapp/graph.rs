@@ -78,6 +78,36 @@ impl Graph {
         Graph { http, base: base.trim_end_matches('/').to_string(), token, backoff }
     }
 
+    /// The same client without its own retries: one request per call, for
+    /// callers that schedule their own (the notification outbox).
+    pub fn once(mut self) -> Self {
+        self.backoff = self.backoff.with_max_times(0);
+        self
+    }
+
+    /// Sends approved template `name` in `language` (`it`) with body
+    /// parameters `params` to `to` (wa_id): the only message WhatsApp
+    /// delivers outside the 24-hour customer-service window. Returns Meta's
+    /// message id.
+    ///
+    /// # Errors
+    /// [`GraphError`] after the retries.
+    pub async fn send_template(&self, from_id: &str, to: &str, name: &str, language: &str, params: &[String]) -> Result<String, GraphError> {
+        let parameters: Vec<Value> = params.iter().map(|p| json!({ "type": "text", "text": p })).collect();
+        let mut template = json!({ "name": name, "language": { "code": language } });
+        if !parameters.is_empty() {
+            template["components"] = json!([{ "type": "body", "parameters": parameters }]);
+        }
+        let body = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": template,
+        });
+        self.post_message(from_id, &body).await
+    }
+
     /// Sends `text` to `to` (wa_id) from business number `from_id`; returns
     /// Meta's message id. Text longer than 4,096 characters is cut.
     ///

@@ -1,0 +1,49 @@
+//! The notification outbox, for the console and automations:
+//! `GET /api/notifications[?state=failed][&limit=N]` lists what was queued,
+//! sent, given up (`failed`: surfaced to the owner) or dropped.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::settings::invalid;
+use super::ApiError;
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::store::OutboxState;
+
+/// Most rows one request lists.
+pub const MAX_LIMIT: u32 = 500;
+
+/// `?state=&limit=`.
+#[derive(Debug, Deserialize)]
+pub struct Filter {
+    /// `pending`, `sending`, `sent`, `failed` or `dropped` (absent: all).
+    pub state: Option<String>,
+    /// At most this many (default 100, at most 500).
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/notifications[?state=][&limit=]` → `{"notifications": [{id,
+/// business_id, client_id, recipient, channel, kind, payload, key, state,
+/// attempts, next_attempt_at, last_error, provider_id, created_at}]}`,
+/// newest first.
+///
+/// Errors: 400 for an unknown state.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    q: Result<Query<Filter>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q?;
+    let wanted = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(OutboxState::parse(s).ok_or_else(|| invalid(format!("stato '{s}' sconosciuto (pending, sending, sent, failed, dropped)")))?),
+    };
+    let rows = p.tenant(&state).outbox(wanted, q.limit.unwrap_or(100).clamp(1, MAX_LIMIT)).await?;
+    Ok(Json(json!({ "notifications": rows })))
+}
