@@ -27,6 +27,7 @@ impl Dialogue {
         }
         // Reschedule: same service (and operator unless another is asked).
         self.draft.service_id = Some(target.service_id);
+        self.shift_target_day();
         if self.draft.chosen.is_none() {
             if !self.has_when() {
                 self.expect = Expect::When;

@@ -91,6 +91,10 @@ struct Draft {
     chosen: Option<Slot>,
     /// The slots of `extra` following `chosen`.
     chosen_rest: Vec<Slot>,
+    /// "Sposto il colore di giovedì al giorno dopo": days from the
+    /// appointment being moved to the new day, applied once it is known
+    /// (the day the turn names is the appointment's, not the new one).
+    shift_from_target: Option<i64>,
 }
 
 /// Per-conversation state.
@@ -325,7 +329,7 @@ impl Dialogue {
             return;
         }
 
-        if self.answer_unknown_service(&norm, nlu, out) {
+        if self.answer_unknown_service(nlu, out) {
             self.misunderstood = 0;
             return;
         }
@@ -364,11 +368,21 @@ impl Dialogue {
             Intent::Faq if nlu.layer == Layer::L3 => {
                 if let Some(hit) = &nlu.faq {
                     self.say(out, hit.answer.clone());
-                    self.follow_up(out);
+                    if !self.offer_asked_service(&norm, nlu, out) {
+                        self.follow_up(out);
+                    }
                 }
             }
             Intent::Book | Intent::Availability if self.redirect_foreign(nlu, out) => {}
             Intent::Book => {
+                // "Domenica siete aperti? Vorrei una pulizia del viso": the
+                // hours of that day, then the booking.
+                if nlu.topic == Some(Topic::OpeningHours) && self.flow == Flow::Idle {
+                    let day = nlu.slots.datetime.filter(|_| nlu.slots.date_given).map(|d| slot_date(&d));
+                    if day.is_some() {
+                        self.say(out, replies::opening_hours(&self.info, day, self.today()));
+                    }
+                }
                 self.flow = Flow::Booking;
                 self.draft.offered.clear();
                 if words(&norm).any(|w| w == "solito" || w == "solita") {
@@ -399,6 +413,9 @@ impl Dialogue {
                 self.target = None;
                 self.draft = Draft::default();
                 self.merge_when(nlu);
+                if intent == Intent::Reschedule {
+                    self.draft.shift_from_target = relative::shift(&norm);
+                }
                 self.advance_change(out);
             }
             // "No, grazie" to "Posso aiutarla in qualcos'altro?" ends the conversation.
@@ -504,5 +521,7 @@ mod services;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_requests;
 #[cfg(test)]
 mod tests_services;

@@ -87,6 +87,17 @@ impl Dialogue {
             }
             Outcome::Upcoming(list) => {
                 self.upcoming = list;
+                // "Il colore di giovedì al giorno dopo": the day named is
+                // the appointment's; one appointment that day is the one.
+                if self.draft.shift_from_target.is_some() && self.upcoming.len() > 1 {
+                    let on_day: Vec<&Appointment> =
+                        self.upcoming.iter().filter(|a| Some(self.info.local(a.start).date()) == self.draft.date).collect();
+                    if let [one] = on_day.as_slice() {
+                        self.target = Some((*one).clone());
+                        self.continue_flow(out);
+                        return;
+                    }
+                }
                 match self.upcoming.len() {
                     0 => {
                         self.say(out, replies::NO_APPOINTMENTS);

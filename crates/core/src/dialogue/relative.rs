@@ -24,7 +24,7 @@ const PREV: &[&str] =
     &["il giorno prima", "giorno prima", "quello prima", "il giorno precedente", "giorno precedente", "quello precedente"];
 
 /// +1, -1 or `None`, from the normalised turn.
-fn shift(norm: &str) -> Option<i64> {
+pub(super) fn shift(norm: &str) -> Option<i64> {
     let padded = format!(" {norm} ");
     let has = |ps: &[&str]| ps.iter().any(|p| padded.contains(&format!(" {p} ")));
     match (has(NEXT), has(PREV)) {
@@ -48,6 +48,26 @@ impl Dialogue {
             return Some(*first);
         }
         self.target.as_ref().map(|a| self.info.local(a.start).date())
+    }
+
+    /// Applies a pending "il giorno dopo" of a reschedule request to the
+    /// appointment now identified: the new day is the appointment's day
+    /// shifted; the time is the appointment's when the caller said "stessa
+    /// ora", a time said for the new day otherwise, or none.
+    pub(super) fn shift_target_day(&mut self) {
+        let Some(n) = self.draft.shift_from_target else { return };
+        let Some(target) = &self.target else { return };
+        self.draft.shift_from_target = None;
+        let old = self.info.local(target.start);
+        let Ok(day) = old.date().checked_add(jiff::Span::new().days(n)) else { return };
+        let norm = normalize(&self.pending_text);
+        let same_time = ["stessa ora", "stesso orario", "stesso ora", "alla stessa"].iter().any(|p| norm.contains(p));
+        self.draft.date = Some(day);
+        self.draft.range = None;
+        self.draft.earliest = false;
+        if same_time || self.draft.time == Some(old.time()) {
+            self.draft.time = Some(old.time());
+        }
     }
 
     /// The turn with "il giorno dopo / prima" resolved against the day

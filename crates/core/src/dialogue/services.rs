@@ -17,93 +17,6 @@ pub(super) struct Choice {
     pub(super) at: usize,
 }
 
-/// Words of a price question.
-const PRICE_WORDS: &[&str] = &[
-    "quanto costa",
-    "quanto costano",
-    "costo",
-    "prezzo",
-    "prezzi",
-    "quanto viene",
-    "quanto vengono",
-    "quanto si paga",
-    "quanto pago",
-    "tariffa",
-    "quanto spendo",
-];
-/// Words of a duration question.
-const DURATION_WORDS: &[&str] =
-    &["quanto dura", "quanto durano", "durata", "quanto tempo", "quanto ci vuole", "quanto ci si mette", "quanto ci mette"];
-
-/// Verbs of a "do you do X?" question.
-const OFFER_VERBS: &[&str] = &[
-    "fate",
-    "fa",
-    "fanno",
-    "avete",
-    "offrite",
-    "eseguite",
-    "praticate",
-    "trattate",
-    "proponete",
-    "si fa",
-    "si fanno",
-    "si puo fare",
-    "e possibile fare",
-    "potete fare",
-    "posso fare",
-    "possibile fare",
-];
-
-/// Words after such a verb that are not a service ("avete posto?", "fate sconti?").
-const NOT_SERVICES: &[&str] = &[
-    "posto",
-    "posti",
-    "disponibilita",
-    "orari",
-    "orario",
-    "aperto",
-    "aperti",
-    "aperta",
-    "chiuso",
-    "chiusi",
-    "sconti",
-    "sconto",
-    "parcheggio",
-    "pagamento",
-    "pagamenti",
-    "bancomat",
-    "carta",
-    "carte",
-    "pagare",
-    "prezzi",
-    "prezzo",
-    "tempo",
-    "buco",
-    "appuntamenti",
-    "appuntamento",
-    "fattura",
-    "fatture",
-    "ricevute",
-    "numero",
-    "ricevuta",
-    "wifi",
-    "bagno",
-    "ascensore",
-    "convenzioni",
-    "convenzione",
-    "promozioni",
-    "offerte",
-    "pacchetti",
-    "regalo",
-    "buoni",
-    "male",
-    "domani",
-    "oggi",
-    "sabato",
-    "domenica",
-];
-
 /// Words that never tell candidates apart.
 const FILLER: &[&str] = &[
     "quello",
@@ -299,10 +212,11 @@ impl Dialogue {
     /// Answers a price or duration question about the services the turn
     /// names (all candidates of a vague mention: "quanto costa un taglio?").
     pub(super) fn answer_service_facts(&mut self, norm: &str, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
-        let padded = format!(" {norm} ");
-        let price = PRICE_WORDS.iter().any(|p| padded.contains(&format!(" {p} ")));
-        let duration = DURATION_WORDS.iter().any(|p| padded.contains(&format!(" {p} ")));
-        if !(price || duration) || matches!(nlu.intent, Intent::Cancel | Intent::Reschedule | Intent::Complaint) {
+        let price = crate::nlu::asks::asks_price(norm);
+        let duration = crate::nlu::asks::asks_duration(norm);
+        if !(price || duration)
+            || matches!(nlu.intent, Intent::Cancel | Intent::Reschedule | Intent::Complaint | Intent::Human | Intent::Privacy)
+        {
             return false;
         }
         let Some((mut ids, choice)) = self.mentioned(nlu) else { return false };
@@ -315,29 +229,42 @@ impl Dialogue {
             return false;
         }
         self.say(out, replies::service_facts(&svcs, price, duration));
+        // "Vorrei prenotare un taglio per sabato, quanto costa?": the price,
+        // then the booking goes on (the pipeline keeps `Book` only for a
+        // turn that books in so many words or names a day).
+        if self.flow == Flow::Idle && nlu.intent == Intent::Book {
+            return false;
+        }
         self.repeat_question(out);
         true
     }
 
-    /// "Fate la laminazione ciglia?" when no such service exists: what is
-    /// offered, grouped.
-    pub(super) fn answer_unknown_service(&mut self, norm: &str, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
-        if !nlu.slots.services.is_empty()
+    /// After an FAQ answer about one service, to a caller who asked when
+    /// ("mi si è accesa la spia del motore, quando potete darci
+    /// un'occhiata?"): offers to book that service. Returns whether it did.
+    pub(super) fn offer_asked_service(&mut self, norm: &str, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
+        if self.flow != Flow::Idle || !crate::nlu::asks::asks_when(norm) {
+            return false;
+        }
+        let Some((ids, None)) = self.mentioned(nlu) else { return false };
+        let [id] = ids.as_slice() else { return false };
+        self.set_package(vec![*id]);
+        self.expect = Expect::OfferBooking;
+        self.say(out, format!("Vuole prenotare {}?", self.svc_the(*id)));
+        true
+    }
+
+    /// "Fate la laminazione ciglia?", "vorrei una pizza" when no such
+    /// service exists: what is offered, grouped.
+    pub(super) fn answer_unknown_service(&mut self, nlu: &NluResult, out: &mut Vec<Action>) -> bool {
+        if nlu.unknown_request.is_none()
+            || !nlu.slots.services.is_empty()
             || nlu.slots.service.is_some()
             || nlu.foreign_vertical.is_some()
             || nlu.slots.datetime.is_some()
             || nlu.layer == Layer::L3
-            || !matches!(nlu.intent, Intent::Faq | Intent::Other | Intent::Book | Intent::Availability)
+            || !matches!(nlu.intent, Intent::Faq | Intent::Other | Intent::Book | Intent::Availability | Intent::Price)
         {
-            return false;
-        }
-        let padded = format!(" {norm} ");
-        let Some(rest) = OFFER_VERBS.iter().filter_map(|v| padded.find(&format!(" {v} ")).map(|i| &padded[i + v.len() + 2..])).next()
-        else {
-            return false;
-        };
-        let content: Vec<&str> = words(rest).filter(|w| w.len() > 3 && !FILLER.contains(w) && *w != "anche" && *w != "voi").collect();
-        if content.is_empty() || content.iter().any(|w| NOT_SERVICES.contains(w)) {
             return false;
         }
         self.flow = Flow::Booking;

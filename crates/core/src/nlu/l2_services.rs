@@ -97,7 +97,12 @@ impl Catalog {
             }
             covered[start..start + len].iter_mut().for_each(|c| *c = true);
             let said: Vec<String> = stems[start..start + len].iter().map(|s| s.to_string()).collect();
-            let among = self.vague_among(&said, si);
+            let mut among = self.vague_among(&said, si);
+            if among.len() == 1 {
+                if let Some(category) = self.category_among(&said, si) {
+                    among = category;
+                }
+            }
             found.push(Found { start, end: start + len, named: among.len() == 1, among, stems: said });
         }
         // Bare first words of several service names ("una visita").
@@ -111,7 +116,7 @@ impl Catalog {
                     n.len() > 1 && same_noun(&n[0], w)
                 })
                 .collect();
-            if !among.is_empty() {
+            if !among.is_empty() && !self.qualified_otherwise(text, &toks, i, &among) {
                 found.push(Found { start: i, end: i + 1, among, named: false, stems: vec![w.to_string()] });
             }
         }
@@ -165,6 +170,45 @@ impl Catalog {
             }
         }
         out
+    }
+
+    /// "Una pulizia dei denti" where the only "pulizia" is "Pulizia viso":
+    /// the bare word at token `i` is qualified ("di/del/alla …" and a
+    /// word) by something none of the candidates has, so it is another
+    /// thing, not a vague mention of them.
+    fn qualified_otherwise(&self, text: &str, toks: &[Token], i: usize, among: &[usize]) -> bool {
+        const OF: &[&str] =
+            &["di", "del", "dei", "della", "delle", "degli", "dello", "dell", "al", "alla", "alle", "ai", "agli", "allo", "all", "a"];
+        let Some(next) = toks.get(i + 1) else { return false };
+        let between = text.get(toks[i].to..next.from).unwrap_or("");
+        let ws: Vec<String> = words(&normalize(between)).map(str::to_string).collect();
+        if ws.is_empty() || !ws.iter().all(|w| OF.contains(&w.as_str())) {
+            return false;
+        }
+        if crate::nlu::lexicon::is_time_word(&normalize(text.get(next.from..next.to).unwrap_or(""))) {
+            return false;
+        }
+        !among.iter().any(|&si| self.services[si].bag.iter().any(|b| same_noun(b, &next.stem)))
+    }
+
+    /// A synonym that only names a category: the first word of service
+    /// names plus words that two or more service names share ("trattamento
+    /// viso" where "Pulizia viso" and "Trattamento viso antietà" exist) may
+    /// mean any of those services, whichever the synonym was written for.
+    /// `None` when the words name one service (or are its name).
+    fn category_among(&self, said: &[String], si: usize) -> Option<Vec<usize>> {
+        let (head, rest) = said.split_first()?;
+        if rest.is_empty() || self.services[si].name_stems == said {
+            return None;
+        }
+        let is_head = self.services.iter().any(|s| s.name_stems.first().is_some_and(|f| same_noun(f, head)));
+        if !is_head {
+            return None;
+        }
+        let among: Vec<usize> = (0..self.services.len())
+            .filter(|&i| rest.iter().all(|w| self.services[i].name_stems.iter().any(|x| same_noun(x, w))))
+            .collect();
+        (among.len() >= 2 && among.contains(&si)).then_some(among)
     }
 
     /// The services a matched variant may mean: the service it belongs to,
@@ -269,7 +313,16 @@ mod tests {
         let spa =
             catalog(&[("Trattamento viso antietà", &["antirughe"]), ("Massaggio rilassante", &[]), ("Massaggio decontratturante", &[])]);
         assert_eq!(spa.find_services("un trattamento"), vec![vague("trattamento", &["Trattamento viso antietà"])]);
+        let face = catalog(&[("Pulizia viso", &["pulizia del viso"]), ("Trattamento viso antietà", &["antirughe", "trattamento viso"])]);
+        let both = ["Pulizia viso", "Trattamento viso antietà"];
+        assert_eq!(face.find_services("un trattamento per il viso venerdì"), vec![vague("trattamento per il viso", &both)]);
+        assert_eq!(face.find_services("un trattamento antirughe"), vec![named("Trattamento viso antietà")]);
+        assert_eq!(face.find_services("la pulizia del viso"), vec![named("Pulizia viso")]);
         assert_eq!(spa.find_services("dei massaggi"), vec![vague("massaggi", &["Massaggio rilassante", "Massaggio decontratturante"])]);
         assert!(spa.find_services("laminazione ciglia").is_empty());
+        let face = catalog(&[("Pulizia viso", &["pulizia del viso"]), ("Massaggio rilassante", &[]), ("Massaggio decontratturante", &["massaggio schiena"])]);
+        assert!(face.find_services("devo prenotare una pulizia dei denti").is_empty());
+        assert_eq!(face.find_services("una pulizia domani"), vec![vague("pulizia", &["Pulizia viso"])]);
+        assert_eq!(face.find_services("un massaggio alla schiena"), vec![named("Massaggio decontratturante")]);
     }
 }

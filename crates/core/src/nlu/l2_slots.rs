@@ -72,6 +72,13 @@ impl Catalog {
         Catalog { services, operators, analyzer }
     }
 
+    /// Whether every stem of `word` is a word of some service's name or
+    /// synonyms ("ricci" in "permanente ricci").
+    pub fn knows(&self, word: &str) -> bool {
+        let stems = light_stems(&mut self.analyzer.clone(), word);
+        !stems.is_empty() && stems.iter().all(|w| self.services.iter().any(|s| s.bag.contains(w)))
+    }
+
     /// Service names, in catalogue order.
     pub fn service_names(&self) -> impl Iterator<Item = &str> {
         self.services.iter().map(|s| s.name.as_str())

@@ -146,6 +146,15 @@ impl FaqIndex {
         self.entries.is_empty()
     }
 
+    /// Whether any FAQ question or answer uses the word (after the same
+    /// analysis as a turn): a thing asked about that no entry mentions is
+    /// outside what the business's FAQs can answer.
+    pub fn knows(&self, word: &str) -> bool {
+        let mut analyzer = self.analyzer.clone();
+        let terms = analyze(&mut analyzer, &canonical(word));
+        !terms.is_empty() && terms.iter().all(|t| self.idf.contains_key(t))
+    }
+
     /// The best-matching entry for a turn (raw or normalised text), whatever
     /// its score; `None` when nothing shares a term with the turn.
     pub fn search(&self, text: &str) -> Option<FaqHit> {

@@ -111,35 +111,26 @@ const CLASSES: &[(WordClass, &str)] = &[
     (WordClass::Money, "cost prezz spend cifra euro tariff gratis gratuit pagament"),
 ];
 
-/// Number words ("quindici", "mezza") that give [`WordClass::Number`].
-const NUMBER_WORDS: &[&str] = &[
-    "uno",
-    "due",
-    "tre",
-    "quattro",
-    "cinque",
-    "sei",
-    "sette",
-    "otto",
-    "nove",
-    "dieci",
-    "undici",
-    "dodici",
-    "tredici",
-    "quattordici",
-    "quindici",
-    "sedici",
-    "diciassette",
-    "diciotto",
-    "diciannove",
-    "venti",
-    "trenta",
-    "quaranta",
-    "cinquanta",
-    "mezza",
-    "quarto",
-    "mezzogiorno",
-];
+/// Time words that give [`WordClass::Number`] besides the cardinals of
+/// [`super::numbers::parse_number`] ("le nove e mezza", "un quarto").
+const TIME_NUMBER_WORDS: &[&str] = &["mezza", "quarto", "mezzogiorno"];
+
+/// Whether the normalised word is a number: digits, a cardinal in words
+/// ("quindici", "ventitre"; not the articles "un"/"una"), or a time word
+/// like "mezza".
+fn is_number_word(w: &str) -> bool {
+    w.bytes().any(|b| b.is_ascii_digit())
+        || TIME_NUMBER_WORDS.contains(&w)
+        || (!matches!(w, "un" | "una") && super::numbers::parse_number(w).is_some())
+}
+
+/// Whether the normalised word names a day, a month or a part of the day
+/// ([`WordClass::When`]).
+pub fn is_time_word(w: &str) -> bool {
+    let mut found = false;
+    classes_of(w, |c| found |= c == WordClass::When);
+    found
+}
 
 /// Whether `stem` covers `word`: a prefix of at least four letters, or a
 /// shorter stem that leaves at most three letters of ending.
@@ -150,7 +141,7 @@ fn covers(stem: &str, word: &str) -> bool {
 /// Calls `f` with every class of the normalised word `w` (a word may be in
 /// several classes, or none).
 pub fn classes_of(w: &str, mut f: impl FnMut(WordClass)) {
-    if w.bytes().any(|b| b.is_ascii_digit()) || NUMBER_WORDS.contains(&w) {
+    if is_number_word(w) {
         f(WordClass::Number);
     }
     for (class, stems) in CLASSES {
@@ -188,6 +179,12 @@ mod tests {
         assert_eq!(classes("disdire"), vec![WordClass::Cancel]);
         assert_eq!(classes("15:30"), vec![WordClass::Number]);
         assert_eq!(classes("quindici"), vec![WordClass::Number]);
+        assert_eq!(classes("ventitre"), vec![WordClass::Number]);
+        assert_eq!(classes("mezza"), vec![WordClass::Number]);
+        assert!(classes("un").is_empty());
+        assert!(classes("una").is_empty());
+        assert!(is_time_word("sabato"));
+        assert!(!is_time_word("pizza"));
         assert!(classes("massaggio").contains(&WordClass::Service));
         assert!(classes("giovedi").contains(&WordClass::When));
         assert!(classes("graffiata").contains(&WordClass::Bad));

@@ -5,6 +5,7 @@
 //! one user turn and records which layer decided and how long each took.
 
 pub mod analyzer;
+pub mod asks;
 pub mod datetime;
 pub mod faq_terms;
 pub mod l0_patterns;

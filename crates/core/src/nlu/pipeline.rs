@@ -7,6 +7,7 @@ use std::time::Instant;
 use regex::Regex;
 use serde::Serialize;
 
+use super::asks;
 use super::l0_patterns::Patterns;
 use super::l1_intent::{Classifier, Example, TrainingDataError};
 use super::l2_slots::{self, Catalog};
@@ -86,6 +87,12 @@ pub struct NluResult {
     /// The intent the caller explicitly negated ("non voglio cancellare").
     #[serde(skip)]
     pub negated: Option<Intent>,
+    /// What the caller asks for or asks whether the business does, when
+    /// neither the services nor the FAQs know it ("fate pizze da
+    /// asporto?" → "pizze asporto"): the caller should hear what is
+    /// offered, not a near-miss FAQ answer.
+    #[serde(skip)]
+    pub unknown_request: Option<String>,
     /// Whether the turn carries words of urgency (medical vertical: 118 advice).
     #[serde(skip)]
     pub urgent: bool,
@@ -152,6 +159,16 @@ fn request_regex() -> &'static Regex {
         )
         .expect("request regex")
     })
+}
+
+/// Words that ask for a booking in so many words ("prenotare", "fissare",
+/// "un appuntamento", "avete posto"), whatever else the turn asks.
+fn books_explicitly(normalized: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\b(prenot\w*|fissa\w*|fissi|appuntament\w*|dispon\w*|posto|liber[oia]|prima disponibil\w*)\b").expect("booking words regex")
+    })
+    .is_match(normalized)
 }
 
 /// A question about the caller's own appointment: "a che ora ho la
@@ -327,18 +344,49 @@ impl Pipeline {
             intent = Intent::MyAppointments;
             confidence = confidence.max(self.config.intent_threshold);
         }
+        let names_service = slots.service.is_some() || !slots.services.is_empty();
+        // "vorrei avere un'idea della spesa per la frizione", "quanto ci
+        // vuole per il tagliando?": a question about a service, not a
+        // request for it, unless the turn also books (a day, "prenotare").
+        let asks_about = names_service
+            && slots.datetime.is_none()
+            && !books_explicitly(&normalized)
+            && (asks::asks_price(&normalized) || asks::asks_duration(&normalized));
         if layer == Layer::L1 && confidence < self.config.intent_threshold && !slots.is_empty() {
             layer = Layer::L2;
             // A telegraphic request ("permanente con Francesca martedì alle
             // dieci", "mi serve la ricarica del clima, la prima disponibile")
             // is a booking: a service plus when, with whom or a request word.
             let wanted = slots.datetime.is_some() || slots.operator.is_some() || request_regex().is_match(&normalized);
-            if (slots.service.is_some() || !slots.services.is_empty()) && wanted && intent != Intent::Cancel {
+            if names_service && wanted && !asks_about && intent != Intent::Cancel {
                 intent = Intent::Book;
             }
         }
+        // "domenica mattina siete aperti? Vorrei fare una pulizia del viso":
+        // L0 found the question anywhere in the turn, but the caller also
+        // asks for a service; the booking is what the turn is for (the
+        // topic is kept, so the hours are said too).
+        if layer == Layer::L0
+            && topic == Some(Topic::OpeningHours)
+            && names_service
+            && !asks_about
+            && (request_regex().is_match(&normalized) || books_explicitly(&normalized) || slots.datetime.is_some())
+        {
+            intent = Intent::Book;
+            layer = Layer::L2;
+        }
+        if asks_about && asks::asks_price(&normalized) && matches!(intent, Intent::Book | Intent::Availability | Intent::Other) {
+            intent = Intent::Price;
+            confidence = confidence.max(self.config.intent_threshold);
+        }
         timings.l2_us = t.elapsed().as_micros() as u64;
 
+        let mut unknown_request = if names_service {
+            None
+        } else {
+            asks::requested_object(&normalized)
+                .filter(|o| o.split(' ').next().is_some_and(|head| !self.faqs.knows(head) && !self.catalog.knows(head)))
+        };
         let mut faq = None;
         if let Some(threshold) = self.faq_threshold_for(layer, intent, confidence, &slots) {
             let t = Instant::now();
@@ -348,7 +396,22 @@ impl Pipeline {
                 intent = Intent::Faq;
                 confidence = hit.score;
                 layer = Layer::L3;
+                // The rest of the turn matched an FAQ ("mi serve un foglio
+                // per giustificare l'assenza dal lavoro").
+                unknown_request = None;
             }
+        }
+        // "mi serve la ricarica dell'aria condizionata, la prima data
+        // libera": the classifier guessed a question about the business, but
+        // no FAQ answers it; a service with a request word is a booking.
+        if intent == Intent::Faq
+            && layer == Layer::L1
+            && names_service
+            && !asks_about
+            && (slots.datetime.is_some() || request_regex().is_match(&normalized))
+        {
+            intent = Intent::Book;
+            layer = Layer::L2;
         }
         let foreign_vertical = if slots.service.is_none() && slots.services.is_empty() {
             l2_slots::foreign_vertical(&normalized, self.vertical)
@@ -363,6 +426,7 @@ impl Pipeline {
             urgent: urgency_regex().is_match(&normalized),
             negated: negated.map(|(i, _)| i),
             foreign_vertical,
+            unknown_request,
             slots,
             faq,
             timings,

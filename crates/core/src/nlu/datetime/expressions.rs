@@ -155,6 +155,15 @@ pub(super) fn negations(groups: &[Group], words: &[&str]) -> Vec<bool> {
     neg
 }
 
+/// Past participles and past-tense verbs that place the date after them in
+/// the past ("è scaduta a febbraio", "l'ho fatto a gennaio").
+fn is_past_cue(w: &str) -> bool {
+    ["scadut", "fatt", "stat", "venut", "andat", "passat", "ritirat", "riparat", "cambiat", "sostituit", "comprat"]
+        .iter()
+        .any(|p| w.starts_with(p) && w.len() <= p.len() + 2)
+        || matches!(w, "era" | "ero" | "eravamo" | "avevo" | "avevamo")
+}
+
 /// Which expression [`resolve`] returns when a sentence has several, if a
 /// cue says so (see "Several expressions" in the module docs).
 pub(super) fn pick_target(groups: &[Group], words: &[&str]) -> Option<usize> {
@@ -193,6 +202,14 @@ pub(super) fn pick_target(groups: &[Group], words: &[&str]) -> Option<usize> {
     }
     if target.is_none() && neg[n - 1] {
         target = (0..n).rev().find(|&k| !neg[k]);
+    }
+    if target.is_none() {
+        // "la revisione è scaduta a febbraio, avete posto la settimana
+        // prossima?": a date said of something past is not the one wanted.
+        let past = |k: usize| gap(k).iter().any(|w| is_past_cue(w));
+        if (0..n).any(past) {
+            target = (0..n).rev().find(|&k| !past(k) && !neg[k]);
+        }
     }
     if target.is_none() {
         // "devo spostare la visita di lunedì, posso venire mercoledì?": the
