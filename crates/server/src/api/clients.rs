@@ -197,14 +197,7 @@ pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: 
     let email = upload.column(&["email", "e-mail", "mail"]);
     let t = p.tenant(&state);
     let (mut imported, mut skipped) = (0usize, Vec::new());
-    for (line, row) in upload.records()? {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                skipped.push(json!({ "line": line, "error": e }));
-                continue;
-            }
-        };
+    for (line, row) in upload.records(&mut skipped)? {
         let n = row.get(name).unwrap_or_default().trim();
         let ph = row.get(phone).unwrap_or_default();
         let phone = match super::voice::caller_phone(ph) {

@@ -39,18 +39,21 @@ impl Upload {
     }
 
     /// The records with their line numbers (the header is line 1); a record
-    /// that cannot be read comes with its error.
+    /// that cannot be read is added to `skipped` as `{"line", "error"}`.
     ///
     /// # Errors
     /// 400 when the file has more than [`MAX_IMPORT_ROWS`] records (checked
     /// before any is returned, so an import is never half done for that).
-    pub fn records(mut self) -> Result<Vec<(usize, Result<csv::StringRecord, String>)>, ApiError> {
+    pub fn records(mut self, skipped: &mut Vec<serde_json::Value>) -> Result<Vec<(usize, csv::StringRecord)>, ApiError> {
         let mut out = Vec::new();
         for (i, row) in self.reader.records().enumerate() {
             if i >= MAX_IMPORT_ROWS {
                 return Err(ApiError::bad(format!("CSV: al massimo {MAX_IMPORT_ROWS} righe per importazione")));
             }
-            out.push((i + 2, row.map_err(|e| e.to_string())));
+            match row {
+                Ok(row) => out.push((i + 2, row)),
+                Err(e) => skipped.push(serde_json::json!({ "line": i + 2, "error": e.to_string() })),
+            }
         }
         Ok(out)
     }

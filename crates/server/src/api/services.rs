@@ -159,14 +159,7 @@ pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: 
     let existing = t.services().await?;
     let everyone: Vec<Id> = t.operators().await?.iter().map(|o| o.id).collect();
     let (mut imported, mut skipped) = (0usize, Vec::new());
-    for (line, row) in upload.records()? {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                skipped.push(json!({ "line": line, "error": e }));
-                continue;
-            }
-        };
+    for (line, row) in upload.records(&mut skipped)? {
         let cell = |i: usize| row.get(i).unwrap_or_default().trim();
         let (Some(duration_min), Some(price_cents)) = (minutes(cell(duration)), euro_cents(cell(price))) else {
             skipped.push(json!({ "line": line, "error": format!("durata o prezzo non validi ('{}', '{}')", cell(duration), cell(price)) }));

@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use fluxion::speech::decode_check::{normalised_words, tandem_repeat};
 use fluxion::speech::models;
+use fluxion::speech::wer::word_errors;
 use fluxion::speech::vad_for;
 use fluxion::speech::whisper::WhisperStt;
 use fluxion::voice::simulate::{simulate, SimulateOptions};
@@ -49,23 +50,6 @@ pub fn real_whisper() -> Option<Arc<WhisperStt>> {
     )
 }
 
-/// Word error rate of `heard` against `said`: word-level edit distance over
-/// the number of words said, both lower-cased without punctuation.
-fn wer(said: &str, heard: &str) -> (usize, usize) {
-    let (a, b) = (normalised_words(said), normalised_words(heard));
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, wa) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, wb) in b.iter().enumerate() {
-            let sub = prev + usize::from(wa != wb);
-            prev = row[j + 1];
-            row[j + 1] = sub.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    (row[b.len()], a.len())
-}
-
 /// Booking sentences a caller says; no numbers, so the WER does not depend
 /// on whether Whisper writes digits or words.
 const SENTENCES: [&str; 8] = [
@@ -97,7 +81,7 @@ async fn espeak_italian_is_recognised_within_40_percent_wer() {
     for said in SENTENCES {
         let pcm = speech(&tts, said, 16_000).await;
         let heard = transcribe(stt.as_ref(), &request, &pcm).await.expect("recognised").text;
-        let (e, n) = wer(said, &heard);
+        let (e, n) = word_errors(said, &heard);
         eprintln!("{e}/{n} said {said:?} heard {heard:?}");
         assert!(normalised_words(&heard).len() <= 2 * n, "{heard:?} is more than twice the {n} words said");
         errors += e;
@@ -148,7 +132,7 @@ async fn fluxion_stt_transcribes_a_wav_file_with_the_real_model() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(json["engine"], "whisper");
     let heard = json["text"].as_str().unwrap_or_default();
-    let (e, n) = wer(said, heard);
+    let (e, n) = word_errors(said, heard);
     eprintln!("fluxion stt: {heard:?} ({e}/{n} errors)");
     let words = normalised_words(heard).len();
     assert!(words > 0 && words <= 2 * n, "{heard:?} for {said:?}");
@@ -193,8 +177,8 @@ async fn a_whole_call_with_real_recognition_reaches_the_dialogue() {
 
 #[test]
 fn wer_counts_substitutions_insertions_and_deletions() {
-    assert_eq!(wer("Sì, va bene.", "si va bene"), (1, 3));
-    assert_eq!(wer("vorrei un taglio", "vorrei un taglio taglio"), (1, 3));
-    assert_eq!(wer("vorrei un taglio", "vorrei"), (2, 3));
-    assert_eq!(wer("", "ciao"), (1, 0));
+    assert_eq!(word_errors("Sì, va bene.", "si va bene"), (1, 3));
+    assert_eq!(word_errors("vorrei un taglio", "vorrei un taglio taglio"), (1, 3));
+    assert_eq!(word_errors("vorrei un taglio", "vorrei"), (2, 3));
+    assert_eq!(word_errors("", "ciao"), (1, 0));
 }
