@@ -37,7 +37,7 @@ impl Patterns {
             (format!(r"^{YES}( {YES})*( grazie)?$"), m(Intent::Confirm, None)),
             (format!(r"^{NO}( grazie)?$"), m(Intent::Deny, None)),
             (
-                r"^(ciao|salve|buongiorno|buon giorno|buonasera|buona sera|buon pomeriggio|buondi|pronto|hey|ehi|ei)( (a tutti|a voi|buongiorno|buonasera|pronto))*$".into(),
+                r"^(ciao|salve|buongiorno|buon giorno|buonasera|buona sera|buon pomeriggio|buondi|pronto|hey|ehi|ei)( (a tutti|a voi|a lei|anche a lei|buongiorno|buonasera|salve|pronto|signora|signore|signorina|dottore|dottoressa|scusi|mi scusi|scusi l ora|scusi il disturbo|scusate il disturbo|come va|come sta|tutto bene|sono io))*$".into(),
                 m(Intent::Greeting, None),
             ),
             (
@@ -96,7 +96,7 @@ mod tests {
         for s in ["No", "no grazie", "non va bene", "nessuno dei due"] {
             assert_eq!(intent(&p, s), Some(Intent::Deny), "{s}");
         }
-        for s in ["Buongiorno", "salve", "pronto?", "Ciao"] {
+        for s in ["Buongiorno", "salve", "pronto?", "Ciao", "buongiorno signora, scusi il disturbo", "salve, come va?"] {
             assert_eq!(intent(&p, s), Some(Intent::Greeting), "{s}");
         }
         for s in ["Grazie, arrivederci", "arrivederci", "grazie mille buona giornata", "a posto così"] {

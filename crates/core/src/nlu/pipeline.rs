@@ -185,7 +185,17 @@ fn asks_own_appointment(normalized: &str) -> bool {
         Regex::new(r"\b(dispon\w*|liber\w*|posto|apert\w*|apre|aprite|chiud\w*|chiusura|prima|primo|prossima disponibilita)\b")
             .expect("not own appointment regex")
     });
-    own.is_match(normalized) && !not.is_match(normalized)
+    static AGENDA: OnceLock<Regex> = OnceLock::new();
+    static REMIND: OnceLock<Regex> = OnceLock::new();
+    let agenda = AGENDA.get_or_init(|| {
+        Regex::new(r"\b((che|cosa|che cosa) ho in agenda|che appuntament\w* ho|quali appuntament\w* ho|quando ho (l|il|la|lo) )")
+            .expect("agenda regex")
+    });
+    let remind = REMIND.get_or_init(|| {
+        Regex::new(r"\b(mi|me lo|me la|ce lo) (ricorda|ricordi|ricordate|ridice|ridici|ripete|ripeti)\b.*\b(ora|orario|giorno|appuntament\w*)\b|\b(ora|orario|giorno|appuntament\w*)\b.*\b(me lo|me la) (ricorda|ricordi|ridice|ridici|ripete|ripeti|dice|dici)\b")
+            .expect("remind regex")
+    });
+    (own.is_match(normalized) || agenda.is_match(normalized) || remind.is_match(normalized)) && !not.is_match(normalized)
 }
 
 /// The turn without the greeting words it opens with.
@@ -375,7 +385,11 @@ impl Pipeline {
             intent = Intent::Book;
             layer = Layer::L2;
         }
-        if asks_about && asks::asks_price(&normalized) && matches!(intent, Intent::Book | Intent::Availability | Intent::Other) {
+        // A price question with no day and no booking words is a price
+        // question, whether or not the service is one of ours ("che cifra
+        // devo preparare per …").
+        let price_question = slots.datetime.is_none() && !books_explicitly(&normalized) && asks::asks_price(&normalized);
+        if price_question && matches!(intent, Intent::Book | Intent::Availability | Intent::Other) {
             intent = Intent::Price;
             confidence = confidence.max(self.config.intent_threshold);
         }
@@ -404,20 +418,21 @@ impl Pipeline {
         // "mi serve la ricarica dell'aria condizionata, la prima data
         // libera": the classifier guessed a question about the business, but
         // no FAQ answers it; a service with a request word is a booking.
-        if intent == Intent::Faq
-            && layer == Layer::L1
-            && names_service
-            && !asks_about
-            && (slots.datetime.is_some() || request_regex().is_match(&normalized))
-        {
-            intent = Intent::Book;
-            layer = Layer::L2;
-        }
         let foreign_vertical = if slots.service.is_none() && slots.services.is_empty() {
             l2_slots::foreign_vertical(&normalized, self.vertical)
         } else {
             None
         };
+        if intent == Intent::Faq
+            && layer == Layer::L1
+            && (names_service || foreign_vertical.is_some())
+            && !asks_about
+            && !price_question
+            && (slots.datetime.is_some() || request_regex().is_match(&normalized))
+        {
+            intent = Intent::Book;
+            layer = Layer::L2;
+        }
         NluResult {
             intent,
             confidence,
@@ -464,6 +479,9 @@ mod tests {
             "a che ora ho la pedicure domani?",
             "volevo solo sapere a che ora è il cambio olio di venerdì",
             "quando è il mio appuntamento?",
+            "che cosa ho in agenda questa settimana?",
+            "ho perso il foglietto, mi ricorda l'orario della visita?",
+            "l'orario del cambio olio me lo ripete per favore?",
         ] {
             assert!(asks_own_appointment(&normalize(s)), "{s}");
         }
