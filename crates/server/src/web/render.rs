@@ -40,7 +40,8 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-/// Whether template `name` exists and parses.
+/// Whether template `name` exists and parses (the page tests' check).
+#[cfg(test)]
 pub fn has_template(name: &str) -> bool {
     env().get_template(name).is_ok()
 }

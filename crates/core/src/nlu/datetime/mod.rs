@@ -280,7 +280,7 @@ pub fn resolve_all(text: &str, now: DateTime) -> Vec<Resolved> {
 
 /// How a weekday was qualified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum WeekdayMode {
+enum WeekdayMode {
     /// Bare or "prossimo": next occurrence at or after tomorrow.
     Next,
     /// "questo": this week's if not past, else the next occurrence.
@@ -289,7 +289,7 @@ pub(super) enum WeekdayMode {
 
 /// Which side of a clock time a bound keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Bound {
+enum Bound {
     /// Strictly before the time ("prima delle 10", "entro le 13").
     Before,
     /// At or after the time ("dopo le 17", "a partire dalle 15").
@@ -298,7 +298,7 @@ pub(super) enum Bound {
 
 /// A date-ish part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum DatePart {
+enum DatePart {
     Day(Date),
     /// Whole days, end exclusive, and the end the caller left open ("dal 3
     /// al 5 maggio", "entro il 20", "dal 9 in poi").
@@ -312,7 +312,7 @@ pub(super) enum DatePart {
 
 /// One thing a matcher found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Part {
+enum Part {
     Date(DatePart),
     Pod(PartOfDay),
     Clock(Clock),
@@ -333,9 +333,9 @@ pub(super) enum Part {
 
 /// A matcher: given the words and a position, returns what it found there
 /// and how many words it consumed.
-pub(super) type Matcher = fn(&[&str], usize, Date) -> Option<(Vec<Part>, usize)>;
+type Matcher = fn(&[&str], usize, Date) -> Option<(Vec<Part>, usize)>;
 
-pub(super) const MATCHERS: [Matcher; 17] = [
+const MATCHERS: [Matcher; 17] = [
     match_offset,
     match_clock_range,
     match_clock,
@@ -357,7 +357,7 @@ pub(super) const MATCHERS: [Matcher; 17] = [
 
 /// A part and the words `start..end` it was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Found {
+struct Found {
     pub(super) part: Part,
     pub(super) start: usize,
     pub(super) end: usize,
