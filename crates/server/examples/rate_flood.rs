@@ -169,15 +169,12 @@ async fn main() -> anyhow::Result<()> {
         .await
     });
 
-    let request = Arc::new(
-        format!("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n", args.path).into_bytes(),
-    );
+    let request = Arc::new(format!("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n", args.path).into_bytes());
     let tally = Arc::new(Tally::default());
     let started = Instant::now();
     let until = started + Duration::from_secs(args.secs);
     let every = Duration::from_secs_f64(args.conns as f64 / args.rate as f64);
-    let flooders: Vec<_> =
-        (0..args.conns).map(|_| tokio::spawn(flood(addr, request.clone(), every, until, tally.clone()))).collect();
+    let flooders: Vec<_> = (0..args.conns).map(|_| tokio::spawn(flood(addr, request.clone(), every, until, tally.clone()))).collect();
 
     // The other address: a fresh client bound to 127.0.0.3, one request every 100 ms.
     let mut headers = reqwest::header::HeaderMap::new();

@@ -207,11 +207,8 @@ async fn main() -> anyhow::Result<()> {
     for text in SENTENCES {
         sentences.push(spoken(&tts, text).await.with_context(|| format!("espeak-ng: {text}"))?);
     }
-    let stt: Option<Box<dyn SpeechToText>> = if with_whisper {
-        Some(Box::new(fluxion::speech::whisper::WhisperStt::from_models_dir(&models_dir(), None)?))
-    } else {
-        None
-    };
+    let stt: Option<Box<dyn SpeechToText>> =
+        if with_whisper { Some(Box::new(fluxion::speech::whisper::WhisperStt::from_models_dir(&models_dir(), None)?)) } else { None };
     let speech_ms: f64 = sentences.iter().map(|s| samples_to_ms(s.len())).sum();
     println!(
         "vad_eval: {} espeak-ng Italian sentences ({:.1} s of speech) at {RATE_HZ} Hz, gaps {GAPS_MS:?} ms, mu-law; endpointer defaults{}",

@@ -66,8 +66,10 @@ fn duration_regex() -> &'static Regex {
 /// lasts.
 fn not_duration(normalized: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\b(?:quanto (?:tempo )?(?:prima|in anticipo)|attesa|aspett\w*|preavviso)\b").expect("not duration regex"))
-        .is_match(normalized)
+    RE.get_or_init(|| {
+        Regex::new(r"\b(?:quanto (?:tempo )?(?:prima|in anticipo)|attesa|aspett\w*|preavviso)\b").expect("not duration regex")
+    })
+    .is_match(normalized)
 }
 
 /// Whether the normalised turn asks what something costs.
@@ -140,9 +142,8 @@ const REQUEST_VERBS: &[&str] = &[
 const THEN_VERBS: &[&str] =
     &["ordinare", "prenotare", "fare", "avere", "comprare", "prendere", "acquistare", "fissare", "chiedere", "richiedere"];
 
-const ARTICLES: &[&str] = &[
-    "un", "una", "uno", "il", "la", "lo", "l", "i", "gli", "le", "dei", "degli", "delle", "del", "della", "dello", "qualche",
-];
+const ARTICLES: &[&str] =
+    &["un", "una", "uno", "il", "la", "lo", "l", "i", "gli", "le", "dei", "degli", "delle", "del", "della", "dello", "qualche"];
 
 /// Words that are not a thing the business might offer ("avete posto?",
 /// "fate sconti?", "vorrei un appuntamento").
@@ -217,16 +218,16 @@ const NOT_SERVICES: &[&str] = &[
 /// Prepositions, pronouns and other words that are never the thing asked
 /// for ("fate il gel *sulle* unghie?").
 const FUNCTION_WORDS: &[&str] = &[
-    "di", "a", "da", "in", "su", "per", "con", "tra", "fra", "al", "allo", "alla", "alle", "ai", "agli", "all", "dal", "dallo",
-    "dalla", "dalle", "dai", "dagli", "dall", "del", "dello", "della", "delle", "dei", "degli", "dell", "nel", "nello", "nella",
-    "nelle", "nei", "negli", "nell", "sul", "sullo", "sulla", "sulle", "sui", "sugli", "sull", "col", "coi", "e", "o", "ed", "che",
-    "mi", "ti", "ci", "vi", "si", "lo", "la", "le", "li", "ne", "me", "te", "se", "mio", "mia", "miei", "mie", "suo", "sua", "non",
+    "di", "a", "da", "in", "su", "per", "con", "tra", "fra", "al", "allo", "alla", "alle", "ai", "agli", "all", "dal", "dallo", "dalla",
+    "dalle", "dai", "dagli", "dall", "del", "dello", "della", "delle", "dei", "degli", "dell", "nel", "nello", "nella", "nelle", "nei",
+    "negli", "nell", "sul", "sullo", "sulla", "sulle", "sui", "sugli", "sull", "col", "coi", "e", "o", "ed", "che", "mi", "ti", "ci", "vi",
+    "si", "lo", "la", "le", "li", "ne", "me", "te", "se", "mio", "mia", "miei", "mie", "suo", "sua", "non",
 ];
 
 /// Words that never name the thing asked for.
 const FILLER: &[&str] = &[
-    "anche", "voi", "pure", "caso", "mica", "ancora", "quello", "quella", "quelli", "quelle", "questo", "questa", "qui", "ecco",
-    "grazie", "prego", "favore", "cortesia", "magari", "solo", "soltanto", "tipo",
+    "anche", "voi", "pure", "caso", "mica", "ancora", "quello", "quella", "quelli", "quelle", "questo", "questa", "qui", "ecco", "grazie",
+    "prego", "favore", "cortesia", "magari", "solo", "soltanto", "tipo",
 ];
 
 /// The words naming what the turn asks for or asks whether the business

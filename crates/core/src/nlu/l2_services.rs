@@ -320,7 +320,11 @@ mod tests {
         assert_eq!(face.find_services("la pulizia del viso"), vec![named("Pulizia viso")]);
         assert_eq!(spa.find_services("dei massaggi"), vec![vague("massaggi", &["Massaggio rilassante", "Massaggio decontratturante"])]);
         assert!(spa.find_services("laminazione ciglia").is_empty());
-        let face = catalog(&[("Pulizia viso", &["pulizia del viso"]), ("Massaggio rilassante", &[]), ("Massaggio decontratturante", &["massaggio schiena"])]);
+        let face = catalog(&[
+            ("Pulizia viso", &["pulizia del viso"]),
+            ("Massaggio rilassante", &[]),
+            ("Massaggio decontratturante", &["massaggio schiena"]),
+        ]);
         assert!(face.find_services("devo prenotare una pulizia dei denti").is_empty());
         assert_eq!(face.find_services("una pulizia domani"), vec![vague("pulizia", &["Pulizia viso"])]);
         assert_eq!(face.find_services("un massaggio alla schiena"), vec![named("Massaggio decontratturante")]);

@@ -166,7 +166,8 @@ fn request_regex() -> &'static Regex {
 fn books_explicitly(normalized: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"\b(prenot\w*|fissa\w*|fissi|appuntament\w*|dispon\w*|posto|liber[oia]|prima disponibil\w*)\b").expect("booking words regex")
+        Regex::new(r"\b(prenot\w*|fissa\w*|fissi|appuntament\w*|dispon\w*|posto|liber[oia]|prima disponibil\w*)\b")
+            .expect("booking words regex")
     })
     .is_match(normalized)
 }

@@ -107,7 +107,11 @@ pub async fn drive(o: Options) -> anyhow::Result<()> {
     let server = start_server(&db, 30_000, true)?;
     let pid = server.child.id().to_string();
     let ticks = clock_ticks();
-    println!("server: pid {pid}, ready in {:.1} s (model loaded and measured); log {}", started.elapsed().as_secs_f64(), server.log.display());
+    println!(
+        "server: pid {pid}, ready in {:.1} s (model loaded and measured); log {}",
+        started.elapsed().as_secs_f64(),
+        server.log.display()
+    );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let idle_from = machine_ticks();
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -170,7 +174,10 @@ pub async fn drive(o: Options) -> anyhow::Result<()> {
         println!("  first error: {e}");
     }
     println!("calls live in the steady window: {active_start} at its start, {active_end} at its end ({window_s:.1} s)");
-    println!("answered turns {}: reply p50 {p50} ms, p95 {p95} ms, max {max} ms (end of caller speech -> first reply audio)", replies.len());
+    println!(
+        "answered turns {}: reply p50 {p50} ms, p95 {p95} ms, max {max} ms (end of caller speech -> first reply audio)",
+        replies.len()
+    );
     println!("turns without a reply {no_reply}; fillers played {fillers}; 'please repeat' replies {repeats}; recognition timeouts (server log) {timeouts}");
     println!("server log: 'recognition at capacity' refusals {at_capacity}");
     println!(

@@ -26,8 +26,7 @@ impl Upload {
         let text = String::from_utf8_lossy(body).into_owned();
         let first = text.lines().next().unwrap_or_default();
         let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
-        let mut reader =
-            csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(std::io::Cursor::new(text.into_bytes()));
+        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(std::io::Cursor::new(text.into_bytes()));
         let headers = reader.headers().map_err(|e| ApiError::bad(format!("CSV: {e}")))?.clone();
         Ok(Upload { headers, reader })
     }

@@ -42,7 +42,9 @@ pub async fn list(
     let Query(q) = q?;
     let wanted = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(OutboxState::parse(s).ok_or_else(|| invalid(format!("stato '{s}' sconosciuto (pending, sending, sent, failed, dropped)")))?),
+        Some(s) => Some(
+            OutboxState::parse(s).ok_or_else(|| invalid(format!("stato '{s}' sconosciuto (pending, sending, sent, failed, dropped)")))?,
+        ),
     };
     let rows = p.tenant(&state).outbox(wanted, q.limit.unwrap_or(100).clamp(1, MAX_LIMIT)).await?;
     Ok(Json(json!({ "notifications": rows })))

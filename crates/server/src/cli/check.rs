@@ -1,7 +1,6 @@
 //! `fluxion config check`: every configuration problem at once, without
 //! starting anything.
 
-
 use crate::config::ConfigFile;
 use crate::speech::engines::{self, SttEngine};
 use crate::speech::{models_dir, vad_for};

@@ -209,7 +209,11 @@ mod tests {
     #[test]
     fn booking_texts_in_the_business_time_zone() {
         let o = render(NoticeKind::BookingConfirmed, &payload(), "+393471110000", "k", false);
-        assert!(o.text.contains("Gentile Sara, confermiamo il suo appuntamento per Taglio donna con Giulia giovedì 11 marzo alle 15:00."), "{}", o.text);
+        assert!(
+            o.text.contains("Gentile Sara, confermiamo il suo appuntamento per Taglio donna con Giulia giovedì 11 marzo alle 15:00."),
+            "{}",
+            o.text
+        );
         assert!(o.html.contains("Salone &lt;Bella&gt;"), "{}", o.html);
         let ics = o.ics.expect("ics");
         assert!(ics.contains("DTSTART:20270311T140000Z\r\n") && ics.contains("LOCATION:Via Roma 1\\, Milano"), "{ics}");

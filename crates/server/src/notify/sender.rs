@@ -209,7 +209,8 @@ impl Sender {
                 if !(200..300).contains(&status) {
                     return Err(SendError::from_status("Twilio", status, &body));
                 }
-                let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| SendError::transient(format!("Twilio: not JSON: {e}")))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&body).map_err(|e| SendError::transient(format!("Twilio: not JSON: {e}")))?;
                 v["sid"].as_str().map(str::to_string).ok_or_else(|| SendError::transient("Twilio: no sid in the answer"))
             }
             SmsBackend::Plivo { base, auth_id, token, from } => {
@@ -229,8 +230,12 @@ impl Sender {
                 if !(200..300).contains(&status) {
                     return Err(SendError::from_status("Plivo", status, &text));
                 }
-                let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| SendError::transient(format!("Plivo: not JSON: {e}")))?;
-                v["message_uuid"][0].as_str().map(str::to_string).ok_or_else(|| SendError::transient("Plivo: no message_uuid in the answer"))
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| SendError::transient(format!("Plivo: not JSON: {e}")))?;
+                v["message_uuid"][0]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| SendError::transient("Plivo: no message_uuid in the answer"))
             }
         }
     }

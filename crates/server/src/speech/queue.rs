@@ -118,9 +118,7 @@ impl RecognitionQueue {
     /// A queue of `max_parallel` slots (at least 1) that reports saturation
     /// past `busy_wait_ms` of waiting.
     pub fn new(max_parallel: usize, busy_wait_ms: u64) -> Self {
-        RecognitionQueue {
-            inner: Arc::new(Inner { max_parallel: max_parallel.max(1), busy_wait_ms, state: Mutex::new(State::default()) }),
-        }
+        RecognitionQueue { inner: Arc::new(Inner { max_parallel: max_parallel.max(1), busy_wait_ms, state: Mutex::new(State::default()) }) }
     }
 
     /// One slot per two cores (at least one), or `STT_MAX_PARALLEL`; the

@@ -127,7 +127,8 @@ pub enum OutboxState {
 
 impl OutboxState {
     /// Every state.
-    pub const ALL: [OutboxState; 5] = [OutboxState::Pending, OutboxState::Sending, OutboxState::Sent, OutboxState::Failed, OutboxState::Dropped];
+    pub const ALL: [OutboxState; 5] =
+        [OutboxState::Pending, OutboxState::Sending, OutboxState::Sent, OutboxState::Failed, OutboxState::Dropped];
 
     /// The database spelling.
     pub fn as_str(self) -> &'static str {
@@ -383,7 +384,11 @@ pub(super) async fn insert(conn: &mut AnyConnection, business_id: Id, n: &NewNot
 }
 
 /// An appointment as a notice describes it: who, what, with whom, when, where.
-pub(super) async fn appointment_facts(conn: &mut AnyConnection, business_id: Id, appointment_id: Id) -> Result<Option<(ClientContact, Value)>, StoreError> {
+pub(super) async fn appointment_facts(
+    conn: &mut AnyConnection,
+    business_id: Id,
+    appointment_id: Id,
+) -> Result<Option<(ClientContact, Value)>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Facts {
         start_utc: String,

@@ -20,9 +20,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+use super::outbox::NoticeKind;
 use super::rows::{self, AppointmentRow, BusinessRow, ClientRow, ClosureRow, FaqRow, HoursRow, ServiceRow};
 use super::rows::{APPOINTMENT_COLS, BUSINESS_COLS, CLIENT_COLS};
-use super::outbox::NoticeKind;
 use super::{booking_write_error, store_error, ts_text, Store};
 use crate::events::Kind;
 

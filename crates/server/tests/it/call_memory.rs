@@ -55,8 +55,8 @@ async fn open(served: &Served, call_sid: &str) -> Stream {
 /// A caller sending 20 ms of μ-law silence every 20 ms (and reading what the
 /// agent sends) until `stop` turns true, then hanging up.
 async fn stream_silence(mut ws: Stream, call_sid: String, mut stop: watch::Receiver<bool>) {
-    let media = json!({"event": "media", "streamSid": format!("MZ{call_sid}"), "media": {"payload": B64.encode([0xFFu8; 160])}})
-        .to_string();
+    let media =
+        json!({"event": "media", "streamSid": format!("MZ{call_sid}"), "media": {"payload": B64.encode([0xFFu8; 160])}}).to_string();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     loop {
         tokio::select! {
@@ -136,5 +136,10 @@ async fn calls_stay_within_their_memory_budget() {
         mb(per_call),
         mb(CALL_MEMORY_BUDGET_BYTES)
     );
-    assert!(per_call <= CALL_MEMORY_BUDGET_BYTES, "{:.3} MB per call is over the budget of {:.1} MB", mb(per_call), mb(CALL_MEMORY_BUDGET_BYTES));
+    assert!(
+        per_call <= CALL_MEMORY_BUDGET_BYTES,
+        "{:.3} MB per call is over the budget of {:.1} MB",
+        mb(per_call),
+        mb(CALL_MEMORY_BUDGET_BYTES)
+    );
 }

@@ -177,7 +177,9 @@ async fn the_price_list_comes_in_and_goes_out_as_csv_and_is_quoted_at_once() {
     let v: Value = r.json().await.expect("json");
     assert_eq!((v["imported"].as_i64(), v["skipped"][0]["line"].as_i64()), (Some(2), Some(4)), "{v}");
     let (_, list) = send(&app, reqwest::Method::GET, "/api/services", None).await;
-    let named = |n: &str| list["services"].as_array().into_iter().flatten().find(|s| s["name"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(n))).cloned();
+    let named = |n: &str| {
+        list["services"].as_array().into_iter().flatten().find(|s| s["name"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(n))).cloned()
+    };
     let lam = named("Laminazione ciglia").expect("imported");
     assert_eq!((lam["duration_min"].as_i64(), lam["price_cents"].as_i64()), (Some(60), Some(4550)), "{lam}");
     assert!(lam["operators"].as_array().is_some_and(|o| !o.is_empty()), "performed by the staff: {lam}");
@@ -191,7 +193,8 @@ async fn the_price_list_comes_in_and_goes_out_as_csv_and_is_quoted_at_once() {
     let out = app.client.get(app.url("/api/services.csv")).send().await.expect("export").text().await.expect("text");
     assert!(out.starts_with("nome,durata_min,prezzo_euro,sinonimi"), "{out}");
     assert!(out.contains("Laminazione ciglia,60,\"45,50\",laminazione|lash lifting"), "{out}");
-    let bad = app.client.post(app.url("/api/services/import")).header("content-type", "text/csv").body("a,b\n1,2\n").send().await.expect("bad");
+    let bad =
+        app.client.post(app.url("/api/services/import")).header("content-type", "text/csv").body("a,b\n1,2\n").send().await.expect("bad");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -222,7 +225,8 @@ async fn the_owners_greeting_and_transfer_number_reach_the_next_call() {
     let greeting = engine.start(&mut d, "g1", None, app.state.clock.now()).await;
     assert_eq!(greeting, "Salone Giulia, buongiorno! Sono l'assistente, come posso aiutarla?", "the next caller hears the owner's words");
     // Calls follow the owner's choices over the server's configuration.
-    let server = fluxion::telephony::TelephonyConfig { transfer_number: Some("+390612345678".into()), record_calls: true, ..Default::default() };
+    let server =
+        fluxion::telephony::TelephonyConfig { transfer_number: Some("+390612345678".into()), record_calls: true, ..Default::default() };
     let call = server.for_tenant(&app.tenant).await;
     assert_eq!((call.transfer_number.as_deref(), call.record_calls), (Some("+393471234567"), false));
 

@@ -50,7 +50,10 @@ fn worker(store: &Store, env: Vec<(&'static str, String)>, graph: &str) -> Worke
 async fn client(tenant: &Tenant, name: &str, phone: &str, email: Option<&str>, channels: &[NotifyChannel]) -> Id {
     let c = tenant.upsert_client(name, phone, email).await.expect("client");
     let has = |ch| Some(channels.contains(&ch));
-    assert!(tenant.set_notify_consent(c.id, has(NotifyChannel::Whatsapp), has(NotifyChannel::Sms), has(NotifyChannel::Email)).await.expect("consent"));
+    assert!(tenant
+        .set_notify_consent(c.id, has(NotifyChannel::Whatsapp), has(NotifyChannel::Sms), has(NotifyChannel::Email))
+        .await
+        .expect("consent"));
     c.id
 }
 
@@ -81,7 +84,13 @@ async fn a_confirmation_meeting_429_is_retried_and_sent_once() {
     let (_dir, store, tenant) = seeded_sqlite(Vertical::Salone).await;
     let graph = MockServer::start().await;
     let url = format!("/v21.0/{NUMBER_ID}/messages");
-    Mock::given(method("POST")).and(path(url.as_str())).respond_with(ResponseTemplate::new(429)).up_to_n_times(1).with_priority(1).mount(&graph).await;
+    Mock::given(method("POST"))
+        .and(path(url.as_str()))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&graph)
+        .await;
     Mock::given(method("POST")).and(path(url.as_str())).respond_with(graph_ok("wamid.conf-1")).with_priority(2).mount(&graph).await;
     let worker = worker(&store, vec![], &graph.uri());
 
@@ -91,7 +100,10 @@ async fn a_confirmation_meeting_429_is_retried_and_sent_once() {
     book(&tenant, nobody, "2027-03-11T16:00:00Z").await;
     let queued = tenant.outbox(None, 10).await.expect("outbox");
     assert_eq!(queued.len(), 1, "queued with the booking, and only for the client who consented: {queued:?}");
-    assert_eq!((queued[0].channel, queued[0].kind, queued[0].state), (NotifyChannel::Whatsapp, NoticeKind::BookingConfirmed, OutboxState::Pending));
+    assert_eq!(
+        (queued[0].channel, queued[0].kind, queued[0].state),
+        (NotifyChannel::Whatsapp, NoticeKind::BookingConfirmed, OutboxState::Pending)
+    );
     assert_eq!(queued[0].key, format!("appointment:{}:booking_confirmed", a.id));
 
     let t0 = at("2027-03-10T09:00:00Z");
@@ -108,8 +120,12 @@ async fn a_confirmation_meeting_429_is_retried_and_sent_once() {
     assert_eq!(sent.len(), 2, "one 429, one accepted: {sent:?}");
     // No message from the client in the last 24 h: an approved template, in Italian.
     let t = &sent[1]["template"];
-    assert_eq!((sent[1]["to"].as_str(), t["name"].as_str(), t["language"]["code"].as_str()), (Some("393491234567"), Some("conferma_appuntamento"), Some("it")));
-    let params: Vec<&str> = t["components"][0]["parameters"].as_array().expect("params").iter().filter_map(|p| p["text"].as_str()).collect();
+    assert_eq!(
+        (sent[1]["to"].as_str(), t["name"].as_str(), t["language"]["code"].as_str()),
+        (Some("393491234567"), Some("conferma_appuntamento"), Some("it"))
+    );
+    let params: Vec<&str> =
+        t["components"][0]["parameters"].as_array().expect("params").iter().filter_map(|p| p["text"].as_str()).collect();
     assert_eq!(params[0], "Sara");
     assert_eq!(&params[2..], ["giovedì 11 marzo", "15:00"]);
     let row = &tenant.outbox(Some(OutboxState::Sent), 1).await.expect("outbox")[0];
@@ -432,7 +448,13 @@ async fn webhooks_carry_signed_events_through_the_outbox() {
     use fluxion_core::history::{CallbackRequest, RequestKind};
     let (_dir, store, tenant) = seeded_sqlite(Vertical::Salone).await;
     let hook = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/n8n/fluxion")).respond_with(ResponseTemplate::new(500)).up_to_n_times(1).with_priority(1).mount(&hook).await;
+    Mock::given(method("POST"))
+        .and(path("/n8n/fluxion"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&hook)
+        .await;
     Mock::given(method("POST")).and(path("/n8n/fluxion")).respond_with(ResponseTemplate::new(200)).with_priority(2).mount(&hook).await;
     let url = format!("{}/n8n/fluxion", hook.uri());
     let worker = worker(&store, vec![("WEBHOOK_URL", url.clone()), ("WEBHOOK_SECRET", "n8n-secret".into())], "http://127.0.0.1:9");
@@ -450,7 +472,10 @@ async fn webhooks_carry_signed_events_through_the_outbox() {
         created_at: at("2027-03-10T09:00:00Z"),
     };
     tenant.add_callback_request(&request).await.expect("callback");
-    assert!(tenant.record_message("wamid.in-7", MessageDirection::Inbound, "393491111111", "text", at("2027-03-10T09:00:00Z")).await.expect("message"));
+    assert!(tenant
+        .record_message("wamid.in-7", MessageDirection::Inbound, "393491111111", "text", at("2027-03-10T09:00:00Z"))
+        .await
+        .expect("message"));
 
     let t0 = Timestamp::now();
     let first = worker.tick(t0).await.expect("tick");
@@ -467,7 +492,11 @@ async fn webhooks_carry_signed_events_through_the_outbox() {
         assert!(notify::webhook::verify("wrong", &r.body, signature, Timestamp::now()).is_err());
         let body: Value = serde_json::from_slice(&r.body).expect("json");
         assert_eq!(r.headers.get("x-fluxion-delivery").and_then(|v| v.to_str().ok()), body["id"].as_str());
-        events.push((body["event"].as_str().unwrap_or_default().to_string(), body["data"].clone(), body["id"].as_str().unwrap_or_default().to_string()));
+        events.push((
+            body["event"].as_str().unwrap_or_default().to_string(),
+            body["data"].clone(),
+            body["id"].as_str().unwrap_or_default().to_string(),
+        ));
     }
     // The retried delivery keeps its id; each event is delivered once.
     let mut delivered: Vec<&str> = events.iter().skip(1).map(|(e, _, _)| e.as_str()).collect();

@@ -257,12 +257,20 @@ async fn annulla_cancels_through_the_dialogue() {
     let operator = wa.tenant.operators().await.expect("operators")[0].id;
     let start: jiff::Timestamp = "2027-03-11T14:00:00Z".parse().expect("instant");
     let end = start + jiff::SignedDuration::from_mins(i64::from(service.duration_min));
-    let new = NewAppointment { client_id: client.id, operator_id: operator, service_id: service.id, start, end, channel: Channel::Whatsapp };
+    let new =
+        NewAppointment { client_id: client.id, operator_id: operator, service_id: service.id, start, end, channel: Channel::Whatsapp };
     let a = wa.tenant.book(new, 0).await.expect("booked");
     let reply = wa.say("wamid.c-1", "ANNULLA").await;
     assert!(reply.to_lowercase().contains("conferm") || reply.to_lowercase().contains("disd"), "{reply}");
-    assert_eq!(count(&wa.store, &format!("SELECT COUNT(*) FROM appointments WHERE id = {} AND status = 'booked'", a.id)).await, 1, "not before the confirmation");
+    assert_eq!(
+        count(&wa.store, &format!("SELECT COUNT(*) FROM appointments WHERE id = {} AND status = 'booked'", a.id)).await,
+        1,
+        "not before the confirmation"
+    );
     let reply = wa.say("wamid.c-2", "sì").await;
-    assert!(reply.to_lowercase().contains("disdett") || reply.to_lowercase().contains("annullat") || reply.to_lowercase().contains("cancellat"), "{reply}");
+    assert!(
+        reply.to_lowercase().contains("disdett") || reply.to_lowercase().contains("annullat") || reply.to_lowercase().contains("cancellat"),
+        "{reply}"
+    );
     assert_eq!(count(&wa.store, &format!("SELECT COUNT(*) FROM appointments WHERE id = {} AND status = 'cancelled'", a.id)).await, 1);
 }

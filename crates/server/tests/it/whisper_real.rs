@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 
 use fluxion::speech::decode_check::{normalised_words, tandem_repeat};
 use fluxion::speech::models;
-use fluxion::speech::wer::word_errors;
 use fluxion::speech::vad_for;
+use fluxion::speech::wer::word_errors;
 use fluxion::speech::whisper::WhisperStt;
 use fluxion::voice::simulate::{simulate, SimulateOptions};
 use fluxion::voice::{agent, phrases, start_call, EngineAgent, VoiceConfig, VoiceDeps};

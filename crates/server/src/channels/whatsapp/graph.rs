@@ -92,7 +92,14 @@ impl Graph {
     ///
     /// # Errors
     /// [`GraphError`] after the retries.
-    pub async fn send_template(&self, from_id: &str, to: &str, name: &str, language: &str, params: &[String]) -> Result<String, GraphError> {
+    pub async fn send_template(
+        &self,
+        from_id: &str,
+        to: &str,
+        name: &str,
+        language: &str,
+        params: &[String],
+    ) -> Result<String, GraphError> {
         let parameters: Vec<Value> = params.iter().map(|p| json!({ "type": "text", "text": p })).collect();
         let mut template = json!({ "name": name, "language": { "code": language } });
         if !parameters.is_empty() {

@@ -128,14 +128,7 @@ impl WhisperStt {
         let context = Arc::new(context);
         // One idle state per decode slot, and one for a speculation's overlap.
         let states = Arc::new(StatePool::new(Arc::clone(&context), queue.max_parallel() + 1));
-        let stt = WhisperStt {
-            states,
-            context,
-            path: path.to_path_buf(),
-            threads,
-            pace: Arc::new(Pace::new(cores, MAX_THREADS)),
-            queue,
-        };
+        let stt = WhisperStt { states, context, path: path.to_path_buf(), threads, pace: Arc::new(Pace::new(cores, MAX_THREADS)), queue };
         stt.calibrate();
         Ok(stt)
     }
@@ -399,7 +392,15 @@ impl Decode {
         let why = if echo { Some(Suspicion::PromptEcho) } else { first.suspicion(seconds) };
         let Some(why) = why.filter(|_| !first.is_no_speech()) else {
             self.states.give_back(state);
-            tracing::debug!(audio_ms = (seconds * 1000.0) as u64, waited_ms, state_ms, first_ms, threads, tokens = first.tokens, "Whisper decode");
+            tracing::debug!(
+                audio_ms = (seconds * 1000.0) as u64,
+                waited_ms,
+                state_ms,
+                first_ms,
+                threads,
+                tokens = first.tokens,
+                "Whisper decode"
+            );
             return Ok(settle(&first, seconds));
         };
         tracing::debug!(reason = %why, text = %first.text, "Whisper decode suspect; decoding once more");
