@@ -395,11 +395,17 @@ async fn main() -> anyhow::Result<()> {
         "NOT REAL: no phone line, network or G.711; no L4 language model; the caller is espeak-ng, not a person. Without a model in \
          FLUXION_MODELS_DIR the Whisper weights are GENERATED (gibberish transcripts, no bookings)."
     );
+    let voice = VoiceConfig::from_env(RATE_HZ);
     println!(
-        "machine: {cores} cores; {calls} calls per model and cache state; default voice settings (recognition deadline from the engine's \
-         measured speed, filler after 1000 ms or sooner for a slow engine); latencies are wall-clock ms from the end of turn being detected, \
-         end-to-end adds the end-of-turn silence actually waited (semantic end of turn: 300 ms after a complete sentence, 1100 ms after an \
-         unfinished one, 500 ms otherwise)"
+        "machine: {cores} cores; {calls} calls per model and cache state; voice settings from the environment (recognition deadline from \
+         the engine's measured speed, filler after {} ms or sooner for a slow engine, speculative decode after {} ms of silence); latencies \
+         are wall-clock ms from the end of turn being detected, end-to-end adds the end-of-turn silence actually waited (semantic end of \
+         turn: {} ms after a complete sentence, {} ms after an unfinished one, {} ms otherwise)",
+        voice.filler_after_ms,
+        voice.speculate_after_ms,
+        voice.complete_end_silence_ms,
+        voice.unfinished_end_silence_ms(),
+        voice.endpoint.end_silence_ms
     );
 
     // The phrase cache, warmed once: the fixed phrases and the greeting.

@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::lexicon;
+
 fn price_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -142,8 +144,11 @@ const REQUEST_VERBS: &[&str] = &[
 const THEN_VERBS: &[&str] =
     &["ordinare", "prenotare", "fare", "avere", "comprare", "prendere", "acquistare", "fissare", "chiedere", "richiedere"];
 
-const ARTICLES: &[&str] =
-    &["un", "una", "uno", "il", "la", "lo", "l", "i", "gli", "le", "dei", "degli", "delle", "del", "della", "dello", "qualche"];
+/// What may stand between the verb and the thing asked for: an article,
+/// a partitive ("dei", "della") or "qualche".
+fn is_determiner(w: &str) -> bool {
+    lexicon::is_article(w) || matches!(w, "dei" | "degli" | "delle" | "del" | "della" | "dello" | "qualche")
+}
 
 /// Words that are not a thing the business might offer ("avete posto?",
 /// "fate sconti?", "vorrei un appuntamento").
@@ -215,13 +220,11 @@ const NOT_SERVICES: &[&str] = &[
     "momento",
 ];
 
-/// Prepositions, pronouns and other words that are never the thing asked
-/// for ("fate il gel *sulle* unghie?").
+/// Conjunctions and pronouns that are never the thing asked for; with the
+/// prepositions ([`lexicon::PREPOSITIONS`]: "fate il gel *sulle* unghie?").
 const FUNCTION_WORDS: &[&str] = &[
-    "di", "a", "da", "in", "su", "per", "con", "tra", "fra", "al", "allo", "alla", "alle", "ai", "agli", "all", "dal", "dallo", "dalla",
-    "dalle", "dai", "dagli", "dall", "del", "dello", "della", "delle", "dei", "degli", "dell", "nel", "nello", "nella", "nelle", "nei",
-    "negli", "nell", "sul", "sullo", "sulla", "sulle", "sui", "sugli", "sull", "col", "coi", "e", "o", "ed", "che", "mi", "ti", "ci", "vi",
-    "si", "lo", "la", "le", "li", "ne", "me", "te", "se", "mio", "mia", "miei", "mie", "suo", "sua", "non",
+    "e", "o", "ed", "che", "mi", "ti", "ci", "vi", "si", "lo", "la", "le", "li", "ne", "me", "te", "se", "mio", "mia", "miei", "mie",
+    "suo", "sua", "non",
 ];
 
 /// Words that never name the thing asked for.
@@ -253,7 +256,7 @@ pub fn requested_object(normalized: &str) -> Option<String> {
         while ws.get(j).is_some_and(|w| FILLER.contains(w) || (!offer && THEN_VERBS.contains(w))) {
             j += 1;
         }
-        let article = ws.get(j).is_some_and(|w| ARTICLES.contains(w));
+        let article = ws.get(j).is_some_and(|w| is_determiner(w));
         if article {
             j += 1;
         } else if !offer {
@@ -266,14 +269,15 @@ pub fn requested_object(normalized: &str) -> Option<String> {
             .filter(|w| {
                 w.len() > 2
                     && !FUNCTION_WORDS.contains(w)
-                    && !ARTICLES.contains(w)
+                    && !lexicon::is_preposition(w)
+                    && !is_determiner(w)
                     && !FILLER.contains(w)
                     && !THEN_VERBS.contains(w)
                     && !w.bytes().any(|b| b.is_ascii_digit())
             })
             .collect();
         let Some(head) = content.first() else { continue };
-        if content.iter().any(|w| NOT_SERVICES.contains(w)) || crate::nlu::lexicon::is_time_word(head) {
+        if content.iter().any(|w| NOT_SERVICES.contains(w)) || lexicon::is_time_word(head) {
             return None;
         }
         return Some(content.iter().take(2).copied().collect::<Vec<_>>().join(" "));

@@ -151,6 +151,37 @@ pub fn classes_of(w: &str, mut f: impl FnMut(WordClass)) {
     }
 }
 
+/// Italian prepositions, simple and articulated (elided forms as
+/// [`crate::text::normalize`] leaves them: "dell'" → "dell").
+pub const PREPOSITIONS: &[&str] = &[
+    "di", "a", "da", "in", "su", "per", "con", "tra", "fra", "al", "allo", "alla", "alle", "ai", "agli", "all", "dal", "dallo", "dalla",
+    "dalle", "dai", "dagli", "dall", "del", "dello", "della", "delle", "dei", "degli", "dell", "nel", "nello", "nella", "nelle", "nei",
+    "negli", "nell", "sul", "sullo", "sulla", "sulle", "sui", "sugli", "sull", "col", "coi",
+];
+
+/// Italian definite and indefinite articles ("l'" normalised to "l").
+pub const ARTICLES: &[&str] = &["il", "lo", "la", "i", "gli", "le", "l", "un", "uno", "una"];
+
+/// Conjunctions that join a clause to what follows (normalised, accents
+/// folded: "però" → "pero", "perché" → "perche").
+pub const CONJUNCTIONS: &[&str] =
+    &["e", "ed", "o", "od", "oppure", "ma", "pero", "che", "se", "perche", "quindi", "anche", "come", "quando", "mentre", "poi"];
+
+/// Whether the normalised word is a preposition ([`PREPOSITIONS`]).
+pub fn is_preposition(w: &str) -> bool {
+    PREPOSITIONS.contains(&w)
+}
+
+/// Whether the normalised word is an article ([`ARTICLES`]).
+pub fn is_article(w: &str) -> bool {
+    ARTICLES.contains(&w)
+}
+
+/// Whether the normalised word is a conjunction ([`CONJUNCTIONS`]).
+pub fn is_conjunction(w: &str) -> bool {
+    CONJUNCTIONS.contains(&w)
+}
+
 /// Words that negate what follows ("non voglio disdire").
 pub fn is_negation(w: &str) -> bool {
     matches!(w, "non" | "mica" | "neanche" | "nemmeno" | "neppure")

@@ -28,7 +28,7 @@ use crate::text::fold;
 
 /// Hesitations dropped wherever they occur ("eh", "ehm", "uhm", "mmh"),
 /// matched on the folded, lowercase word.
-fn is_hesitation(w: &str) -> bool {
+pub fn is_hesitation(w: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^(?:eh+|e+h*m+h*|u+h*m+h*|uh+|m{2,}h*|mh+|h+m+|ah+m+|mhm)$").expect("hesitation regex")).is_match(w)
 }
@@ -56,6 +56,12 @@ const CLAUSE_FILLERS: &[&str] = &[
 /// Fillers dropped only at the very start of the turn: inside it "cioè"
 /// marks a correction ("alle 15, cioè alle 16").
 const TURN_FILLERS: &[&str] = &["cioe"];
+
+/// Whether the folded, lowercase word is a discourse filler ("allora",
+/// "senta", "diciamo", "cioe"): words a caller says before the request.
+pub fn is_discourse_filler(w: &str) -> bool {
+    CLAUSE_FILLERS.contains(&w) || TURN_FILLERS.contains(&w)
+}
 
 fn time_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();

@@ -1,8 +1,15 @@
 //! Italian semantic end of turn: whether what the caller has said so far
 //! sounds finished. A turn that stops on a preposition, an article, a
-//! conjunction or a filler ("vorrei prenotare per…", "con il", "ehm") is
-//! waiting for more words, so the endpointer should wait longer; a complete
-//! sentence can be answered sooner. Pure text work, no audio.
+//! conjunction or a filler ("vorrei prenotare per…", "con il", "e", "ehm")
+//! is waiting for more words, so the voice session waits longer before
+//! answering; a complete sentence can be answered sooner. Pure text work,
+//! no audio: the word lists are the NLU's ([`crate::nlu::lexicon`] for
+//! prepositions, articles and conjunctions, [`crate::nlu::transcript`] for
+//! hesitations and discourse fillers), plus the few words that only ever
+//! announce what comes next ("vorrei", "mi chiamo", "il mio numero è").
+
+use crate::nlu::{lexicon, transcript};
+use crate::text;
 
 /// What a (partial) transcript says about the end of the turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,109 +22,36 @@ pub enum TurnEnd {
     Unknown,
 }
 
-/// Words after which an Italian sentence cannot end: prepositions (simple and
-/// articulated), articles, conjunctions, and verbs that need an object.
-const OPEN_WORDS: &[&str] = &[
-    "di",
-    "a",
-    "da",
-    "in",
-    "con",
-    "su",
-    "per",
-    "tra",
-    "fra",
-    "del",
-    "dello",
-    "della",
-    "dei",
-    "degli",
-    "delle",
-    "al",
-    "allo",
-    "alla",
-    "ai",
-    "agli",
-    "alle",
-    "dal",
-    "dallo",
-    "dalla",
-    "dai",
-    "dagli",
-    "dalle",
-    "nel",
-    "nello",
-    "nella",
-    "nei",
-    "negli",
-    "nelle",
-    "sul",
-    "sullo",
-    "sulla",
-    "sui",
-    "sugli",
-    "sulle",
-    "il",
-    "lo",
-    "la",
-    "i",
-    "gli",
-    "le",
-    "un",
-    "uno",
-    "una",
-    "l",
-    "e",
-    "ed",
-    "o",
-    "od",
-    "oppure",
-    "ma",
-    "però",
-    "che",
-    "se",
-    "perché",
-    "quindi",
-    "anche",
-    "come",
-    "quando",
-    "mentre",
-    "vorrei",
-    "volevo",
-    "prenotare",
-    "sono",
-    "chiamo",
-    "è",
-    "mio",
-    "mia",
-    "numero",
-    "verso",
-];
-
-/// Sounds a caller makes while thinking.
-const FILLERS: &[&str] =
-    &["ehm", "eh", "ehh", "uhm", "um", "mmm", "mm", "allora", "dunque", "cioè", "tipo", "diciamo", "insomma", "praticamente"];
+/// Words that announce what follows, beyond prepositions, articles and
+/// conjunctions: verbs that need an object or a complement, possessives,
+/// and "numero" / "verso" (normalised, accents folded: "è" → "e").
+const ANNOUNCING: &[&str] = &["vorrei", "volevo", "voglio", "prenotare", "sono", "chiamo", "mio", "mia", "numero", "verso", "tipo"];
 
 /// Judges `text`, a transcript of the turn so far.
 pub fn assess(text: &str) -> TurnEnd {
-    let trimmed = text.trim();
+    let trimmed = text.trim_end();
     if trimmed.ends_with("...") || trimmed.ends_with('…') {
         return TurnEnd::Unfinished;
     }
-    let Some(last) = trimmed.split(|c: char| c.is_whitespace() || c == '\'' || c == '’').rev().find_map(word) else {
+    let normalized = text::normalize(trimmed);
+    let Some(last) = text::words(&normalized).last() else {
         return TurnEnd::Unknown;
     };
-    if OPEN_WORDS.contains(&last.as_str()) || FILLERS.contains(&last.as_str()) {
+    if is_open(last) {
         TurnEnd::Unfinished
     } else {
         TurnEnd::Complete
     }
 }
 
-/// `raw` lower-cased without punctuation, or `None` when nothing is left.
-fn word(raw: &str) -> Option<String> {
-    let w: String = raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-    (!w.is_empty()).then_some(w)
+/// Whether a sentence cannot end on the normalised word `w`.
+fn is_open(w: &str) -> bool {
+    lexicon::is_preposition(w)
+        || lexicon::is_article(w)
+        || lexicon::is_conjunction(w)
+        || transcript::is_hesitation(w)
+        || transcript::is_discourse_filler(w)
+        || ANNOUNCING.contains(&w)
 }
 
 #[cfg(test)]
@@ -132,10 +66,19 @@ mod tests {
             "un taglio con la",
             "Buongiorno, vorrei",
             "Sì, ehm",
+            "ehm",
             "Mi chiamo Mario e",
             "Vorrei spostare l'",
             "domani alle",
+            "giovedì di",
+            "una piega oppure",
             "Allora...",
+            "Allora",
+            "sì, però",
+            "perché",
+            "È",
+            "il mio numero è",
+            "un taglio dalla",
         ] {
             assert_eq!(assess(text), TurnEnd::Unfinished, "{text:?}");
         }
@@ -143,10 +86,30 @@ mod tests {
 
     #[test]
     fn complete_sentences_can_end() {
-        for text in ["Vorrei prenotare un taglio per domani.", "Sì.", "Mi chiamo Mario Bianchi", "alle 15:30", "No, grazie!"] {
+        for text in [
+            "Vorrei prenotare un taglio per domani.",
+            "Sì.",
+            "sì",
+            "Mi chiamo Mario Bianchi",
+            "alle 15:30",
+            "No, grazie!",
+            "giovedì alle quindici",
+            "Quanto costa un taglio donna?",
+            "va bene",
+        ] {
             assert_eq!(assess(text), TurnEnd::Complete, "{text:?}");
         }
         assert_eq!(assess("  "), TurnEnd::Unknown);
+        assert_eq!(assess("?!"), TurnEnd::Unknown);
         assert_eq!(assess("…"), TurnEnd::Unfinished);
+    }
+
+    #[test]
+    fn the_word_lists_are_the_nlu_ones() {
+        // A preposition, an article, a conjunction and a filler that only the
+        // shared lists name.
+        for w in ["sugli", "uno", "oppure", "diciamo", "uhm"] {
+            assert!(is_open(w), "{w}");
+        }
     }
 }

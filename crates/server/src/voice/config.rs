@@ -36,6 +36,14 @@ pub struct VoiceConfig {
     /// [`super::speculation`]): shorter answers sooner, at the cost of
     /// decodes thrown away when the caller goes on.
     pub speculate_after_ms: u64,
+    /// End-of-turn silence once the words so far are a complete Italian
+    /// sentence, in ms (see [`super::speculation`]): shorter than
+    /// `endpoint.end_silence_ms` answers complete turns sooner.
+    pub complete_end_silence_ms: u32,
+    /// Extra wait, on top of `endpoint.end_silence_ms`, when the words so
+    /// far stop on a preposition, an article, a conjunction or a filler
+    /// ("vorrei prenotare per…", "ehm"), in ms: the caller is still talking.
+    pub unfinished_extra_ms: u32,
 }
 
 impl Default for VoiceConfig {
@@ -51,6 +59,8 @@ impl Default for VoiceConfig {
             max_call_ms: 600_000,
             max_failed_turns: 3,
             speculate_after_ms: super::speculation::SPECULATE_AFTER_MS,
+            complete_end_silence_ms: super::speculation::COMPLETE_END_SILENCE_MS,
+            unfinished_extra_ms: super::speculation::UNFINISHED_EXTRA_MS,
         }
     }
 }
@@ -60,7 +70,8 @@ impl VoiceConfig {
     /// `VOICE_MIN_SPEECH_MS`, `VOICE_MAX_TURN_MS`, `VOICE_BARGE_IN_MS`,
     /// `VOICE_FILLER_AFTER_MS`, `VOICE_STT_TIMEOUT_MS`,
     /// `VOICE_SILENCE_REPROMPT_MS`, `VOICE_MAX_REPROMPTS`,
-    /// `VOICE_SPECULATE_AFTER_MS` and `VOICE_MAX_CALL_MS`
+    /// `VOICE_SPECULATE_AFTER_MS`, `VOICE_COMPLETE_END_SILENCE_MS`,
+    /// `VOICE_UNFINISHED_EXTRA_MS` and `VOICE_MAX_CALL_MS`
     /// (`MAX_CALL_DURATION_MS` also accepted). Unparsable
     /// values are ignored with a warning.
     pub fn from_env(sample_rate_hz: u32) -> Self {
@@ -85,6 +96,8 @@ impl VoiceConfig {
         read(&["VOICE_SILENCE_REPROMPT_MS"], &mut c.silence_reprompt_ms);
         read(&["VOICE_MAX_REPROMPTS"], &mut c.max_reprompts);
         read(&["VOICE_SPECULATE_AFTER_MS"], &mut c.speculate_after_ms);
+        read(&["VOICE_COMPLETE_END_SILENCE_MS"], &mut c.complete_end_silence_ms);
+        read(&["VOICE_UNFINISHED_EXTRA_MS"], &mut c.unfinished_extra_ms);
         read(&["VOICE_MAX_CALL_MS", "MAX_CALL_DURATION_MS"], &mut c.max_call_ms);
         c
     }
@@ -95,6 +108,12 @@ impl VoiceConfig {
 const DEADLINE_SLACK_MS: u64 = 300;
 
 impl VoiceConfig {
+    /// End-of-turn silence after words that stop mid-sentence, in ms: the
+    /// configured silence plus [`VoiceConfig::unfinished_extra_ms`].
+    pub fn unfinished_end_silence_ms(&self) -> u32 {
+        self.endpoint.end_silence_ms.saturating_add(self.unfinished_extra_ms)
+    }
+
     /// The recognition deadline for one turn, in ms after its end: the
     /// configured [`VoiceConfig::stt_timeout_ms`], or the engine's measured
     /// worst case (retry included) with headroom when that is longer, so a

@@ -16,6 +16,7 @@
 //!
 //! - [`config`]: timings and limits ([`VoiceConfig`]).
 //! - [`agent`]: the conversation behind the voice ([`Agent`], [`EngineAgent`]).
+//! - [`outcome`]: why a call ended, its turns' timings and its summary.
 //! - [`playback`]: the queue of outgoing audio, with pause/resume for barge-in.
 //! - [`session`]: the call loop ([`start_call`]).
 //! - [`phrases`]: the fixed Italian phrases (filler, re-prompts, goodbyes).
@@ -24,6 +25,7 @@
 
 pub mod agent;
 pub mod config;
+pub mod outcome;
 pub mod phrases;
 pub mod playback;
 pub mod session;

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use fluxion_core::audio::endpoint::{EndpointError, EndpointEvent, Endpointer};
 use fluxion_core::audio::frame::Framer;
 use fluxion_core::audio::vad::Vad;
-use fluxion_core::booking::Appointment;
 use fluxion_core::speech::stt::{transcribe, SpeechToText, SttError, SttRequest, Transcript};
 use fluxion_core::speech::{backchannel, sentences};
 use serde::Serialize;
@@ -26,9 +25,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::agent::{Agent, AgentReply};
 use super::config::VoiceConfig;
+pub use super::outcome::{CallSummary, HangupReason, TurnTiming};
 use super::phrases;
 use super::playback::Playback;
-use super::speculation::{self, Speculation};
+use super::speculation::{self, Held, Speculation};
 use crate::speech::speaker::Speaker;
 
 /// Histogram: time to handle one VAD frame (VAD, endpointing, playback), seconds.
@@ -70,58 +70,6 @@ pub enum CallEvent {
     Hangup(HangupReason),
 }
 
-/// Why a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HangupReason {
-    /// The conversation ended with a goodbye.
-    Completed,
-    /// The caller hung up first.
-    CallerHungUp,
-    /// Repeated silence.
-    Silence,
-    /// The maximum call duration was reached.
-    MaxDuration,
-    /// Repeated recognition failures.
-    NotUnderstood,
-    /// The caller asked for a person; the transport transfers.
-    Transferred,
-    /// The voice session itself failed; the transport records this, the
-    /// session never ends with it.
-    SessionFailed,
-}
-
-impl HangupReason {
-    /// Lower-case name, as in logs and the calls table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HangupReason::Completed => "completed",
-            HangupReason::CallerHungUp => "caller_hung_up",
-            HangupReason::Silence => "silence",
-            HangupReason::MaxDuration => "max_duration",
-            HangupReason::NotUnderstood => "not_understood",
-            HangupReason::Transferred => "transferred",
-            HangupReason::SessionFailed => "session_failed",
-        }
-    }
-
-    /// Every reason.
-    pub const ALL: [HangupReason; 7] = [
-        HangupReason::Completed,
-        HangupReason::CallerHungUp,
-        HangupReason::Silence,
-        HangupReason::MaxDuration,
-        HangupReason::NotUnderstood,
-        HangupReason::Transferred,
-        HangupReason::SessionFailed,
-    ];
-
-    /// Parses [`HangupReason::as_str`]'s spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
 /// What the session is doing, for transports and simulators that pace themselves by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -135,64 +83,6 @@ pub enum Phase {
     Speaking,
     /// The call is over.
     Ended,
-}
-
-/// One answered caller turn. Call-clock times are ms from the start of the
-/// call's audio; latencies are wall-clock ms from the moment the end of the
-/// turn was detected (the end-of-turn silence after the last word).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TurnTiming {
-    /// 1 for the first caller turn.
-    pub index: u32,
-    /// What the recogniser heard (or `[DTMF n]`).
-    pub transcript: String,
-    /// The agent's reply.
-    pub reply: String,
-    /// Intent understood.
-    pub intent: String,
-    /// Layer that answered.
-    pub layer: String,
-    /// Start of the caller's speech, call clock, ms.
-    pub speech_start_ms: u64,
-    /// End of the caller's speech (last speech frame), call clock, ms.
-    pub speech_end_ms: u64,
-    /// End-of-turn silence waited after the last word, ms.
-    pub endpoint_ms: u64,
-    /// Transcript ready, wall-clock ms after the end of turn was detected.
-    pub transcript_ms: u64,
-    /// Reply text ready, wall-clock ms after the end of turn was detected.
-    pub reply_ms: u64,
-    /// First reply audio ready to play, wall-clock ms after the end of turn
-    /// was detected (`None` if nothing was spoken).
-    pub first_audio_ms: Option<u64>,
-    /// Whether the filler was played while waiting.
-    pub filler: bool,
-    /// The text-to-speech engine that spoke the reply.
-    pub tts_engine: String,
-    /// Appointment booked, moved or cancelled in this turn (its id).
-    pub booking_id: Option<i64>,
-}
-
-/// What happened in a call, returned when it ends.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CallSummary {
-    /// Why it ended.
-    pub reason: HangupReason,
-    /// Call audio received, ms.
-    pub duration_ms: u64,
-    /// Answered caller turns.
-    pub turns: Vec<TurnTiming>,
-    /// Appointments booked, moved or cancelled.
-    #[serde(skip)]
-    pub bookings: Vec<Appointment>,
-    /// Times the caller interrupted the agent for real.
-    pub barge_ins: u32,
-    /// Interruptions that turned out to be backchannels or noise (the reply resumed).
-    pub false_interruptions: u32,
-    /// Recognitions that failed or timed out.
-    pub failed_recognitions: u32,
-    /// Whether the caller asked for a person.
-    pub transfer_requested: bool,
 }
 
 /// The engines a call uses.
@@ -297,6 +187,9 @@ struct PendingTurn {
     /// The caller spoke while the agent was talking; decided once transcribed.
     during_playback: bool,
     early_result: Option<Result<Transcript, SttError>>,
+    /// The turn's audio once it has ended (pre-roll included), kept until
+    /// its transcript comes: if the caller goes on first, it opens the next turn.
+    audio: Vec<i16>,
 }
 
 impl PendingTurn {
@@ -317,6 +210,7 @@ impl PendingTurn {
             tts_engine: String::new(),
             during_playback: false,
             early_result: None,
+            audio: Vec::new(),
         }
     }
 }
@@ -348,6 +242,13 @@ struct Session {
     /// Stops the turn's regular recogniser when a speculation replaces it.
     recognition_cancel: Option<CancellationToken>,
     speculation: Option<Speculation>,
+    /// A turn that ended mid-sentence, its answer held for the rest.
+    held: Option<Held>,
+    /// The words of a held turn, carried into the caller's next turn.
+    carried: Option<String>,
+    /// The audio of a turn the caller went on from before it was
+    /// recognised: recognised again with the new turn, in front of it.
+    resumed: Vec<i16>,
     turn_seq: u32,
     pending: Option<PendingTurn>,
     /// The turn whose reply is being spoken (its worker's id) and its cancel token.
@@ -401,6 +302,9 @@ impl Session {
             utterance_tx: None,
             recognition_cancel: None,
             speculation: None,
+            held: None,
+            carried: None,
+            resumed: Vec::new(),
             turn_seq: 0,
             pending: None,
             speaking: None,
@@ -496,7 +400,8 @@ impl Session {
         // Paused playback still holds the floor until the interruption is decided.
         let phase = if self.playback.has_frames() {
             Phase::Speaking
-        } else if self.pending.as_ref().is_some_and(|p| p.ended_at.is_some()) || self.speaking.is_some() {
+        } else if self.held.is_none() && (self.pending.as_ref().is_some_and(|p| p.ended_at.is_some()) || self.speaking.is_some()) {
+            // A held turn is listening for the rest of the sentence.
             Phase::Thinking
         } else {
             Phase::Listening
@@ -582,9 +487,10 @@ impl Session {
         }
         match event {
             Some(EndpointEvent::SpeechStarted { at_ms }) => self.on_speech_started(at_ms),
-            Some(EndpointEvent::SpeechEnded { start_ms, end_ms, .. }) => self.on_speech_ended(start_ms, end_ms).await,
+            Some(EndpointEvent::SpeechEnded { start_ms, end_ms, audio }) => self.on_speech_ended(start_ms, end_ms, audio).await,
             None => self.maybe_speculate(),
         }
+        self.release_held();
 
         // A pause that came to nothing (a cough, a blip): the reply resumes.
         if self.playback.is_paused() && self.endpointer.is_idle() && self.pending.as_ref().is_none_or(|p| !p.during_playback) {
@@ -640,17 +546,39 @@ impl Session {
     }
 
     fn on_speech_started(&mut self, at_ms: u64) {
+        // The caller goes on after words that stopped mid-sentence: they
+        // open the new turn.
+        if let Some(held) = self.held.take() {
+            self.carried = self.pending.take().filter(|p| p.index == held.turn).and_then(|p| p.transcript);
+        }
+        // Or before its words were even recognised: its audio does.
+        let unheard = self.pending.take_if(|p| p.ended_at.is_some() && p.transcript.is_none() && !p.during_playback);
+        let at_ms = unheard.as_ref().map_or(at_ms, |p| p.speech_start_ms);
+        self.resumed = unheard.map(|p| p.audio).unwrap_or_default();
+        if !self.resumed.is_empty() {
+            tracing::debug!(resumed_ms = self.ms(self.resumed.len() as u64), "the caller went on before the turn was recognised");
+            if let Some(cancel) = self.recognition_cancel.take() {
+                cancel.cancel();
+            }
+            self.stt_deadline = None;
+            self.filler_deadline = None;
+        }
         let index = self.next_turn();
         let during_playback = self.playback.has_audio() || self.speaking.is_some();
         self.pending = Some(PendingTurn { during_playback, ..PendingTurn::new(index, at_ms) });
         let (tx, rx) = mpsc::unbounded_channel();
-        let _ = tx.send(self.endpointer.utterance().to_vec());
+        let _ = tx.send(self.utterance());
         self.utterance_tx = Some(tx);
         let request = self.stt_request();
         let cancel = CancellationToken::new();
         self.recognition_cancel = Some(cancel.clone());
         self.speculation = None;
         tokio::spawn(recognise(self.deps.stt.clone(), request, rx, self.work_tx.clone(), index, cancel));
+    }
+
+    /// The audio of the turn so far: a turn it resumes, then the endpointer's.
+    fn utterance(&self) -> Vec<i16> {
+        [self.resumed.as_slice(), self.endpointer.utterance()].concat()
     }
 
     /// In a pause of a confirmed turn, with a recogniser that decodes whole
@@ -664,7 +592,7 @@ impl Session {
         if self.speculation.as_ref().is_some_and(|s| s.holds(turn, speech_end)) {
             return;
         }
-        let pcm = self.endpointer.utterance().to_vec();
+        let pcm = self.utterance();
         if self.deps.stt.finish_estimate(self.ms(pcm.len() as u64)).is_none() {
             return;
         }
@@ -702,14 +630,14 @@ impl Session {
             self.speculation = None;
             return;
         };
-        let wait = speculation::end_silence_for(transcript);
+        let wait = speculation::end_silence_for(transcript, &self.config);
         if let Some(s) = self.speculation.as_mut() {
             s.result = Some(result);
         }
         if let Some(wait_ms) = wait {
             if self.endpointer.silence_ms() >= u64::from(wait_ms) {
-                if let Some(EndpointEvent::SpeechEnded { start_ms, end_ms, .. }) = self.endpointer.end_turn_now() {
-                    self.on_speech_ended(start_ms, end_ms).await;
+                if let Some(EndpointEvent::SpeechEnded { start_ms, end_ms, audio }) = self.endpointer.end_turn_now() {
+                    self.on_speech_ended(start_ms, end_ms, audio).await;
                 }
             } else {
                 self.endpointer.set_turn_end_silence_ms(wait_ms);
@@ -717,7 +645,7 @@ impl Session {
         }
     }
 
-    async fn on_speech_ended(&mut self, start_ms: u64, end_ms: u64) {
+    async fn on_speech_ended(&mut self, start_ms: u64, end_ms: u64, audio: Vec<i16>) {
         // A speculation with no speech after it stands for the regular decode.
         let speculated =
             self.speculation.take_if(|s| self.pending.as_ref().is_some_and(|p| s.holds(p.index, self.endpointer.speech_end_samples())));
@@ -728,15 +656,22 @@ impl Session {
         }
         self.utterance_tx = None;
         let now_ms = self.ms(self.samples_in);
+        let resumed = std::mem::take(&mut self.resumed);
+        let resumed_ms = self.ms(resumed.len() as u64);
         let Some(pending) = self.pending.as_mut() else { return };
-        pending.speech_start_ms = start_ms;
+        if resumed.is_empty() {
+            pending.speech_start_ms = start_ms;
+        }
+        pending.audio = [resumed, audio].concat();
         pending.speech_end_ms = end_ms;
         pending.endpoint_ms = now_ms.saturating_sub(end_ms);
         pending.ended_at = Some(Instant::now());
         let early = pending.early_result.take();
         let now = tokio::time::Instant::now();
         // What the recogniser got: the speech, its pre-roll and the end-of-turn silence.
-        let audio_ms = end_ms.saturating_sub(start_ms) + u64::from(self.config.endpoint.end_silence_ms + self.config.endpoint.pre_roll_ms);
+        let audio_ms = end_ms.saturating_sub(start_ms)
+            + resumed_ms
+            + u64::from(self.config.endpoint.end_silence_ms + self.config.endpoint.pre_roll_ms);
         let estimate = self.deps.stt.finish_estimate(audio_ms);
         self.stt_deadline = Some(now + Duration::from_millis(self.config.stt_deadline_ms(estimate)));
         if !pending.during_playback {
@@ -806,10 +741,20 @@ impl Session {
 
     async fn on_transcript(&mut self, result: Result<Transcript, SttError>) {
         self.stt_deadline = None;
+        let now_ms = self.ms(self.samples_in);
+        let carried = self.carried.take();
         let Some(pending) = self.pending.as_mut() else { return };
+        pending.audio = Vec::new();
         let elapsed = pending.ended_at.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
         let during_playback = pending.during_playback;
-        match result {
+        let heard = match result {
+            Ok(transcript) => transcript.text.trim().to_string(),
+            // Words carried from before the pause are answered anyway.
+            Err(error) if carried.is_some() => {
+                tracing::warn!(%error, "speech recognition failed after a pause; answering the words before it");
+                self.summary.failed_recognitions += 1;
+                String::new()
+            }
             Err(error) => {
                 tracing::warn!(%error, "speech recognition failed");
                 self.summary.failed_recognitions += 1;
@@ -820,30 +765,50 @@ impl Session {
                 } else {
                     self.not_understood().await;
                 }
+                return;
             }
-            Ok(transcript) => {
-                let text = transcript.text.trim().to_string();
-                let ignorable = backchannel::is_filler(&text) || (during_playback && backchannel::is_backchannel(&text));
-                if ignorable {
-                    tracing::debug!(transcript = %text, "backchannel: not a turn");
-                    self.pending = None;
-                    self.filler_deadline = None;
-                    if self.playback.is_paused() {
-                        self.resume_after_false_interruption().await;
-                    }
-                    return;
-                }
-                pending.transcript = Some(text.clone());
-                pending.transcript_ms = elapsed;
-                let index = pending.index;
-                self.failures_in_row = 0;
-                self.reprompts = 0;
-                if during_playback {
-                    self.interrupt().await;
-                }
-                self.answer(index, text);
+        };
+        let ignorable = backchannel::is_filler(&heard) || (during_playback && backchannel::is_backchannel(&heard));
+        if ignorable && carried.is_none() {
+            tracing::debug!(transcript = %heard, "backchannel: not a turn");
+            self.pending = None;
+            self.filler_deadline = None;
+            if self.playback.is_paused() {
+                self.resume_after_false_interruption().await;
+            }
+            return;
+        }
+        let text = speculation::joined(carried, if ignorable { "" } else { &heard });
+        pending.transcript = Some(text.clone());
+        pending.transcript_ms = elapsed;
+        let index = pending.index;
+        if !during_playback {
+            if let Some(until_ms) = speculation::hold_until(&text, pending.speech_end_ms, now_ms, &self.config) {
+                tracing::debug!(transcript = %text, until_ms, "unfinished sentence: waiting for the rest");
+                self.held = Some(Held { turn: index, until_ms });
+                self.filler_deadline = None;
+                return;
             }
         }
+        self.failures_in_row = 0;
+        self.reprompts = 0;
+        if during_playback {
+            self.interrupt().await;
+        }
+        self.answer(index, text);
+    }
+
+    /// Answers a held turn once its wait is over with no new speech.
+    fn release_held(&mut self) {
+        let Some(held) = self.held else { return };
+        if self.ms(self.samples_in) < held.until_ms || !self.endpointer.is_idle() {
+            return;
+        }
+        self.held = None;
+        let Some(text) = self.pending.as_ref().filter(|p| p.index == held.turn).and_then(|p| p.transcript.clone()) else { return };
+        self.failures_in_row = 0;
+        self.reprompts = 0;
+        self.answer(held.turn, text);
     }
 
     /// A real interruption: the rest of the current reply is dropped.
@@ -981,6 +946,9 @@ impl Session {
         });
         self.utterance_tx = None;
         self.speculation = None;
+        self.held = None;
+        self.carried = None;
+        self.resumed = Vec::new();
         self.playback.clear();
         self.answer(index, text.to_string());
     }
@@ -1017,6 +985,9 @@ impl Session {
         self.pending = None;
         self.utterance_tx = None;
         self.speculation = None;
+        self.held = None;
+        self.carried = None;
+        self.resumed = Vec::new();
         self.stt_deadline = None;
         self.filler_deadline = None;
         self.say_phrase(text).await;

@@ -349,6 +349,101 @@ async fn a_slow_reply_gets_the_filler_first() {
     assert!(call.summary.turns[0].reply_ms >= 1_600);
 }
 
+/// What the agent is asked to answer when the caller says `first`, waits
+/// `gap_ms`, then says `second` (if any), and the utterances recognised.
+async fn heard_across_a_pause(tts: &EspeakTts, first: &str, gap_ms: u32, second: Option<&str>) -> (Vec<String>, usize) {
+    let rate = 8_000;
+    let (agent, heard) = TestAgent::new("Buongiorno.", "Certo, mi dica.");
+    let stt = ScriptedStt::new([Some(first), second].into_iter().flatten());
+    let handle = start_call(deps(Arc::new(stt.clone()), tts, rate), Box::new(agent), VoiceConfig::default()).unwrap();
+    let mut caller = silence(300, rate);
+    caller.extend(speech(tts, first, rate).await);
+    caller.extend(silence(gap_ms, rate));
+    if let Some(second) = second {
+        caller.extend(speech(tts, second, rate).await);
+        caller.extend(silence(1_500, rate));
+    }
+    simulate(handle, &caller, rate, SimulateOptions::default()).await.unwrap();
+    let heard = heard.lock().unwrap().clone();
+    (heard, stt.utterance_ms().len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_sentence_waits_for_the_rest_a_complete_one_is_answered() {
+    let Some(tts) = espeak() else { return };
+    // 800 ms of silence ends a turn (500 ms), but "per" leaves it open
+    // (500 + 600 ms): the rest of the sentence joins it.
+    let (heard, utterances) = heard_across_a_pause(&tts, "Vorrei prenotare per", 800, Some("giovedì alle quindici")).await;
+    assert_eq!(utterances, 2, "two utterances recognised");
+    assert_eq!(heard, ["Vorrei prenotare per giovedì alle quindici"]);
+    // The same pause after a complete sentence: it is answered on its own.
+    let (heard, _) = heard_across_a_pause(&tts, "Vorrei prenotare un taglio", 800, Some("per giovedì")).await;
+    assert_eq!(heard, ["Vorrei prenotare un taglio", "per giovedì"]);
+    // Unfinished words with nothing after them are answered once the longer wait is over.
+    let (heard, _) = heard_across_a_pause(&tts, "Vorrei prenotare per", 2_500, None).await;
+    assert_eq!(heard, ["Vorrei prenotare per"]);
+}
+
+/// A slow recogniser that tells a long utterance from a short one: more
+/// than `long_ms` of audio is `long`, less is `short`.
+#[derive(Clone, Copy)]
+struct SlowStt {
+    delay_ms: u64,
+    long_ms: u64,
+    long: &'static str,
+    short: &'static str,
+}
+
+struct SlowStream {
+    owner: SlowStt,
+    samples: usize,
+}
+
+impl SpeechToText for SlowStt {
+    fn name(&self) -> &str {
+        "slow"
+    }
+    fn start<'a>(&'a self, _: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        Box::pin(async move { Ok(Box::new(SlowStream { owner: *self, samples: 0 }) as Box<dyn SttStream>) })
+    }
+}
+
+impl SttStream for SlowStream {
+    fn push<'a>(&'a mut self, pcm: &'a [i16]) -> BoxFuture<'a, Result<(), SttError>> {
+        self.samples += pcm.len();
+        Box::pin(async { Ok(()) })
+    }
+    fn finish(self: Box<Self>) -> BoxFuture<'static, Result<Transcript, SttError>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(self.owner.delay_ms)).await;
+            let audio_ms = self.samples as u64 / 8;
+            let text = if audio_ms > self.owner.long_ms { self.owner.long } else { self.owner.short };
+            Ok(Transcript { text: text.to_string(), confidence: None, audio_ms })
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_goes_on_before_the_turn_is_recognised_is_heard_whole() {
+    let Some(tts) = espeak() else { return };
+    let rate = 8_000;
+    let (first, second) = (speech(&tts, "Vorrei prenotare un taglio", rate).await, speech(&tts, "per giovedì alle quindici", rate).await);
+    let (first_ms, second_ms) = (first.len() as u64 / 8, second.len() as u64 / 8);
+    // Recognition takes 3 s; the caller goes on 700 ms after the first words.
+    let stt = SlowStt { delay_ms: 3_000, long_ms: first_ms + second_ms, long: "JOINED", short: "PIECE" };
+    let (agent, heard) = TestAgent::new("Buongiorno.", "Certo.");
+    let config = VoiceConfig { stt_timeout_ms: 10_000, ..VoiceConfig::default() };
+    let handle = start_call(deps(Arc::new(stt), &tts, rate), Box::new(agent), config).unwrap();
+    let mut caller = silence(2_000, rate);
+    caller.extend(first);
+    caller.extend(silence(700, rate));
+    caller.extend(second);
+    caller.extend(silence(1_000, rate));
+    let options = SimulateOptions { realtime: true, tail_ms: 6_000, ..SimulateOptions::default() };
+    simulate(handle, &caller, rate, options).await.unwrap();
+    assert_eq!(*heard.lock().unwrap(), ["JOINED"], "both parts recognised together, once");
+}
+
 /// A recogniser that never answers in time.
 struct StalledStt;
 
