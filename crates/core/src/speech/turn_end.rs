@@ -29,11 +29,8 @@ const ANNOUNCING: &[&str] = &["vorrei", "volevo", "voglio", "prenotare", "sono",
 
 /// Judges `text`, a transcript of the turn so far.
 pub fn assess(text: &str) -> TurnEnd {
-    let trimmed = text.trim_end();
-    if trimmed.ends_with("...") || trimmed.ends_with('…') {
-        return TurnEnd::Unfinished;
-    }
-    let normalized = text::normalize(trimmed);
+    // Only the words count: Whisper ends many complete sentences with "…".
+    let normalized = text::normalize(text);
     let Some(last) = text::words(&normalized).last() else {
         return TurnEnd::Unknown;
     };
@@ -101,7 +98,8 @@ mod tests {
         }
         assert_eq!(assess("  "), TurnEnd::Unknown);
         assert_eq!(assess("?!"), TurnEnd::Unknown);
-        assert_eq!(assess("…"), TurnEnd::Unfinished);
+        assert_eq!(assess("…"), TurnEnd::Unknown);
+        assert_eq!(assess("Vorrei prenotare un taglio per giovedì alle quindici..."), TurnEnd::Complete);
     }
 
     #[test]

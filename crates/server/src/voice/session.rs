@@ -778,7 +778,7 @@ impl Session {
             }
             return;
         }
-        let text = speculation::joined(carried, if ignorable { "" } else { &heard });
+        let text = speculation::joined(carried, if ignorable { "" } else { heard.as_str() });
         pending.transcript = Some(text.clone());
         pending.transcript_ms = elapsed;
         let index = pending.index;
