@@ -91,15 +91,28 @@ pub(super) fn harness_with(services: Vec<Service>, operators: Vec<Operator>) -> 
 impl Harness {
     pub(super) fn say(&mut self, text: &str) -> Vec<Action> {
         let nlu = self.pipeline.parse(text, self.info.local(self.now));
-        self.dialogue.handle(Input::Turn { text: text.into(), nlu: Box::new(nlu) }, self.now)
+        one_question_last(self.dialogue.handle(Input::Turn { text: text.into(), nlu: Box::new(nlu) }, self.now))
     }
     pub(super) fn feed(&mut self, o: Outcome) -> Vec<Action> {
-        self.dialogue.handle(Input::Outcome(o), self.now)
+        one_question_last(self.dialogue.handle(Input::Outcome(o), self.now))
     }
     pub(super) fn slot(&self, local: jiff::civil::DateTime, operator_id: Id, minutes: i64) -> Slot {
         let start = self.info.tz.to_timestamp(local).expect("ts");
         Slot { operator_id, start, end: start + jiff::SignedDuration::from_mins(minutes) }
     }
+}
+
+/// Every turn of every dialogue test: the receptionist asks at most one
+/// question, and it is the last thing said (the caller knows it is their
+/// turn to speak).
+fn one_question_last(actions: Vec<Action>) -> Vec<Action> {
+    let all = said(&actions);
+    let questions = all.matches('?').count();
+    assert!(questions <= 1, "more than one question in one turn: {all:?}");
+    if questions == 1 {
+        assert!(all.trim_end().ends_with('?'), "the question is not the last thing said: {all:?}");
+    }
+    actions
 }
 
 pub(super) fn said(actions: &[Action]) -> String {

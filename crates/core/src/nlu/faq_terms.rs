@@ -57,6 +57,12 @@ const PHRASES: &[(&str, &str)] = &[
     ("mettere la macchina", "parcheggio"),
     ("metto l auto", "parcheggio"),
     ("usa e getta", "monouso"),
+    ("costa meno", "sconto"),
+    ("costano meno", "sconto"),
+    ("spendo meno", "sconto"),
+    ("spendere meno", "sconto"),
+    ("uomini e donne", "mista"),
+    ("donne e uomini", "mista"),
 ];
 
 /// Word → canonical word (normalised). Both the FAQs and the caller's turn
@@ -74,7 +80,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("analisi", &["esami", "esame"]),
     ("gomme", &["pneumatici", "gomma", "pneumatico"]),
     ("wifi", &["internet", "connessione", "wi", "fi"]),
-    ("sconto", &["sconti", "riduzioni", "riduzione", "scontato", "scontati", "promozione", "promozioni", "offerte", "offerta"]),
+    ("sconto", &["sconti", "risparmio", "risparmiare", "riduzioni", "riduzione", "scontato", "scontati", "promozione", "promozioni", "offerte", "offerta"]),
     ("regalo", &["regalare", "regali", "regalarlo"]),
     ("gravidanza", &["incinta", "gravida", "prenatale"]),
     ("carrozzina", &["disabili", "disabile", "rotelle", "barriere"]),

@@ -156,7 +156,7 @@ async fn two_misunderstood_turns_switch_to_guided_questions() {
     let app = TestApp::spawn().await;
     app.say("g", None, "blu verde la montagna").await;
     let v = app.say("g", None, "patata cielo fiume").await;
-    assert!(reply(&v).contains("risponda sì o no"), "{}", reply(&v));
+    assert!(reply(&v).contains("desidera prenotare un appuntamento, sì o no?"), "{}", reply(&v));
     let v = app.say("g", None, "sì").await;
     assert!(reply(&v).contains("servizio"), "{}", reply(&v));
 }

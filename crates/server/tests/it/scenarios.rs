@@ -187,7 +187,7 @@ fn classify(reply: &str) -> Ask {
 
 fn classify_question(last: &str) -> Ask {
     let has = |s: &str| last.contains(s);
-    if has("confermo") || has("conferma") || has("risponda sì o no") {
+    if has("confermo") || has("conferma") || has("sì o no") {
         Ask::Confirm
     } else if has("cosa è successo") || has("il motivo") {
         Ask::Reason
