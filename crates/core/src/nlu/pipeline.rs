@@ -26,6 +26,9 @@ const FAQ_INTENT_RELIEF: f32 = 0.15;
 /// price, a person or a booking request: "il preventivo si paga?",
 /// "qualcuno parla inglese?", "per prenotare devo lasciare un acconto?").
 const FAQ_OVERRULES_BELOW: f32 = 0.6;
+/// How much higher the L3 threshold is when the turn asks for or about a
+/// thing that neither the services nor any FAQ mention.
+const UNKNOWN_OBJECT_MARGIN: f32 = 0.2;
 
 /// Thresholds of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -222,6 +225,58 @@ fn without_greeting(normalized: &str) -> String {
     ws[skip..].join(" ")
 }
 
+/// Whether the words after a greeting only open the call: a few words with
+/// no slot that the classifier does not read as a confident request ("sono
+/// Anna", "chi parla", "è il parrucchiere", "ragazzi"). A question for a
+/// person ("c'è la dottoressa?") or for a thing ("fate pizze?") is a
+/// request.
+fn only_opens_the_call(rest: &str, intent: Intent, confidence: f32, slots: &Slots) -> bool {
+    const SURE: f32 = 0.7;
+    rest.split_whitespace().count() <= 4
+        && slots.datetime.is_none()
+        && slots.service.is_none()
+        && slots.services.is_empty()
+        && slots.operator.is_none()
+        && asks::requested_object(rest).is_none()
+        && !names_another_kind_of_business(rest)
+        && !matches!(intent, Intent::Human | Intent::Confirm | Intent::Deny | Intent::Goodbye)
+        && (confidence < SURE || matches!(intent, Intent::Faq | Intent::Other))
+}
+
+/// "è la lavanderia?", "parlo con la pizzeria?": the caller asks for a kind
+/// of business none of the verticals is (a wrong number), not a greeting.
+fn names_another_kind_of_business(rest: &str) -> bool {
+    const OURS: &[&str] = &[
+        "parrucch",
+        "salon",
+        "barbier",
+        "estetic",
+        "benesser",
+        "spa",
+        "centro",
+        "istitut",
+        "studi",
+        "ambulator",
+        "poliambulator",
+        "medic",
+        "dottor",
+        "clinic",
+        "officin",
+        "autofficin",
+        "meccanic",
+        "carrozz",
+        "gommist",
+        "elettrauto",
+        "reception",
+        "segreteri",
+    ];
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"^(?:e|parlo con|sono da|chiamo) (?:il|la|l|lo|i|le|gli|dal|dalla|dallo) ([a-z]+)").expect("business kind regex")
+    });
+    re.captures(rest).and_then(|c| c.get(1)).is_some_and(|w| !OURS.iter().any(|o| w.as_str().starts_with(o)))
+}
+
 fn negated_intent(normalized: &str) -> Option<(Intent, std::ops::Range<usize>)> {
     let m = negation_regex().captures(normalized)?;
     let whole = m.get(0)?;
@@ -342,7 +397,13 @@ impl Pipeline {
         if layer == Layer::L1 && intent == Intent::Greeting {
             let rest = without_greeting(&normalized);
             if !rest.is_empty() && rest.len() < normalized.len() {
-                (intent, confidence) = self.classifier.classify(&rest);
+                let (i, p) = self.classifier.classify(&rest);
+                // "ciao, sono Anna", "pronto, chi parla?", "buongiorno, è
+                // il centro estetico?": what follows the greeting only
+                // opens the call; a request after it is what the turn is for.
+                if !only_opens_the_call(&rest, i, p, &slots) {
+                    (intent, confidence) = (i, p);
+                }
             }
             if intent == Intent::Greeting && slots.service.is_some() {
                 intent = Intent::Book;
@@ -407,6 +468,11 @@ impl Pipeline {
             let t = Instant::now();
             faq = self.faqs.search(raw);
             timings.l3_us = t.elapsed().as_micros() as u64;
+            // A thing no FAQ and no service mentions ("vendete sigarette?"),
+            // in a turn the classifier did not take for a business question,
+            // is not what an FAQ sharing only the verb is about.
+            let unknown = unknown_request.is_some() && intent != Intent::Faq;
+            let threshold = if unknown { threshold + UNKNOWN_OBJECT_MARGIN } else { threshold };
             if let Some(hit) = faq.as_ref().filter(|h| h.score >= threshold) {
                 intent = Intent::Faq;
                 confidence = hit.score;
