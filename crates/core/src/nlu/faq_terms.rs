@@ -62,6 +62,11 @@ const PHRASES: &[(&str, &str)] = &[
     ("spendo meno", "sconto"),
     ("spendere meno", "sconto"),
     ("uomini e donne", "mista"),
+    // Notice before not coming, never a deposit paid in advance.
+    ("con quanto anticipo", "quanto prima"),
+    ("se non vengo", "disdire"),
+    ("se non posso venire", "disdire"),
+    ("se non riesco a venire", "disdire"),
     ("donne e uomini", "mista"),
 ];
 
@@ -135,6 +140,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("gruppo", &["gruppi", "amiche", "amici", "comitiva"]),
     ("online", &["web", "sito", "app", "telematico"]),
     ("elettrocardiogramma", &["ecg", "elettro"]),
+    ("messaggio", &["sms", "messaggino", "whatsapp", "messaggi"]),
     ("ecografia", &["eco", "ecografie"]),
 ];
 
