@@ -202,6 +202,14 @@ fn asks_own_appointment(normalized: &str) -> bool {
     (own.is_match(normalized) || agenda.is_match(normalized) || remind.is_match(normalized)) && !not.is_match(normalized)
 }
 
+/// A question about what happens if something happens ("se arrivo in
+/// ritardo…", "e se non vengo?", "nel caso in cui…"): a question about the
+/// business's rules, not a request.
+fn asks_what_if(normalized: &str) -> bool {
+    let t = normalized.trim_start();
+    ["se ", "e se ", "ma se ", "nel caso ", "in caso "].iter().any(|p| t.starts_with(p)) && !t.starts_with("se possibile")
+}
+
 /// The turn without the greeting words it opens with.
 fn without_greeting(normalized: &str) -> String {
     const GREETINGS: &[&str] = &[
@@ -333,13 +341,16 @@ impl Pipeline {
     /// greetings, cancel and reschedule requests, a booking, availability or
     /// price request that names a date or a service, and any other intent L1
     /// is sure of.
-    fn faq_threshold_for(&self, layer: Layer, intent: Intent, confidence: f32, slots: &Slots) -> Option<f32> {
+    fn faq_threshold_for(&self, layer: Layer, intent: Intent, confidence: f32, slots: &Slots, rule_question: bool) -> Option<f32> {
         if layer == Layer::L0 || self.faqs.is_empty() {
             return None;
         }
         let base = self.config.faq_threshold;
         match intent {
             Intent::Faq if layer == Layer::L1 => Some(base - FAQ_INTENT_RELIEF),
+            // "se arrivo con un quarto d'ora di ritardo perdo il turno?":
+            // a question about what happens if, asked of the business's rules.
+            _ if rule_question && slots.datetime.is_none() => Some(base - FAQ_INTENT_RELIEF),
             Intent::Faq | Intent::Other => Some(base),
             _ if confidence < self.config.intent_threshold => Some(base),
             Intent::Greeting | Intent::Confirm | Intent::Deny | Intent::Goodbye | Intent::Cancel | Intent::Reschedule => None,
@@ -464,7 +475,8 @@ impl Pipeline {
                 .filter(|o| o.split(' ').next().is_some_and(|head| !self.faqs.knows(head) && !self.catalog.knows(head)))
         };
         let mut faq = None;
-        if let Some(threshold) = self.faq_threshold_for(layer, intent, confidence, &slots) {
+        let rule_question = asks_what_if(&without_greeting(&normalized)) && !request_regex().is_match(&normalized);
+        if let Some(threshold) = self.faq_threshold_for(layer, intent, confidence, &slots, rule_question) {
             let t = Instant::now();
             faq = self.faqs.search(raw);
             timings.l3_us = t.elapsed().as_micros() as u64;
