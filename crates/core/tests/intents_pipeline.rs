@@ -9,16 +9,18 @@ mod common;
 use common::{pipeline, SEEDS};
 use fluxion_core::nlu::l1_intent::{parse_examples, HELDOUT_DATA, SPOKEN_HELDOUT_DATA};
 
-/// The honest floor: just under what the pipeline measures today (0.924 after
-/// the scenario fixes that read "service + request word" as a booking; 0.934
-/// before them, 0.902 before the nlu session's changes).
-const FLOOR: f64 = 0.92;
+/// The honest floor: just under what the pipeline measures today (0.952
+/// after the conv session's training classes and greeting/FAQ rules, read
+/// from the development split; 0.938 before them, 0.902 before the nlu
+/// session's changes).
+const FLOOR: f64 = 0.95;
 
 /// The development floor: the first held-out file
 /// (`data/intents_heldout.tsv`) has been read while the training file grew
 /// (see `l1_intent`), so it is the development split of the pipeline: its
 /// errors are the ones to look at; the spoken file is only measured.
-const DEV_FLOOR: f64 = 0.93;
+/// (0.958 today; 0.924 before the conv session.)
+const DEV_FLOOR: f64 = 0.95;
 
 /// Runs every line of `data` through each seeded business's pipeline;
 /// prints the pass counts, the turn latency and the errors; returns the
