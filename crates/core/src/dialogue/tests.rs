@@ -224,6 +224,26 @@ fn offered_slots_are_picked_by_ordinal_or_time() {
 }
 
 #[test]
+fn offered_times_are_said_in_order_and_read_alike() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("un taglio giovedì o venerdì");
+    // Found out of order: said by day, then by time, each read the same way.
+    let slots: Vec<Slot> = [(11, 12, 30), (12, 9, 30), (11, 9, 15), (11, 12, 0)]
+        .iter()
+        .map(|(d, hr, m)| h.slot(datetime(2027, 3, *d, *hr, *m, 0, 0), 1, 45))
+        .collect();
+    let a = h.feed(Outcome::Slots { slots, exact: false, reason: None });
+    assert!(
+        said(&a).contains("domani alle nove e un quarto, a mezzogiorno, a mezzogiorno e mezza o dopodomani alle nove e mezza"),
+        "{a:?}"
+    );
+    // "la terza" is the third time as said, not as found.
+    let a = h.say("la terza");
+    assert!(said(&a).contains("domani a mezzogiorno e mezza"), "{a:?}");
+}
+
+#[test]
 fn no_thanks_when_idle_ends_the_conversation() {
     let mut h = harness();
     let a = h.say("no grazie");
