@@ -236,7 +236,7 @@ pub fn opening_hours(info: &BusinessInfo, day: Option<Date>, today: Date) -> Str
         let when = speak::date(d, today);
         if info.business.rules.closed_on_public_holidays {
             if let Some(h) = holidays::italian_public_holiday(d) {
-                return format!("{} siamo chiusi per {h}.", capitalize(&when));
+                return format!("{} siamo chiusi per {}.", capitalize(&when), holidays::said(h));
             }
         }
         if let Some(c) = info.business.closures.iter().find(|c| c.from <= d && d <= c.to && c.range.is_none()) {
