@@ -459,6 +459,14 @@ async fn judge(app: &TestApp, expect: &Expect, replies: &[String]) -> Result<(),
             problems.push(format!("a reply contains '{s}'"));
         }
     }
+    // One question per turn, and it is the last thing said: the caller
+    // knows what to answer and that it is their turn.
+    for r in replies.iter().filter_map(|r| r.split_once("\n< ").map(|x| x.1)) {
+        let questions = r.matches('?').count();
+        if questions > 1 || (questions == 1 && !r.trim_end().ends_with('?')) {
+            problems.push(format!("not one question, last: '{r}'"));
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
