@@ -210,6 +210,24 @@ fn asks_what_if(normalized: &str) -> bool {
     ["se ", "e se ", "ma se ", "nel caso ", "in caso "].iter().any(|p| t.starts_with(p)) && !t.starts_with("se possibile")
 }
 
+/// "Mi cancelli dall'archivio clienti", "togliete la mia email dai vostri
+/// elenchi": erasing the caller's data, not an appointment (nor a place on
+/// the waiting list).
+fn asks_to_erase_data(normalized: &str) -> bool {
+    static ERASE: OnceLock<Regex> = OnceLock::new();
+    static DATA: OnceLock<Regex> = OnceLock::new();
+    static NOT: OnceLock<Regex> = OnceLock::new();
+    let erase =
+        ERASE.get_or_init(|| Regex::new(r"\b(cancell\w*|elimin\w*|rimuov\w*|rimoss\w*|togl\w*|tolg\w*|lev\w*)\b").expect("erase regex"));
+    let data = DATA.get_or_init(|| {
+        Regex::new(r"\b(dati|archivi\w*|database|elenc\w*|rubric\w*|registr[oi]|schedari\w*|newsletter|mailing|email|mail|anagrafic\w*|contatti)\b")
+            .expect("data regex")
+    });
+    let not = NOT
+        .get_or_init(|| Regex::new(r"\b(appuntament\w*|prenotazion\w*|attesa|visita|seduta|trattamento|turno)\b").expect("not data regex"));
+    erase.is_match(normalized) && data.is_match(normalized) && !not.is_match(normalized)
+}
+
 /// The turn without the greeting words it opens with.
 fn without_greeting(normalized: &str) -> String {
     const GREETINGS: &[&str] = &[
@@ -420,6 +438,10 @@ impl Pipeline {
                 intent = Intent::Book;
             }
         }
+        if layer == Layer::L1 && matches!(intent, Intent::Cancel | Intent::Other | Intent::Faq) && asks_to_erase_data(&normalized) {
+            intent = Intent::Privacy;
+            confidence = confidence.max(self.config.intent_threshold);
+        }
         // "a che ora ho la pedicure domani?" asks about the caller's own
         // appointment, whatever else the sentence says.
         let changes = matches!(intent, Intent::Reschedule | Intent::Cancel | Intent::Human | Intent::Complaint | Intent::Privacy);
@@ -568,6 +590,16 @@ mod tests {
             ["quando è la prima disponibilità?", "a che ora è l'apertura?", "quando avete posto per una piega?", "vorrei un taglio domani"]
         {
             assert!(!asks_own_appointment(&normalize(s)), "{s}");
+        }
+    }
+
+    #[test]
+    fn erasing_data_is_not_cancelling_an_appointment() {
+        for s in ["mi cancelli dall'archivio dei clienti", "togliete la mia email dai vostri elenchi", "eliminate i miei dati"] {
+            assert!(asks_to_erase_data(&normalize(s)), "{s}");
+        }
+        for s in ["mi cancelli l'appuntamento, i miei dati li ha", "mi toglie dalla lista d'attesa", "cancelli pure"] {
+            assert!(!asks_to_erase_data(&normalize(s)), "{s}");
         }
     }
 
