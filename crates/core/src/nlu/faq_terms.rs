@@ -27,6 +27,11 @@ pub enum Aspect {
 const PHRASES: &[(&str, &str)] = &[
     ("sedia a rotelle", "carrozzina"),
     ("aspetto un bambino", "gravidanza"),
+    // "carta" alone is a payment card: other cards first.
+    ("carta fedelta", "tessera fedelta"),
+    ("carta regalo", "buono regalo"),
+    ("carta d identita", "documento"),
+    ("carta di identita", "documento"),
     ("carta di credito", "carta"),
     ("carte di credito", "carta"),
     ("gift card", "regalo"),
@@ -103,7 +108,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ),
     ("regalo", &["regalare", "regali", "regalarlo"]),
     ("gravidanza", &["incinta", "gravida", "prenatale"]),
-    ("carrozzina", &["disabili", "disabile", "rotelle", "barriere"]),
+    ("carrozzina", &["disabili", "disabile", "rotelle", "barriere", "deambulatore", "stampelle"]),
     ("prescrizione", &["ricetta", "impegnativa"]),
     ("medico", &["dottore", "dottoressa", "dottor", "medici", "dottori"]),
     ("metro", &["metropolitana"]),
