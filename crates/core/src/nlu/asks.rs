@@ -88,6 +88,12 @@ pub fn asks_price(normalized: &str) -> bool {
     price_regex().is_match(normalized) && !not_price(normalized)
 }
 
+/// Whether "quanto" in the normalised turn asks a measure that is not a
+/// price ("quanto è alto il Monte Bianco?").
+pub fn asks_a_measure(normalized: &str) -> bool {
+    not_price(normalized)
+}
+
 /// Whether the normalised turn asks how long something takes.
 pub fn asks_duration(normalized: &str) -> bool {
     duration_regex().is_match(normalized) && !not_duration(normalized)

@@ -483,6 +483,9 @@ impl Pipeline {
         // A price question with no day and no booking words is a price
         // question, whether or not the service is one of ours ("che cifra
         // devo preparare per …").
+        if layer == Layer::L1 && intent == Intent::Price && asks::asks_a_measure(&normalized) {
+            intent = Intent::Other;
+        }
         let price_question = slots.datetime.is_none() && !books_explicitly(&normalized) && asks::asks_price(&normalized);
         if price_question && matches!(intent, Intent::Book | Intent::Availability | Intent::Other) {
             intent = Intent::Price;
