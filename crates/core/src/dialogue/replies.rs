@@ -29,7 +29,7 @@ pub const HOW_CAN_I_HELP: &str =
     "Posso prenotare, spostare o cancellare un appuntamento, oppure rispondere alle sue domande. Come posso aiutarla?";
 pub const ASK_WHEN: &str = "Per quale giorno e a che ora preferisce?";
 pub const ASK_WHEN_AGAIN: &str =
-    "Per quale giorno le cerco posto, per esempio domani o giovedì pomeriggio? Se preferisce, le trovo il primo orario libero.";
+    "Se preferisce, le trovo il primo orario libero; altrimenti, per quale giorno le cerco posto, per esempio domani o giovedì pomeriggio?";
 pub const ASK_OTHER_WHEN: &str = "Nessun problema. Quale altro giorno o orario preferisce?";
 pub const ASK_NAME: &str = "Mi dice il suo nome e cognome, per favore?";
 pub const ASK_NAME_AGAIN: &str = "Scusi, non ho capito il nome. Può ripetere nome e cognome?";
@@ -403,4 +403,60 @@ pub fn with_preposition(prep: &str, service: &Service) -> String {
         _ => format!("{stem}lle "),
     };
     format!("{joined}{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixed reply asks at most one question, and asks it last.
+    #[test]
+    fn fixed_replies_ask_one_question_last() {
+        for r in [
+            EMERGENCY,
+            AFTER_EMERGENCY,
+            GOODBYE,
+            HUMAN,
+            HUMAN_NOT_RECORDED,
+            NOT_RECORDED,
+            ASK_COMPLAINT_REASON,
+            ASK_NAME_FOR_REQUEST,
+            ASK_PHONE_FOR_REQUEST,
+            REQUEST_DROPPED,
+            PHONE_WAY_OUT,
+            PHONE_GIVE_UP,
+            ANYTHING_ELSE,
+            HOW_CAN_I_HELP,
+            ASK_WHEN,
+            ASK_WHEN_AGAIN,
+            ASK_OTHER_WHEN,
+            ASK_NAME,
+            ASK_NAME_AGAIN,
+            ASK_PHONE,
+            ASK_PHONE_AGAIN,
+            ASK_NAME_ON_BOOKING,
+            NAME_DOES_NOT_MATCH,
+            ASK_PHONE_FOR_LOOKUP,
+            CHOOSE_AGAIN,
+            CHOOSE_APPOINTMENT_AGAIN,
+            KEPT,
+            WHAT_TO_CHANGE,
+            CONFIRM_AGAIN,
+            GUIDED_BOOK,
+            GUIDED_MENU,
+            WAITLISTED,
+            NO_CLIENT,
+            NO_APPOINTMENTS,
+            NO_HISTORY,
+            NOT_UNDERSTOOD,
+            NOT_UNDERSTOOD_IN_FLOW,
+            SLOT_JUST_TAKEN,
+            TECHNICAL_PROBLEM,
+            NOTHING_FREE,
+        ] {
+            let questions = r.matches('?').count();
+            assert!(questions <= 1, "{r}");
+            assert!(questions == 0 || r.ends_with('?'), "{r}");
+        }
+    }
 }
