@@ -215,11 +215,22 @@ async fn the_owners_greeting_and_transfer_number_reach_the_next_call() {
     let long = json!({ "greeting": "Buongiorno ".repeat(40) });
     assert_eq!(send(&app, reqwest::Method::PUT, "/api/receptionist", Some(long)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let good = json!({ "greeting": "  Salone Giulia, buongiorno!  Sono l'assistente, come posso aiutarla? ", "transfer_number": "347 123 4567", "record_calls": false });
+    for bad in [json!({ "reminder_hours": 200 }), json!({ "notify_email": "giulia chiocciola salone" }), json!({ "notify_phone": "no" })] {
+        assert_eq!(
+            send(&app, reqwest::Method::PUT, "/api/receptionist", Some(bad.clone())).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+
+    let good = json!({ "greeting": "  Salone Giulia, buongiorno!  Sono l'assistente, come posso aiutarla? ", "transfer_number": "347 123 4567",
+                       "record_calls": false, "reminder_hours": 3, "notify_email": " giulia@salone.example.it ", "notify_phone": "" });
     let (s, v) = send(&app, reqwest::Method::PUT, "/api/receptionist", Some(good)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["transfer_number"], "+393471234567");
     assert_eq!(v["record_calls"], false);
+    assert_eq!((v["reminder_hours"].as_u64(), v["notify_email"].as_str()), (Some(3), Some("giulia@salone.example.it")));
+    assert!(v["notify_phone"].is_null(), "{v}");
     let engine = app.state.engines.get(app.tenant.id()).await.expect("engine");
     let mut d = engine.dialogue();
     let greeting = engine.start(&mut d, "g1", None, app.state.clock.now()).await;
