@@ -232,6 +232,7 @@ pub fn api() -> Catalog {
         .patch("/api/callbacks/{id}", "Mark a callback request done", activity::close_callback)
         .get("/api/waitlist", "The waitlist", activity::waitlist)
         .get("/api/notifications", "Queued, sent and failed notifications (?state=failed, ?limit=)", notifications::list)
+        .post("/api/notifications/{id}/retry", "Send a failed notification again (owner)", notifications::retry)
         .get("/api/stats", "Figures of a span of days (?from=&to=)", activity::stats)
         .get("/api/status", "The checks of `fluxion doctor`, live (database, speech, cloud services)", status::status)
         .get("/api/events", "Live changes (server-sent events: appointment, call, callback)", events::events)

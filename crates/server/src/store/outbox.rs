@@ -778,6 +778,42 @@ impl Tenant {
         rows.into_iter().map(OutboxEntry::try_from).collect()
     }
 
+    /// The business's notification `id`, if it has one.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn notification(&self, id: Id) -> Result<Option<OutboxEntry>, StoreError> {
+        let row: Option<EntryRow> = sqlx::query_as(&format!("SELECT {ENTRY_COLS} FROM outbox WHERE id = $1 AND business_id = $2"))
+            .bind(id)
+            .bind(self.id())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+        row.map(OutboxEntry::try_from).transpose()
+    }
+
+    /// Sends failed notification `id` again: it goes back to `pending`, due
+    /// at `now`, with a fresh set of attempts (the owner fixed what made it
+    /// fail: an address, a provider key). `false` when the business has no
+    /// such notification or it is not `failed`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn retry_notification(&self, id: Id, now: Timestamp) -> Result<bool, StoreError> {
+        let now = ts_text(now);
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $3, lease_until = NULL, updated_at = $3 \
+             WHERE id = $1 AND business_id = $2 AND state = 'failed'",
+        )
+        .bind(id)
+        .bind(self.id())
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records which channels client `client_id` agreed to receive service
     /// messages on (`None` leaves a channel as it is); `false` when the
     /// business has no such client.
