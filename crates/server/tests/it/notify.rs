@@ -558,6 +558,6 @@ async fn a_business_chooses_its_reminder_lead_and_who_hears_of_callbacks() {
     tenant.set_receptionist_settings(&ReceptionistSettings::default(), Timestamp::now()).await.expect("cleared");
     tenant.add_callback_request(&request("+393493333333")).await.expect("callback");
     let mut got = callbacks().await;
-    got.sort();
+    got.sort_by(|a, b| a.1.cmp(&b.1));
     assert_eq!(got, vec![(NotifyChannel::Whatsapp, "+390211111111".to_string()), (NotifyChannel::Whatsapp, "+393470000001".to_string())]);
 }
