@@ -85,7 +85,7 @@ pub fn and_list(items: &[String]) -> String {
     }
 }
 
-/// "Per quale servizio? Offriamo taglio donna, piega, colore…"
+/// "Facciamo taglio donna, piega, colore…. Per quale servizio desidera l'appuntamento?"
 pub fn ask_service(info: &BusinessInfo) -> String {
     format!("Facciamo {}. Per quale servizio desidera l'appuntamento?", services_list(info))
 }
