@@ -73,13 +73,15 @@ pub fn month(m: i8) -> &'static str {
 }
 
 /// A time of day after "alle"/"all'", quarters read the same way throughout:
-/// "nove e un quarto", "nove e mezza", "nove e tre quarti", "mezzogiorno", "una". Hours are read on the 24-hour clock, as on
-/// Italian phone lines.
+/// "nove e un quarto", "nove e mezza", "nove e tre quarti", "una". Hours are
+/// read on the 24-hour clock, as on Italian phone lines; the noon hour is
+/// "mezzogiorno" with its minutes too ("mezzogiorno e mezza"), so a list of
+/// times never mixes "a mezzogiorno" with "alle dodici e mezza".
 pub fn time(t: Time) -> String {
     let (h, m) = (t.hour(), t.minute());
     let hour = match h {
         0 => "mezzanotte".to_string(),
-        12 if m == 0 => "mezzogiorno".to_string(),
+        12 => "mezzogiorno".to_string(),
         1 => "una".to_string(),
         _ => number(i64::from(h)),
     };
@@ -92,11 +94,11 @@ pub fn time(t: Time) -> String {
     }
 }
 
-/// "alle quindici e mezza", "all'una", "a mezzogiorno", "a mezzanotte".
+/// "alle quindici e mezza", "all'una", "a mezzogiorno", "a mezzogiorno e
+/// mezza", "a mezzanotte".
 pub fn at_time(t: Time) -> String {
     match (t.hour(), t.minute()) {
-        (0, _) => format!("a {}", time(t)),
-        (12, 0) => "a mezzogiorno".to_string(),
+        (0 | 12, _) => format!("a {}", time(t)),
         (1, _) => format!("all'{}", time(t)),
         _ => format!("alle {}", time(t)),
     }
@@ -190,6 +192,9 @@ mod tests {
         assert_eq!(at_time(t(15, 30, 0, 0)), "alle quindici e mezza");
         assert_eq!(at_time(t(9, 15, 0, 0)), "alle nove e un quarto");
         assert_eq!(at_time(t(12, 0, 0, 0)), "a mezzogiorno");
+        assert_eq!(at_time(t(12, 30, 0, 0)), "a mezzogiorno e mezza");
+        assert_eq!(at_time(t(12, 15, 0, 0)), "a mezzogiorno e un quarto");
+        assert_eq!(at_time(t(1, 30, 0, 0)), "all'una e mezza");
         assert_eq!(at_time(t(13, 0, 0, 0)), "alle tredici");
         assert_eq!(at_time(t(10, 45, 0, 0)), "alle dieci e tre quarti");
         let today = d(2027, 3, 10);

@@ -7,17 +7,27 @@
 mod common;
 
 use common::{pipeline, SEEDS};
-use fluxion_core::nlu::l1_intent::{parse_examples, SPOKEN_HELDOUT_DATA};
+use fluxion_core::nlu::l1_intent::{parse_examples, HELDOUT_DATA, SPOKEN_HELDOUT_DATA};
 
-/// The honest floor: just under what the pipeline measures today (0.924 after
-/// the scenario fixes that read "service + request word" as a booking; 0.934
-/// before them, 0.902 before the nlu session's changes).
-const FLOOR: f64 = 0.92;
+/// The honest floor: just under what the pipeline measures today (0.952
+/// after the conv session's training classes and greeting/FAQ rules, read
+/// from the development split; 0.938 before them, 0.902 before the nlu
+/// session's changes).
+const FLOOR: f64 = 0.95;
 
-#[test]
-fn spoken_held_out_through_the_pipeline() {
+/// The development floor: the first held-out file
+/// (`data/intents_heldout.tsv`) has been read while the training file grew
+/// (see `l1_intent`), so it is the development split of the pipeline: its
+/// errors are the ones to look at; the spoken file is only measured.
+/// (0.958 today; 0.924 before the conv session.)
+const DEV_FLOOR: f64 = 0.95;
+
+/// Runs every line of `data` through each seeded business's pipeline;
+/// prints the pass counts, the turn latency and the errors; returns the
+/// accuracy over all businesses.
+fn measure(name: &str, data: &str) -> f64 {
     let now = jiff::civil::datetime(2027, 3, 10, 10, 0, 0, 0);
-    let held = parse_examples(SPOKEN_HELDOUT_DATA).expect("held-out parses");
+    let held = parse_examples(data).expect("held-out parses");
     let (mut total, mut correct) = (0, 0);
     let mut errors = Vec::new();
     let mut turn_us = Vec::new();
@@ -41,7 +51,7 @@ fn spoken_held_out_through_the_pipeline() {
                 ));
             }
         }
-        eprintln!("pipeline intents, spoken held-out, {vertical}: {ok}/{}", held.len());
+        eprintln!("pipeline intents, {name}, {vertical}: {ok}/{}", held.len());
         total += held.len();
         correct += ok;
     }
@@ -52,11 +62,23 @@ fn spoken_held_out_through_the_pipeline() {
     let profile = if cfg!(debug_assertions) { "debug" } else { "optimised" };
     eprintln!("whole L0-L3 turn ({profile} build): p50 {} µs, p99 {} µs over {} turns", pct(0.5), pct(0.99), turn_us.len());
     let acc = correct as f64 / total.max(1) as f64;
-    eprintln!("pipeline intents, spoken held-out, all businesses: {correct}/{total} ({acc:.3})");
+    eprintln!("pipeline intents, {name}, all businesses: {correct}/{total} ({acc:.3})");
     for e in &errors {
         eprintln!("{e}");
     }
+    acc
+}
+
+#[test]
+fn spoken_held_out_through_the_pipeline() {
+    let acc = measure("spoken held-out", SPOKEN_HELDOUT_DATA);
     assert!(acc >= FLOOR, "pipeline intent accuracy {acc:.3} under {FLOOR}");
+}
+
+#[test]
+fn development_split_through_the_pipeline() {
+    let acc = measure("development split", HELDOUT_DATA);
+    assert!(acc >= DEV_FLOOR, "pipeline intent accuracy {acc:.3} under {DEV_FLOOR}");
 }
 
 /// A sentence as Whisper tends to write it: capitalised, "si" with its

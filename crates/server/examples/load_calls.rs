@@ -717,7 +717,7 @@ struct CallStats {
     reply_ms: Vec<u64>,
     /// Turns whose reply had not begun by the end of the next turn's speech (or of the call).
     no_reply: u64,
-    /// Fillers played ("Sto elaborando").
+    /// Fillers played ("Un attimo, controllo subito").
     fillers: u64,
     /// Replies that asked the caller to repeat (recognition failed or missed its deadline).
     repeats: u64,

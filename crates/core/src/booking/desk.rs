@@ -11,7 +11,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
 use super::availability::{self, Query, Unavailable};
-use super::range_search;
+use super::{holidays, range_search};
 use super::{Appointment, BookingError, Business, Channel, Client, Id, NewAppointment, Operator, Repository, Service, Slot, StoreError};
 
 mod alternatives;
@@ -407,7 +407,7 @@ fn spoken_reason(e: &Unavailable, business: &Business, operators: &[Operator], d
             let article = if day.weekday() == jiff::civil::Weekday::Sunday { "la" } else { "il" };
             Some(format!("{article} {} siamo chiusi", crate::speak::weekday(day.weekday())))
         }
-        Unavailable::PublicHoliday(h) => Some(format!("è {h}, siamo chiusi")),
+        Unavailable::PublicHoliday(h) => Some(format!("è {}, siamo chiusi", holidays::said(h))),
         Unavailable::Closed(r) => Some(format!("siamo chiusi: {}", r.to_lowercase())),
         Unavailable::OutsideHours => Some("siamo chiusi a quell'ora".to_string()),
         Unavailable::TooSoon(_) => Some("è troppo presto per prenotare".to_string()),

@@ -38,6 +38,18 @@ pub fn easter_sunday(year: i16) -> Date {
     Date::new(y as i16, month as i8, day as i8).unwrap_or_else(|_| Date::new(y as i16, 4, 1).unwrap_or(Date::MIN))
 }
 
+/// A holiday's name as a receptionist says it after "è" or "per": "la
+/// Festa del Lavoro", "l'Immacolata", "Pasquetta", "Natale".
+pub fn said(name: &str) -> String {
+    match name {
+        "Epifania" | "Immacolata" => format!("l'{name}"),
+        "Lunedì dell'Angelo" => "Pasquetta".to_string(),
+        "San Francesco d'Assisi" => "San Francesco".to_string(),
+        n if n.starts_with("Festa ") => format!("la {n}"),
+        n => n.to_string(),
+    }
+}
+
 /// The Italian name of the national public holiday falling on `date`, or
 /// `None` for an ordinary day.
 ///
@@ -105,6 +117,14 @@ mod tests {
             let e = easter_sunday(y);
             let _ = italian_public_holiday(e);
         }
+    }
+
+    #[test]
+    fn holidays_are_said_with_their_article() {
+        assert_eq!(said("Festa del Lavoro"), "la Festa del Lavoro");
+        assert_eq!(said("Immacolata"), "l'Immacolata");
+        assert_eq!(said("Lunedì dell'Angelo"), "Pasquetta");
+        assert_eq!(said("Natale"), "Natale");
     }
 
     #[test]

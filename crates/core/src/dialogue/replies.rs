@@ -22,13 +22,14 @@ pub const ASK_NAME_FOR_REQUEST: &str = "Mi dice il suo nome e cognome, per favor
 pub const ASK_PHONE_FOR_REQUEST: &str = "A quale numero di telefono la possiamo richiamare?";
 pub const REQUEST_DROPPED: &str = "Va bene, non registro nulla. Posso aiutarla in qualcos'altro?";
 pub const PHONE_WAY_OUT: &str =
-    "Mi scusi, non riesco a capire il numero. Può dirlo una cifra alla volta? Se preferisce, dica «operatore» e la passo a un collega.";
+    "Mi scusi, non riesco a capire il numero. Se preferisce, dica «operatore» e la passo a un collega; altrimenti, me lo può dire una cifra alla volta?";
 pub const PHONE_GIVE_UP: &str = "Mi scusi, non riesco proprio a capire il numero. La passo a un collega.";
 pub const ANYTHING_ELSE: &str = "Posso aiutarla in qualcos'altro?";
 pub const HOW_CAN_I_HELP: &str =
-    "Come posso aiutarla? Posso prenotare, spostare o cancellare un appuntamento, o rispondere alle sue domande.";
+    "Posso prenotare, spostare o cancellare un appuntamento, oppure rispondere alle sue domande. Come posso aiutarla?";
 pub const ASK_WHEN: &str = "Per quale giorno e a che ora preferisce?";
-pub const ASK_WHEN_AGAIN: &str = "Mi dice un giorno, per esempio domani o giovedì pomeriggio? Oppure le cerco la prima disponibilità.";
+pub const ASK_WHEN_AGAIN: &str =
+    "Se preferisce, le trovo il primo orario libero; altrimenti, per quale giorno le cerco posto, per esempio domani o giovedì pomeriggio?";
 pub const ASK_OTHER_WHEN: &str = "Nessun problema. Quale altro giorno o orario preferisce?";
 pub const ASK_NAME: &str = "Mi dice il suo nome e cognome, per favore?";
 pub const ASK_NAME_AGAIN: &str = "Scusi, non ho capito il nome. Può ripetere nome e cognome?";
@@ -38,12 +39,12 @@ pub const ASK_NAME_ON_BOOKING: &str = "Per sicurezza, mi dice il nome e cognome 
 pub const NAME_DOES_NOT_MATCH: &str =
     "Mi dispiace, il nome non corrisponde a quello della prenotazione, quindi non posso darle informazioni. Posso aiutarla in altro modo?";
 pub const ASK_PHONE_FOR_LOOKUP: &str = "Mi dice il numero di telefono con cui ha prenotato?";
-pub const CHOOSE_AGAIN: &str = "Quale orario preferisce tra quelli che le ho proposto? Può dire per esempio: la prima.";
-pub const CHOOSE_APPOINTMENT_AGAIN: &str = "Quale appuntamento intende? Può dire per esempio: il primo.";
+pub const CHOOSE_AGAIN: &str = "Mi scusi, quale orario preferisce tra quelli che le ho detto, per esempio la prima?";
+pub const CHOOSE_APPOINTMENT_AGAIN: &str = "Mi scusi, quale appuntamento intende, per esempio il primo?";
 pub const KEPT: &str = "Va bene, l'appuntamento resta confermato. Posso aiutarla in qualcos'altro?";
 pub const WHAT_TO_CHANGE: &str = "D'accordo. Quale giorno o orario preferisce?";
-pub const CONFIRM_AGAIN: &str = "Mi conferma? Risponda sì o no.";
-pub const GUIDED_BOOK: &str = "Proviamo così: desidera prenotare un appuntamento? Risponda sì o no.";
+pub const CONFIRM_AGAIN: &str = "Scusi, non ho capito: mi conferma, sì o no?";
+pub const GUIDED_BOOK: &str = "Proviamo così: desidera prenotare un appuntamento, sì o no?";
 pub const GUIDED_MENU: &str =
     "Posso spostare o cancellare un appuntamento, dirle orari e prezzi, o farla richiamare da un collega. Cosa preferisce?";
 pub const WAITLISTED: &str = "Fatto: è in lista d'attesa, la contatteremo appena si libera un posto.";
@@ -53,7 +54,7 @@ pub const NO_HISTORY: &str = "Non trovo appuntamenti passati a suo nome.";
 pub const NOT_UNDERSTOOD: &str = "Mi scusi, non ho capito. Può ripetere con altre parole?";
 pub const NOT_UNDERSTOOD_IN_FLOW: &str = "Mi scusi, non ho capito. Può ripetere?";
 pub const SLOT_JUST_TAKEN: &str = "Mi dispiace, quell'orario è appena stato occupato.";
-pub const TECHNICAL_PROBLEM: &str = "Mi scusi, ho un problema tecnico a registrare. Riprovo? Mi dica sì per riprovare.";
+pub const TECHNICAL_PROBLEM: &str = "Mi scusi, ho avuto un problema tecnico e non sono riuscita a registrare. Vuole che riprovi?";
 pub const NOTHING_FREE: &str = "Mi dispiace, non trovo posti liberi in quel periodo. Vuole che la metta in lista d'attesa?";
 
 /// "Buongiorno Mario, …" for a known caller; otherwise the owner's greeting
@@ -84,14 +85,14 @@ pub fn and_list(items: &[String]) -> String {
     }
 }
 
-/// "Per quale servizio? Offriamo taglio donna, piega, colore…"
+/// "Facciamo taglio donna, piega, colore…. Per quale servizio desidera l'appuntamento?"
 pub fn ask_service(info: &BusinessInfo) -> String {
-    format!("Per quale servizio? Offriamo {}.", services_list(info))
+    format!("Facciamo {}. Per quale servizio desidera l'appuntamento?", services_list(info))
 }
 
 /// What to say when the service asked for is not offered.
 pub fn unknown_service(info: &BusinessInfo) -> String {
-    format!("Mi dispiace, questo servizio non lo offriamo. Offriamo {}. Quale desidera?", services_list(info))
+    format!("Mi dispiace, questo servizio non lo facciamo. Da noi può prenotare {}: quale servizio desidera?", services_list(info))
 }
 
 /// What is offered, short: services sharing their first word said once
@@ -212,7 +213,7 @@ pub fn price(info: &BusinessInfo, service: Option<&Service>) -> String {
         None => {
             let items: Vec<String> =
                 info.services.iter().take(4).map(|s| format!("{} {}", s.name.to_lowercase(), speak::price(s.price_cents))).collect();
-            format!("Qualche prezzo: {}. Quale servizio le interessa?", items.join(", "))
+            format!("Qualche prezzo: {}. Per quale servizio le interessa il prezzo?", items.join(", "))
         }
     }
 }
@@ -235,7 +236,7 @@ pub fn opening_hours(info: &BusinessInfo, day: Option<Date>, today: Date) -> Str
         let when = speak::date(d, today);
         if info.business.rules.closed_on_public_holidays {
             if let Some(h) = holidays::italian_public_holiday(d) {
-                return format!("{} siamo chiusi per {h}.", capitalize(&when));
+                return format!("{} siamo chiusi per {}.", capitalize(&when), holidays::said(h));
             }
         }
         if let Some(c) = info.business.closures.iter().find(|c| c.from <= d && d <= c.to && c.range.is_none()) {
@@ -402,4 +403,60 @@ pub fn with_preposition(prep: &str, service: &Service) -> String {
         _ => format!("{stem}lle "),
     };
     format!("{joined}{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixed reply asks at most one question, and asks it last.
+    #[test]
+    fn fixed_replies_ask_one_question_last() {
+        for r in [
+            EMERGENCY,
+            AFTER_EMERGENCY,
+            GOODBYE,
+            HUMAN,
+            HUMAN_NOT_RECORDED,
+            NOT_RECORDED,
+            ASK_COMPLAINT_REASON,
+            ASK_NAME_FOR_REQUEST,
+            ASK_PHONE_FOR_REQUEST,
+            REQUEST_DROPPED,
+            PHONE_WAY_OUT,
+            PHONE_GIVE_UP,
+            ANYTHING_ELSE,
+            HOW_CAN_I_HELP,
+            ASK_WHEN,
+            ASK_WHEN_AGAIN,
+            ASK_OTHER_WHEN,
+            ASK_NAME,
+            ASK_NAME_AGAIN,
+            ASK_PHONE,
+            ASK_PHONE_AGAIN,
+            ASK_NAME_ON_BOOKING,
+            NAME_DOES_NOT_MATCH,
+            ASK_PHONE_FOR_LOOKUP,
+            CHOOSE_AGAIN,
+            CHOOSE_APPOINTMENT_AGAIN,
+            KEPT,
+            WHAT_TO_CHANGE,
+            CONFIRM_AGAIN,
+            GUIDED_BOOK,
+            GUIDED_MENU,
+            WAITLISTED,
+            NO_CLIENT,
+            NO_APPOINTMENTS,
+            NO_HISTORY,
+            NOT_UNDERSTOOD,
+            NOT_UNDERSTOOD_IN_FLOW,
+            SLOT_JUST_TAKEN,
+            TECHNICAL_PROBLEM,
+            NOTHING_FREE,
+        ] {
+            let questions = r.matches('?').count();
+            assert!(questions <= 1, "{r}");
+            assert!(questions == 0 || r.ends_with('?'), "{r}");
+        }
+    }
 }

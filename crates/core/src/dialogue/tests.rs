@@ -91,15 +91,28 @@ pub(super) fn harness_with(services: Vec<Service>, operators: Vec<Operator>) -> 
 impl Harness {
     pub(super) fn say(&mut self, text: &str) -> Vec<Action> {
         let nlu = self.pipeline.parse(text, self.info.local(self.now));
-        self.dialogue.handle(Input::Turn { text: text.into(), nlu: Box::new(nlu) }, self.now)
+        one_question_last(self.dialogue.handle(Input::Turn { text: text.into(), nlu: Box::new(nlu) }, self.now))
     }
     pub(super) fn feed(&mut self, o: Outcome) -> Vec<Action> {
-        self.dialogue.handle(Input::Outcome(o), self.now)
+        one_question_last(self.dialogue.handle(Input::Outcome(o), self.now))
     }
     pub(super) fn slot(&self, local: jiff::civil::DateTime, operator_id: Id, minutes: i64) -> Slot {
         let start = self.info.tz.to_timestamp(local).expect("ts");
         Slot { operator_id, start, end: start + jiff::SignedDuration::from_mins(minutes) }
     }
+}
+
+/// Every turn of every dialogue test: the receptionist asks at most one
+/// question, and it is the last thing said (the caller knows it is their
+/// turn to speak).
+fn one_question_last(actions: Vec<Action>) -> Vec<Action> {
+    let all = said(&actions);
+    let questions = all.matches('?').count();
+    assert!(questions <= 1, "more than one question in one turn: {all:?}");
+    if questions == 1 {
+        assert!(all.trim_end().ends_with('?'), "the question is not the last thing said: {all:?}");
+    }
+    actions
 }
 
 pub(super) fn said(actions: &[Action]) -> String {
@@ -208,6 +221,26 @@ fn offered_slots_are_picked_by_ordinal_or_time() {
     assert!(said(&a).contains("alle dodici") || said(&a).contains("a mezzogiorno"), "{a:?}");
     let a = h.say("no, meglio alle 17");
     assert!(a.iter().any(|x| matches!(x, Action::FindSlots { wanted: Wanted::At(dt), .. } if dt.hour() == 17)), "{a:?}");
+}
+
+#[test]
+fn offered_times_are_said_in_order_and_read_alike() {
+    let mut h = harness();
+    h.dialogue.set_caller("+393331234567".into(), Some(client()));
+    h.say("un taglio giovedì o venerdì");
+    // Found out of order: said by day, then by time, each read the same way.
+    let slots: Vec<Slot> = [(11, 12, 30), (12, 9, 30), (11, 9, 15), (11, 12, 0)]
+        .iter()
+        .map(|(d, hr, m)| h.slot(datetime(2027, 3, *d, *hr, *m, 0, 0), 1, 45))
+        .collect();
+    let a = h.feed(Outcome::Slots { slots, exact: false, reason: None });
+    assert!(
+        said(&a).contains("domani alle nove e un quarto, a mezzogiorno, a mezzogiorno e mezza o dopodomani alle nove e mezza"),
+        "{a:?}"
+    );
+    // "la terza" is the third time as said, not as found.
+    let a = h.say("la terza");
+    assert!(said(&a).contains("domani a mezzogiorno e mezza"), "{a:?}");
 }
 
 #[test]

@@ -65,12 +65,12 @@ fn a_thing_not_offered_gets_the_list_of_services() {
     for turn in ["vorrei ordinare una pizza margherita", "buongiorno, fate pizze da asporto?", "vendete biciclette elettriche?"] {
         let mut h = salon();
         let a = h.say(turn);
-        assert!(said(&a).contains("non lo offriamo"), "{turn}: {a:?}");
+        assert!(said(&a).contains("non lo facciamo"), "{turn}: {a:?}");
         assert!(said(&a).contains("piega"), "{turn}: {a:?}");
     }
     let mut h = salon();
     let a = h.say("vorrei prenotare per mia figlia");
-    assert!(!said(&a).contains("non lo offriamo"), "{a:?}");
+    assert!(!said(&a).contains("non lo facciamo"), "{a:?}");
 }
 
 #[test]

@@ -102,7 +102,7 @@ fn price_of_one_variant_and_of_a_vague_service() {
 fn an_unknown_service_gets_the_offer() {
     let mut h = salon();
     let a = said(&h.say("fate la laminazione ciglia?"));
-    assert!(a.contains("non lo offriamo") && a.contains("taglio donna, uomo o bambino"), "{a}");
+    assert!(a.contains("non lo facciamo") && a.contains("taglio donna, uomo o bambino"), "{a}");
     assert!(a.matches('?').count() == 1, "{a}");
 }
 

@@ -74,9 +74,26 @@ fn not_duration(normalized: &str) -> bool {
     .is_match(normalized)
 }
 
+/// "Quanto è alto il Monte Bianco?", "quanto sono lontani?": "quanto" with
+/// a measure that is not a price.
+fn not_price(normalized: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"quant[oaie] (?:e|sono|era|sarebbe) (?:alt|lung|lontan|grand|profond|distant|vecch|larg|pesant|bass|pien)\w*")
+            .expect("not price regex")
+    })
+    .is_match(normalized)
+}
+
 /// Whether the normalised turn asks what something costs.
 pub fn asks_price(normalized: &str) -> bool {
-    price_regex().is_match(normalized)
+    price_regex().is_match(normalized) && !not_price(normalized)
+}
+
+/// Whether "quanto" in the normalised turn asks a measure that is not a
+/// price ("quanto è alto il Monte Bianco?").
+pub fn asks_a_measure(normalized: &str) -> bool {
+    not_price(normalized)
 }
 
 /// Whether the normalised turn asks how long something takes.
@@ -137,6 +154,14 @@ const REQUEST_VERBS: &[&str] = &[
     "avrei bisogno di",
     "posso avere",
     "si puo avere",
+    // A price question names the thing priced: "quanto costano le
+    // sigarette?".
+    "quanto costa",
+    "quanto costano",
+    "quanto viene",
+    "quanto vengono",
+    "quanto verrebbe",
+    "quanto verrebbero",
 ];
 
 /// Verbs between a request verb and the thing asked for ("vorrei
@@ -342,6 +367,8 @@ mod tests {
         assert_eq!(obj("fate anche la laminazione ciglia?").as_deref(), Some("laminazione ciglia"));
         assert_eq!(obj("vorrei un tavolo per due").as_deref(), Some("tavolo due"));
         assert_eq!(obj("fate il gel sulle unghie?").as_deref(), Some("gel unghie"));
+        assert_eq!(obj("quanto costano le sigarette?").as_deref(), Some("sigarette"));
+        assert_eq!(obj("quanto costa un biglietto del treno per roma").as_deref(), Some("biglietto treno"));
         for s in [
             "avete posto domani?",
             "vorrei prenotare per mia figlia",
@@ -350,6 +377,7 @@ mod tests {
             "vorrei sapere se siete aperti",
             "buongiorno",
             "avete qualcosa sabato mattina?",
+            "quanto costa cambiare la cinghia?",
         ] {
             assert_eq!(obj(s), None, "{s}");
         }

@@ -27,6 +27,11 @@ pub enum Aspect {
 const PHRASES: &[(&str, &str)] = &[
     ("sedia a rotelle", "carrozzina"),
     ("aspetto un bambino", "gravidanza"),
+    // "carta" alone is a payment card: other cards first.
+    ("carta fedelta", "tessera fedelta"),
+    ("carta regalo", "buono regalo"),
+    ("carta d identita", "documento"),
+    ("carta di identita", "documento"),
     ("carta di credito", "carta"),
     ("carte di credito", "carta"),
     ("gift card", "regalo"),
@@ -57,6 +62,17 @@ const PHRASES: &[(&str, &str)] = &[
     ("mettere la macchina", "parcheggio"),
     ("metto l auto", "parcheggio"),
     ("usa e getta", "monouso"),
+    ("costa meno", "sconto"),
+    ("costano meno", "sconto"),
+    ("spendo meno", "sconto"),
+    ("spendere meno", "sconto"),
+    ("uomini e donne", "mista"),
+    // Notice before not coming, never a deposit paid in advance.
+    ("con quanto anticipo", "quanto prima"),
+    ("se non vengo", "disdire"),
+    ("se non posso venire", "disdire"),
+    ("se non riesco a venire", "disdire"),
+    ("donne e uomini", "mista"),
 ];
 
 /// Word → canonical word (normalised). Both the FAQs and the caller's turn
@@ -74,10 +90,25 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("analisi", &["esami", "esame"]),
     ("gomme", &["pneumatici", "gomma", "pneumatico"]),
     ("wifi", &["internet", "connessione", "wi", "fi"]),
-    ("sconto", &["sconti", "riduzioni", "riduzione", "scontato", "scontati", "promozione", "promozioni", "offerte", "offerta"]),
+    (
+        "sconto",
+        &[
+            "sconti",
+            "risparmio",
+            "risparmiare",
+            "riduzioni",
+            "riduzione",
+            "scontato",
+            "scontati",
+            "promozione",
+            "promozioni",
+            "offerte",
+            "offerta",
+        ],
+    ),
     ("regalo", &["regalare", "regali", "regalarlo"]),
     ("gravidanza", &["incinta", "gravida", "prenatale"]),
-    ("carrozzina", &["disabili", "disabile", "rotelle", "barriere"]),
+    ("carrozzina", &["disabili", "disabile", "rotelle", "barriere", "deambulatore", "stampelle"]),
     ("prescrizione", &["ricetta", "impegnativa"]),
     ("medico", &["dottore", "dottoressa", "dottor", "medici", "dottori"]),
     ("metro", &["metropolitana"]),
@@ -114,6 +145,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("gruppo", &["gruppi", "amiche", "amici", "comitiva"]),
     ("online", &["web", "sito", "app", "telematico"]),
     ("elettrocardiogramma", &["ecg", "elettro"]),
+    ("messaggio", &["sms", "messaggino", "whatsapp", "messaggi"]),
     ("ecografia", &["eco", "ecografie"]),
 ];
 

@@ -25,8 +25,8 @@ pub struct Patterns {
     rules: Vec<Match>,
 }
 
-const YES: &str = r"(si|sì|certo|certamente|esatto|esattamente|perfetto|va bene|va benissimo|benissimo|ok|okay|okei|d accordo|confermo|confermato|giusto|corretto|proprio cosi|assolutamente si|volentieri|sicuro|si grazie|si va bene|si perfetto|si confermo|si esatto|si certo|ottimo|affermativo)";
-const NO: &str = r"(no|no grazie|nono|no no|assolutamente no|per niente|non va bene|non mi va bene|non confermo|negativo|nessuno|nessuno dei due|neanche|non e giusto|sbagliato|non e corretto|no non va bene|no sbagliato)";
+const YES: &str = r"(si|sì|certo|certamente|esatto|esattamente|perfetto|va bene|va benissimo|benissimo|ok|okay|okei|d accordo|confermo|confermato|giusto|corretto|proprio cosi|assolutamente si|volentieri|sicuro|si grazie|si va bene|si perfetto|si confermo|si esatto|si certo|ottimo|affermativo|senz altro|sicuramente|certo che si|ma certo|come no|d accordissimo)";
+const NO: &str = r"(no|no grazie|nono|no no|assolutamente no|per niente|non va bene|non mi va bene|non confermo|negativo|nessuno|nessuno dei due|neanche|non e giusto|sbagliato|non e corretto|no non va bene|no sbagliato|niente affatto|affatto|per nulla|macche|ma no|neanche per sogno|nemmeno per sogno)";
 
 impl Patterns {
     /// Compiles the patterns. Panics only if the built-in patterns are invalid,
@@ -37,7 +37,7 @@ impl Patterns {
             (format!(r"^{YES}( {YES})*( grazie)?$"), m(Intent::Confirm, None)),
             (format!(r"^{NO}( grazie)?$"), m(Intent::Deny, None)),
             (
-                r"^(ciao|salve|buongiorno|buon giorno|buonasera|buona sera|buon pomeriggio|buondi|pronto|hey|ehi|ei)( (a tutti|a voi|a lei|anche a lei|buongiorno|buonasera|salve|pronto|signora|signore|signorina|dottore|dottoressa|scusi|mi scusi|scusi l ora|scusi il disturbo|scusate il disturbo|come va|come sta|tutto bene|sono io))*$".into(),
+                r"^(ciao|salve|buongiorno|buon giorno|buonasera|buona sera|buon pomeriggio|buondi|pronto|hey|ehi|ei)( (a tutti|a voi|a lei|anche a lei|buongiorno|buonasera|salve|pronto|signora|signore|signorina|dottore|dottoressa|scusi|mi scusi|scusi l ora|scusi il disturbo|scusate il disturbo|come va|come sta|tutto bene|sono io|c e qualcuno|c e nessuno|chi parla|con chi parlo|mi sente|mi sentite|ragazzi|ragazze))*$".into(),
                 m(Intent::Greeting, None),
             ),
             (
@@ -93,10 +93,15 @@ mod tests {
         for s in ["Sì", "si grazie", "Va bene", "perfetto", "d'accordo", "Ok, confermo", "esatto"] {
             assert_eq!(intent(&p, s), Some(Intent::Confirm), "{s}");
         }
-        for s in ["No", "no grazie", "non va bene", "nessuno dei due"] {
+        for s in ["Senz'altro", "ma certo", "sicuramente"] {
+            assert_eq!(intent(&p, s), Some(Intent::Confirm), "{s}");
+        }
+        for s in ["No", "no grazie", "non va bene", "nessuno dei due", "Macché", "per nulla", "neanche per sogno"] {
             assert_eq!(intent(&p, s), Some(Intent::Deny), "{s}");
         }
-        for s in ["Buongiorno", "salve", "pronto?", "Ciao", "buongiorno signora, scusi il disturbo", "salve, come va?"] {
+        for s in
+            ["Buongiorno", "salve", "pronto?", "Ciao", "buongiorno signora, scusi il disturbo", "salve, come va?", "pronto, con chi parlo?"]
+        {
             assert_eq!(intent(&p, s), Some(Intent::Greeting), "{s}");
         }
         for s in ["Grazie, arrivederci", "arrivederci", "grazie mille buona giornata", "a posto così"] {

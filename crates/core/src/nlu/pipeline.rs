@@ -26,6 +26,9 @@ const FAQ_INTENT_RELIEF: f32 = 0.15;
 /// price, a person or a booking request: "il preventivo si paga?",
 /// "qualcuno parla inglese?", "per prenotare devo lasciare un acconto?").
 const FAQ_OVERRULES_BELOW: f32 = 0.6;
+/// How much higher the L3 threshold is when the turn asks for or about a
+/// thing that neither the services nor any FAQ mention.
+const UNKNOWN_OBJECT_MARGIN: f32 = 0.2;
 
 /// Thresholds of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -199,6 +202,32 @@ fn asks_own_appointment(normalized: &str) -> bool {
     (own.is_match(normalized) || agenda.is_match(normalized) || remind.is_match(normalized)) && !not.is_match(normalized)
 }
 
+/// A question about what happens if something happens ("se arrivo in
+/// ritardo…", "e se non vengo?", "nel caso in cui…"): a question about the
+/// business's rules, not a request.
+fn asks_what_if(normalized: &str) -> bool {
+    let t = normalized.trim_start();
+    ["se ", "e se ", "ma se ", "nel caso ", "in caso "].iter().any(|p| t.starts_with(p)) && !t.starts_with("se possibile")
+}
+
+/// "Mi cancelli dall'archivio clienti", "togliete la mia email dai vostri
+/// elenchi": erasing the caller's data, not an appointment (nor a place on
+/// the waiting list).
+fn asks_to_erase_data(normalized: &str) -> bool {
+    static ERASE: OnceLock<Regex> = OnceLock::new();
+    static DATA: OnceLock<Regex> = OnceLock::new();
+    static NOT: OnceLock<Regex> = OnceLock::new();
+    let erase =
+        ERASE.get_or_init(|| Regex::new(r"\b(cancell\w*|elimin\w*|rimuov\w*|rimoss\w*|togl\w*|tolg\w*|lev\w*)\b").expect("erase regex"));
+    let data = DATA.get_or_init(|| {
+        Regex::new(r"\b(dati|archivi\w*|database|elenc\w*|rubric\w*|registr[oi]|schedari\w*|newsletter|mailing|email|mail|anagrafic\w*|contatti)\b")
+            .expect("data regex")
+    });
+    let not = NOT
+        .get_or_init(|| Regex::new(r"\b(appuntament\w*|prenotazion\w*|attesa|visita|seduta|trattamento|turno)\b").expect("not data regex"));
+    erase.is_match(normalized) && data.is_match(normalized) && !not.is_match(normalized)
+}
+
 /// The turn without the greeting words it opens with.
 fn without_greeting(normalized: &str) -> String {
     const GREETINGS: &[&str] = &[
@@ -220,6 +249,58 @@ fn without_greeting(normalized: &str) -> String {
     let ws: Vec<&str> = normalized.split_whitespace().collect();
     let skip = ws.iter().take_while(|w| GREETINGS.contains(w)).count();
     ws[skip..].join(" ")
+}
+
+/// Whether the words after a greeting only open the call: a few words with
+/// no slot that the classifier does not read as a confident request ("sono
+/// Anna", "chi parla", "è il parrucchiere", "ragazzi"). A question for a
+/// person ("c'è la dottoressa?") or for a thing ("fate pizze?") is a
+/// request.
+fn only_opens_the_call(rest: &str, intent: Intent, confidence: f32, slots: &Slots) -> bool {
+    const SURE: f32 = 0.7;
+    rest.split_whitespace().count() <= 4
+        && slots.datetime.is_none()
+        && slots.service.is_none()
+        && slots.services.is_empty()
+        && slots.operator.is_none()
+        && asks::requested_object(rest).is_none()
+        && !names_another_kind_of_business(rest)
+        && !matches!(intent, Intent::Human | Intent::Confirm | Intent::Deny | Intent::Goodbye)
+        && (confidence < SURE || matches!(intent, Intent::Faq | Intent::Other))
+}
+
+/// "è la lavanderia?", "parlo con la pizzeria?": the caller asks for a kind
+/// of business none of the verticals is (a wrong number), not a greeting.
+fn names_another_kind_of_business(rest: &str) -> bool {
+    const OURS: &[&str] = &[
+        "parrucch",
+        "salon",
+        "barbier",
+        "estetic",
+        "benesser",
+        "spa",
+        "centro",
+        "istitut",
+        "studi",
+        "ambulator",
+        "poliambulator",
+        "medic",
+        "dottor",
+        "clinic",
+        "officin",
+        "autofficin",
+        "meccanic",
+        "carrozz",
+        "gommist",
+        "elettrauto",
+        "reception",
+        "segreteri",
+    ];
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"^(?:e|parlo con|sono da|chiamo) (?:il|la|l|lo|i|le|gli|dal|dalla|dallo) ([a-z]+)").expect("business kind regex")
+    });
+    re.captures(rest).and_then(|c| c.get(1)).is_some_and(|w| !OURS.iter().any(|o| w.as_str().starts_with(o)))
 }
 
 fn negated_intent(normalized: &str) -> Option<(Intent, std::ops::Range<usize>)> {
@@ -278,13 +359,16 @@ impl Pipeline {
     /// greetings, cancel and reschedule requests, a booking, availability or
     /// price request that names a date or a service, and any other intent L1
     /// is sure of.
-    fn faq_threshold_for(&self, layer: Layer, intent: Intent, confidence: f32, slots: &Slots) -> Option<f32> {
+    fn faq_threshold_for(&self, layer: Layer, intent: Intent, confidence: f32, slots: &Slots, rule_question: bool) -> Option<f32> {
         if layer == Layer::L0 || self.faqs.is_empty() {
             return None;
         }
         let base = self.config.faq_threshold;
         match intent {
             Intent::Faq if layer == Layer::L1 => Some(base - FAQ_INTENT_RELIEF),
+            // "se arrivo con un quarto d'ora di ritardo perdo il turno?":
+            // a question about what happens if, asked of the business's rules.
+            _ if rule_question && slots.datetime.is_none() => Some(base - FAQ_INTENT_RELIEF),
             Intent::Faq | Intent::Other => Some(base),
             _ if confidence < self.config.intent_threshold => Some(base),
             Intent::Greeting | Intent::Confirm | Intent::Deny | Intent::Goodbye | Intent::Cancel | Intent::Reschedule => None,
@@ -342,11 +426,21 @@ impl Pipeline {
         if layer == Layer::L1 && intent == Intent::Greeting {
             let rest = without_greeting(&normalized);
             if !rest.is_empty() && rest.len() < normalized.len() {
-                (intent, confidence) = self.classifier.classify(&rest);
+                let (i, p) = self.classifier.classify(&rest);
+                // "ciao, sono Anna", "pronto, chi parla?", "buongiorno, è
+                // il centro estetico?": what follows the greeting only
+                // opens the call; a request after it is what the turn is for.
+                if !only_opens_the_call(&rest, i, p, &slots) {
+                    (intent, confidence) = (i, p);
+                }
             }
             if intent == Intent::Greeting && slots.service.is_some() {
                 intent = Intent::Book;
             }
+        }
+        if layer == Layer::L1 && matches!(intent, Intent::Cancel | Intent::Other | Intent::Faq) && asks_to_erase_data(&normalized) {
+            intent = Intent::Privacy;
+            confidence = confidence.max(self.config.intent_threshold);
         }
         // "a che ora ho la pedicure domani?" asks about the caller's own
         // appointment, whatever else the sentence says.
@@ -389,6 +483,9 @@ impl Pipeline {
         // A price question with no day and no booking words is a price
         // question, whether or not the service is one of ours ("che cifra
         // devo preparare per …").
+        if layer == Layer::L1 && intent == Intent::Price && asks::asks_a_measure(&normalized) {
+            intent = Intent::Other;
+        }
         let price_question = slots.datetime.is_none() && !books_explicitly(&normalized) && asks::asks_price(&normalized);
         if price_question && matches!(intent, Intent::Book | Intent::Availability | Intent::Other) {
             intent = Intent::Price;
@@ -403,10 +500,16 @@ impl Pipeline {
                 .filter(|o| o.split(' ').next().is_some_and(|head| !self.faqs.knows(head) && !self.catalog.knows(head)))
         };
         let mut faq = None;
-        if let Some(threshold) = self.faq_threshold_for(layer, intent, confidence, &slots) {
+        let rule_question = asks_what_if(&without_greeting(&normalized)) && !request_regex().is_match(&normalized);
+        if let Some(threshold) = self.faq_threshold_for(layer, intent, confidence, &slots, rule_question) {
             let t = Instant::now();
             faq = self.faqs.search(raw);
             timings.l3_us = t.elapsed().as_micros() as u64;
+            // A thing no FAQ and no service mentions ("vendete sigarette?"),
+            // in a turn the classifier did not take for a business question,
+            // is not what an FAQ sharing only the verb is about.
+            let unknown = unknown_request.is_some() && intent != Intent::Faq;
+            let threshold = if unknown { threshold + UNKNOWN_OBJECT_MARGIN } else { threshold };
             if let Some(hit) = faq.as_ref().filter(|h| h.score >= threshold) {
                 intent = Intent::Faq;
                 confidence = hit.score;
@@ -490,6 +593,16 @@ mod tests {
             ["quando è la prima disponibilità?", "a che ora è l'apertura?", "quando avete posto per una piega?", "vorrei un taglio domani"]
         {
             assert!(!asks_own_appointment(&normalize(s)), "{s}");
+        }
+    }
+
+    #[test]
+    fn erasing_data_is_not_cancelling_an_appointment() {
+        for s in ["mi cancelli dall'archivio dei clienti", "togliete la mia email dai vostri elenchi", "eliminate i miei dati"] {
+            assert!(asks_to_erase_data(&normalize(s)), "{s}");
+        }
+        for s in ["mi cancelli l'appuntamento, i miei dati li ha", "mi toglie dalla lista d'attesa", "cancelli pure"] {
+            assert!(!asks_to_erase_data(&normalize(s)), "{s}");
         }
     }
 

@@ -30,7 +30,7 @@ use crate::text::fold;
 /// matched on the folded, lowercase word.
 pub fn is_hesitation(w: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^(?:eh+|e+h*m+h*|u+h*m+h*|uh+|m{2,}h*|mh+|h+m+|ah+m+|mhm)$").expect("hesitation regex")).is_match(w)
+    RE.get_or_init(|| Regex::new(r"^(?:e+h+|e+h*m+h*|u+h*m+h*|uh+|m{2,}h*|mh+|h+m+|ah+m+|mhm)$").expect("hesitation regex")).is_match(w)
 }
 
 /// Discourse fillers dropped at the start of a clause (folded, lowercase).

@@ -180,8 +180,12 @@ pub fn api() -> Catalog {
         .post("/api/setup", "Create the business (set-up mode only; 409 once it exists)", crate::setup::http::setup_done)
         .get("/api/business", "The business's details and booking rules", settings::business)
         .put("/api/business", "Change the business's details and booking rules (owner)", settings::update_business)
-        .get("/api/receptionist", "The receptionist's greeting, transfer number and call recording (owner)", receptionist::get)
-        .put("/api/receptionist", "Change the receptionist's greeting, transfer number and call recording (owner)", receptionist::put)
+        .get(
+            "/api/receptionist",
+            "The receptionist's settings: greeting, transfer number, call recording, reminder lead, who hears of callback requests (owner)",
+            receptionist::get,
+        )
+        .put("/api/receptionist", "Change the receptionist's settings (owner)", receptionist::put)
         .get("/api/hours", "Opening hours per weekday", settings::hours)
         .put("/api/hours", "Replace the opening hours (owner)", settings::set_hours)
         .get("/api/closures", "Closures (holidays, one-off closures)", settings::closures)
@@ -228,6 +232,7 @@ pub fn api() -> Catalog {
         .patch("/api/callbacks/{id}", "Mark a callback request done", activity::close_callback)
         .get("/api/waitlist", "The waitlist", activity::waitlist)
         .get("/api/notifications", "Queued, sent and failed notifications (?state=failed, ?limit=)", notifications::list)
+        .post("/api/notifications/{id}/retry", "Send a failed notification again (owner)", notifications::retry)
         .get("/api/stats", "Figures of a span of days (?from=&to=)", activity::stats)
         .get("/api/status", "The checks of `fluxion doctor`, live (database, speech, cloud services)", status::status)
         .get("/api/events", "Live changes (server-sent events: appointment, call, callback)", events::events)

@@ -1,11 +1,12 @@
 //! The notification outbox, for the console and automations:
 //! `GET /api/notifications[?state=failed][&limit=N]` lists what was queued,
-//! sent, given up (`failed`: surfaced to the owner) or dropped.
+//! sent, given up (`failed`: surfaced to the owner) or dropped, and
+//! `POST /api/notifications/{id}/retry` sends a failed one again.
 
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,6 +16,7 @@ use super::ApiError;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::store::OutboxState;
+use fluxion_core::booking::Id;
 
 /// Most rows one request lists.
 pub const MAX_LIMIT: u32 = 500;
@@ -48,4 +50,23 @@ pub async fn list(
     };
     let rows = p.tenant(&state).outbox(wanted, q.limit.unwrap_or(100).clamp(1, MAX_LIMIT)).await?;
     Ok(Json(json!({ "notifications": rows })))
+}
+
+/// `POST /api/notifications/{id}/retry` → `{"id", "state": "pending"}`: a
+/// failed notification is queued again, due now, with a fresh set of
+/// attempts.
+///
+/// Errors: 403 staff; 404 no such notification; 409 it has not failed
+/// (pending, being sent, sent or dropped).
+pub async fn retry(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
+    p.require_owner()?;
+    let t = p.tenant(&state);
+    if t.retry_notification(id, state.clock.now()).await? {
+        return Ok(Json(json!({ "id": id, "state": OutboxState::Pending.as_str() })));
+    }
+    Err(if t.notification(id).await?.is_some() {
+        ApiError::Conflict(format!("la notifica {id} non è fallita"))
+    } else {
+        ApiError::NotFound(format!("notifica {id} inesistente"))
+    })
 }

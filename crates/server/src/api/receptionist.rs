@@ -1,7 +1,8 @@
 //! The receptionist's settings (`GET/PUT /api/receptionist`, owner only):
-//! the greeting for callers it does not know, the transfer number and call
-//! recording. A write rebuilds the business's engine, so the next call is
-//! greeted with the new text.
+//! the greeting for callers it does not know, the transfer number, call
+//! recording, the reminder lead and who is told of callback requests. A
+//! write rebuilds the business's engine, so the next call is greeted with
+//! the new text.
 
 use std::sync::Arc;
 
@@ -18,8 +19,11 @@ use crate::auth::Principal;
 use crate::store::ReceptionistSettings;
 
 /// `GET /api/receptionist` → `{greeting, transfer_number, record_calls,
-/// default_greeting}`: `null` means the server's default (`TRANSFER_NUMBER`,
-/// `RECORD_CALLS`, and `default_greeting` for the greeting).
+/// reminder_hours, notify_email, notify_phone, default_greeting}`: `null`
+/// means the server's default (`TRANSFER_NUMBER`, `RECORD_CALLS`,
+/// `REMINDER_HOURS_BEFORE`, `NOTIFY_OWNER_EMAIL`/`NOTIFY_OWNER_PHONE`, and
+/// `default_greeting` for the greeting). `reminder_hours` is in hours, 0 for
+/// no reminders.
 ///
 /// Errors: 403 staff.
 pub async fn get(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
@@ -31,16 +35,20 @@ pub async fn get(State(state): State<Arc<AppState>>, p: Principal) -> Result<Jso
         "greeting": s.greeting,
         "transfer_number": s.transfer_number,
         "record_calls": s.record_calls,
+        "reminder_hours": s.reminder_hours,
+        "notify_email": s.notify_email,
+        "notify_phone": s.notify_phone,
         "default_greeting": format!("Buongiorno, {}. Come posso aiutarla?", b.name),
     })))
 }
 
-/// `PUT /api/receptionist` with `{greeting, transfer_number, record_calls}`
-/// (each `null` or absent: the server's default) → the settings as `GET`
-/// shows them.
+/// `PUT /api/receptionist` with `{greeting, transfer_number, record_calls,
+/// reminder_hours, notify_email, notify_phone}` (each `null` or absent: the
+/// server's default) → the settings as `GET` shows them.
 ///
-/// Errors: 403 staff; 422 a greeting over 300 characters or a transfer
-/// number that is not a phone number.
+/// Errors: 403 staff; 422 a greeting over 300 characters, a reminder lead
+/// over 168 hours, a transfer or notice number that is not a phone number,
+/// or a notice address that is not an e-mail address.
 pub async fn put(
     State(state): State<Arc<AppState>>,
     p: Principal,

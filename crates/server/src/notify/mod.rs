@@ -53,14 +53,9 @@ pub async fn queue_reminders(store: &Store, config: &NotifyConfig, now: Timestam
 /// The client notice policy of `config` over the channels `sender` can use.
 pub fn policy(config: &NotifyConfig, sender: &Sender) -> NoticePolicy {
     use crate::store::NotifyChannel;
-    let owner = [
-        (NotifyChannel::Email, config.owner_email.clone()),
-        (NotifyChannel::Whatsapp, config.owner_phone.clone()),
-        (NotifyChannel::Sms, config.owner_phone.clone()),
-    ]
-    .into_iter()
-    .find_map(|(c, to)| to.filter(|_| sender.has(c)).map(|to| (c, to)));
-    NoticePolicy { order: sender.available(&config.order), owner, webhooks: sender.webhook_urls() }
+    let owner_channels = sender.available(&[NotifyChannel::Email, NotifyChannel::Whatsapp, NotifyChannel::Sms]);
+    let owner = crate::store::outbox::owner_route(&owner_channels, config.owner_email.as_deref(), config.owner_phone.as_deref());
+    NoticePolicy { order: sender.available(&config.order), owner, owner_channels, webhooks: sender.webhook_urls() }
 }
 
 /// Starts the notifications: sets the store's notice policy (the channels

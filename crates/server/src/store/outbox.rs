@@ -253,8 +253,13 @@ impl TryFrom<EntryRow> for OutboxEntry {
 pub struct NoticePolicy {
     /// Channels in order of preference (only the configured ones).
     pub order: Vec<NotifyChannel>,
-    /// Where notices to the business go (callback requests), if anywhere.
+    /// Where notices to the business go (callback requests), if anywhere,
+    /// when the business did not choose its own recipients.
     pub owner: Option<(NotifyChannel, String)>,
+    /// The channels that can carry a notice to the business, in order of
+    /// preference (e-mail, WhatsApp, SMS: only the configured ones), for
+    /// the recipients a business chose in its receptionist settings.
+    pub owner_channels: Vec<NotifyChannel>,
     /// Automation endpoints that get every event (signed webhooks).
     pub webhooks: Vec<String>,
 }
@@ -506,9 +511,8 @@ pub(super) async fn callback_notice(
     let data = json!({ "request_id": request_id, "name": r.name, "phone": r.phone, "reason": r.reason, "kind": r.kind.as_str(),
                        "client_id": r.client_id, "created_at": ts_text(r.created_at) });
     event_notices(policy, conn, business_id, r.client_id, Event::CallbackRequested, &request_id.to_string(), data.clone()).await?;
-    let Some((channel, recipient)) = policy.read().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|p| p.owner.clone()) else {
-        return Ok(false);
-    };
+    let Some(policy) = policy.read().unwrap_or_else(|p| p.into_inner()).clone() else { return Ok(false) };
+    let Some((channel, recipient)) = owner_recipient(conn, business_id, &policy).await? else { return Ok(false) };
     let now = Timestamp::now();
     let notice = NewNotice {
         client_id: r.client_id,
@@ -520,6 +524,39 @@ pub(super) async fn callback_notice(
         not_before: now,
     };
     insert(conn, business_id, &notice, now).await
+}
+
+/// Where business `business_id` is told of a callback request: the first
+/// channel of `policy.owner_channels` with an address among the recipients
+/// the business chose (`notify_email` for e-mail, `notify_phone` for
+/// WhatsApp and SMS), or, when it chose none, the deployment's
+/// `policy.owner`.
+async fn owner_recipient(
+    conn: &mut AnyConnection,
+    business_id: Id,
+    policy: &NoticePolicy,
+) -> Result<Option<(NotifyChannel, String)>, StoreError> {
+    let chosen: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT notify_email, notify_phone FROM receptionist_settings WHERE business_id = $1")
+            .bind(business_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    match chosen {
+        Some((email, phone)) if email.is_some() || phone.is_some() => {
+            Ok(owner_route(&policy.owner_channels, email.as_deref(), phone.as_deref()))
+        }
+        _ => Ok(policy.owner.clone()),
+    }
+}
+
+/// The first of `channels` with an address for the business: `email` for
+/// e-mail, `phone` for WhatsApp and SMS.
+pub fn owner_route(channels: &[NotifyChannel], email: Option<&str>, phone: Option<&str>) -> Option<(NotifyChannel, String)> {
+    channels.iter().find_map(|&c| {
+        let to = if c == NotifyChannel::Email { email } else { phone };
+        to.map(|to| (c, to.to_owned()))
+    })
 }
 
 impl Tenant {
@@ -637,35 +674,43 @@ impl Store {
     /// that starts after `now` and no later than `now + lead + ahead`, was
     /// booked at least `lead` before its start (a later booking had its
     /// confirmation) and whose client consented to a channel of the policy
-    /// (none set: nothing). Each reminder is due at `when(start - lead,
-    /// start, business time zone)` and keyed by appointment and start, so
-    /// running this again queues nothing new and a moved appointment gets
-    /// one reminder for its new time. Returns how many were queued.
+    /// (none set: nothing). `lead` is the business's own reminder lead
+    /// (`receptionist_settings.reminder_hours`, 0: no reminders) or, unset,
+    /// `default_lead`. Each reminder is due at `when(start - lead, start,
+    /// business time zone)` and keyed by appointment and start, so running
+    /// this again queues nothing new and a moved appointment gets one
+    /// reminder for its new time. Returns how many were queued.
     ///
     /// # Errors
     /// Database errors.
     pub async fn queue_reminders(
         &self,
         now: Timestamp,
-        lead: SignedDuration,
+        default_lead: SignedDuration,
         ahead: SignedDuration,
         when: impl Fn(Timestamp, Timestamp, &jiff::tz::TimeZone) -> Timestamp,
     ) -> Result<usize, StoreError> {
         let Some(order) = self.notice_policy().map(|p| p.order) else { return Ok(0) };
-        let until = now.checked_add(lead).and_then(|t| t.checked_add(ahead)).unwrap_or(now);
-        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-            "SELECT a.business_id, a.id, a.start_utc, a.created_at, b.timezone FROM appointments a JOIN business b ON b.id = a.business_id \
+        let longest = default_lead.max(SignedDuration::from_hours(i64::from(super::receptionist::REMINDER_MAX_HOURS)));
+        let within = |lead: SignedDuration| now.checked_add(lead).and_then(|t| t.checked_add(ahead)).unwrap_or(now);
+        let rows: Vec<(i64, i64, String, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT a.business_id, a.id, a.start_utc, a.created_at, b.timezone, r.reminder_hours FROM appointments a \
+             JOIN business b ON b.id = a.business_id LEFT JOIN receptionist_settings r ON r.business_id = a.business_id \
              WHERE a.status = 'booked' AND a.start_utc > $1 AND a.start_utc <= $2 ORDER BY a.start_utc",
         )
         .bind(ts_text(now))
-        .bind(ts_text(until))
+        .bind(ts_text(within(longest)))
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
         let mut queued = 0;
         let mut conn = self.pool.acquire().await.map_err(store_error)?;
-        for (business_id, appointment_id, start, created, tz) in rows {
+        for (business_id, appointment_id, start, created, tz, hours) in rows {
+            let lead = hours.map_or(default_lead, SignedDuration::from_hours);
             let start_t = parse_ts(&start)?;
+            if lead.is_zero() || start_t > within(lead) {
+                continue;
+            }
             let due = start_t.checked_sub(lead).unwrap_or(start_t);
             // Rows written before created_at was an instant are treated as old bookings.
             if created.parse::<Timestamp>().is_ok_and(|c| c > due) {
@@ -731,6 +776,42 @@ impl Tenant {
         .await
         .map_err(store_error)?;
         rows.into_iter().map(OutboxEntry::try_from).collect()
+    }
+
+    /// The business's notification `id`, if it has one.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn notification(&self, id: Id) -> Result<Option<OutboxEntry>, StoreError> {
+        let row: Option<EntryRow> = sqlx::query_as(&format!("SELECT {ENTRY_COLS} FROM outbox WHERE id = $1 AND business_id = $2"))
+            .bind(id)
+            .bind(self.id())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+        row.map(OutboxEntry::try_from).transpose()
+    }
+
+    /// Sends failed notification `id` again: it goes back to `pending`, due
+    /// at `now`, with a fresh set of attempts (the owner fixed what made it
+    /// fail: an address, a provider key). `false` when the business has no
+    /// such notification or it is not `failed`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn retry_notification(&self, id: Id, now: Timestamp) -> Result<bool, StoreError> {
+        let now = ts_text(now);
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $3, lease_until = NULL, updated_at = $3 \
+             WHERE id = $1 AND business_id = $2 AND state = 'failed'",
+        )
+        .bind(id)
+        .bind(self.id())
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records which channels client `client_id` agreed to receive service

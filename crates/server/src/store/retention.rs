@@ -3,9 +3,9 @@
 //! session), call records and the WhatsApp message log (who wrote when)
 //! older than the retention are deleted, for every business, by
 //! [`Store::purge_before`], which [`run_daily`] calls once at start and then
-//! every 24 hours. Recordings expire on their own
-//! (`RECORDING_RETENTION_DAYS`). Appointments and client records are the
-//! business's register and are not purged here.
+//! every 24 hours ([`run_every`] with [`PURGE_INTERVAL`]). Recordings expire
+//! on their own (`RECORDING_RETENTION_DAYS`). Appointments and client
+//! records are the business's register and are not purged here.
 
 use std::time::Duration;
 
@@ -78,9 +78,16 @@ impl Store {
 }
 
 /// Purges expired rows now and then every [`PURGE_INTERVAL`] until
-/// `shutdown` resolves; a failed purge is logged and retried at the next run.
+/// `shutdown` resolves (see [`run_every`]).
 pub async fn run_daily(store: Store, clock: Clock, days: u32, shutdown: impl std::future::Future<Output = ()>) {
-    let mut every = tokio::time::interval(PURGE_INTERVAL);
+    run_every(store, clock, days, PURGE_INTERVAL, shutdown).await;
+}
+
+/// Purges rows older than `days` days (by `clock`) now and then every
+/// `interval` until `shutdown` resolves; a failed purge is logged and
+/// retried at the next run. A run that overruns delays the next one.
+pub async fn run_every(store: Store, clock: Clock, days: u32, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
+    let mut every = tokio::time::interval(interval);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     loop {

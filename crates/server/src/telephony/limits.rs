@@ -16,13 +16,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Memory one call in progress may add to the server's resident set, bytes
-/// (8 MiB): the voice session, its VAD and endpointer, the WebSocket and its
+/// (2 MiB): the voice session, its VAD and endpointer, the WebSocket and its
 /// bounded queues. With the default `MAX_CONCURRENT_CALLS` (100) calls take
-/// at most 800 MiB. Checked on a real `fluxion serve` process by the
+/// at most 200 MiB. Checked on a real `fluxion serve` process by the
 /// integration test `call_memory` (resident memory with 40 calls streaming,
-/// minus the baseline, per call), which fails above it; it measured 5.4 MB
-/// per call on the test-profile build (2026-12-06).
-pub const CALL_MEMORY_BUDGET_BYTES: u64 = 8 * 1024 * 1024;
+/// minus the baseline, per call), which fails above it; it measured 0.022 MB
+/// per call on the test-profile build (2026-12-06; 5.4 MB before the
+/// playback queue stopped keeping, in every 20 ms frame, the capacity of all
+/// the audio after it).
+pub const CALL_MEMORY_BUDGET_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Stream limits (environment names in brackets).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,11 +2,11 @@
 //! cached (see [`crate::speech::speaker::Speaker::phrase`]).
 
 /// Played when a reply takes longer than the filler delay.
-pub const FILLER: &str = "Sto elaborando, un attimo.";
+pub const FILLER: &str = "Un attimo, controllo subito.";
 /// When recognition fails or times out.
 pub const REPEAT: &str = "Mi scusi, può ripetere?";
 /// After caller silence.
-pub const STILL_THERE: &str = "Mi sente? Sono ancora qui, come posso aiutarla?";
+pub const STILL_THERE: &str = "Sono ancora qui, mi sente?";
 /// After repeated silence, before hanging up.
 pub const GOODBYE_SILENCE: &str = "Non la sento più. La saluto, può richiamarci quando vuole. Arrivederci.";
 /// At the maximum call duration.

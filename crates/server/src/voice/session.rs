@@ -155,9 +155,10 @@ enum Work {
         turn: u32,
         reply: Result<AgentReply, String>,
     },
+    /// Agent audio for the playback queue (a cached phrase's own buffer, shared).
     Audio {
         turn: u32,
-        pcm: Vec<i16>,
+        pcm: Arc<Vec<i16>>,
     },
     Sentence {
         turn: u32,
@@ -425,7 +426,7 @@ impl Session {
             // The greeting is the same for every unknown caller: cached.
             match speaker.phrase(&text, rate).await {
                 Ok(pcm) => {
-                    let _ = tx.send(Work::Audio { turn, pcm: pcm.to_vec() });
+                    let _ = tx.send(Work::Audio { turn, pcm });
                     let _ = tx.send(Work::Sentence { turn, text, engine: Ok(speaker.primary().engine().to_string()) });
                 }
                 Err(e) => {
@@ -713,7 +714,7 @@ impl Session {
                     }
                 }
                 self.filler_deadline = None;
-                self.playback.push(&pcm);
+                self.playback.push(pcm);
             }
             Work::Sentence { turn, text, engine } => {
                 if self.speaking.as_ref().is_none_or(|(t, _)| *t != turn) {
@@ -966,7 +967,7 @@ impl Session {
         match self.phrases.get(text).cloned() {
             Some(pcm) => {
                 self.emit(CallEvent::Say(text.to_string())).await;
-                self.playback.push(&pcm);
+                self.playback.push(pcm);
                 self.playback.seal();
             }
             None => tracing::warn!(phrase = text, "fixed phrase unavailable; staying silent"),
@@ -1003,7 +1004,7 @@ async fn speak(speaker: &Speaker, text: &str, rate_hz: u32, turn: u32, tx: &mpsc
             return;
         }
         let mut sink = |pcm: Vec<i16>| {
-            let _ = tx.send(Work::Audio { turn, pcm });
+            let _ = tx.send(Work::Audio { turn, pcm: Arc::new(pcm) });
         };
         let engine = tokio::select! {
             _ = cancel.cancelled() => return,

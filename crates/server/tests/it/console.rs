@@ -158,6 +158,7 @@ async fn clients_csv_round_trip_and_staff_limits() {
     let s = staff(reqwest::Method::PUT, "/api/hours").json(&json!({ "hours": [] })).send().await.expect("h");
     assert_eq!(s.status(), StatusCode::FORBIDDEN);
     assert_eq!(staff(reqwest::Method::GET, "/api/receptionist").send().await.expect("r").status(), StatusCode::FORBIDDEN);
+    assert_eq!(staff(reqwest::Method::POST, "/api/notifications/1/retry").send().await.expect("n").status(), StatusCode::FORBIDDEN);
     let s = staff(reqwest::Method::POST, "/api/services/import").header("content-type", "text/csv").body("nome,durata,prezzo\nX,30,1\n");
     assert_eq!(s.send().await.expect("i").status(), StatusCode::FORBIDDEN);
     assert_eq!(staff(reqwest::Method::GET, "/api/appointments").send().await.expect("a").status(), StatusCode::OK);
@@ -215,11 +216,22 @@ async fn the_owners_greeting_and_transfer_number_reach_the_next_call() {
     let long = json!({ "greeting": "Buongiorno ".repeat(40) });
     assert_eq!(send(&app, reqwest::Method::PUT, "/api/receptionist", Some(long)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let good = json!({ "greeting": "  Salone Giulia, buongiorno!  Sono l'assistente, come posso aiutarla? ", "transfer_number": "347 123 4567", "record_calls": false });
+    for bad in [json!({ "reminder_hours": 200 }), json!({ "notify_email": "giulia chiocciola salone" }), json!({ "notify_phone": "no" })] {
+        assert_eq!(
+            send(&app, reqwest::Method::PUT, "/api/receptionist", Some(bad.clone())).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+
+    let good = json!({ "greeting": "  Salone Giulia, buongiorno!  Sono l'assistente, come posso aiutarla? ", "transfer_number": "347 123 4567",
+                       "record_calls": false, "reminder_hours": 3, "notify_email": " giulia@salone.example.it ", "notify_phone": "" });
     let (s, v) = send(&app, reqwest::Method::PUT, "/api/receptionist", Some(good)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["transfer_number"], "+393471234567");
     assert_eq!(v["record_calls"], false);
+    assert_eq!((v["reminder_hours"].as_u64(), v["notify_email"].as_str()), (Some(3), Some("giulia@salone.example.it")));
+    assert!(v["notify_phone"].is_null(), "{v}");
     let engine = app.state.engines.get(app.tenant.id()).await.expect("engine");
     let mut d = engine.dialogue();
     let greeting = engine.start(&mut d, "g1", None, app.state.clock.now()).await;
@@ -321,4 +333,41 @@ async fn an_empty_database_starts_in_set_up_mode() {
     assert_eq!(http.post(url("/api/setup")).json(&req).send().await.expect("again").status(), StatusCode::UNAUTHORIZED);
     let again = bearer_client(&token).post(url("/api/setup")).json(&req).send().await.expect("again");
     assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_owner_sends_a_failed_notification_again() {
+    use fluxion::store::{NewNotice, NoticeKind, NotifyChannel};
+    let app = TestApp::spawn().await;
+    let now = jiff::Timestamp::now();
+    let notice = NewNotice {
+        client_id: None,
+        recipient: "+393491234567".into(),
+        channel: NotifyChannel::Sms,
+        kind: NoticeKind::CallbackRequested,
+        payload: json!({ "reason": "richiamare" }),
+        key: "test:retry".into(),
+        not_before: now,
+    };
+    assert!(app.tenant.enqueue(&notice).await.expect("queued"));
+    let claimed = app.state.store.claim_due(now, jiff::SignedDuration::from_secs(60), 10).await.expect("claim");
+    let id = claimed.iter().find(|n| n.key == "test:retry").expect("claimed").id;
+    assert_eq!(
+        send(&app, reqwest::Method::POST, &format!("/api/notifications/{id}/retry"), None).await.0,
+        StatusCode::CONFLICT,
+        "not failed"
+    );
+    app.state.store.outbox_failed(id, "401 Unauthorized", now).await.expect("failed");
+    let (s, v) = send(&app, reqwest::Method::GET, "/api/notifications?state=failed", None).await;
+    assert_eq!((s, v["notifications"][0]["id"].as_i64()), (StatusCode::OK, Some(id)), "{v}");
+
+    let (s, v) = send(&app, reqwest::Method::POST, &format!("/api/notifications/{id}/retry"), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "pending");
+    let row = app.tenant.notification(id).await.expect("read").expect("row");
+    assert_eq!((row.attempts, row.state), (0, fluxion::store::OutboxState::Pending));
+    // Due again at once: the worker claims it on its next tick.
+    let again = app.state.store.claim_due(jiff::Timestamp::now(), jiff::SignedDuration::from_secs(60), 10).await.expect("claim");
+    assert!(again.iter().any(|n| n.id == id), "{again:?}");
+    assert_eq!(send(&app, reqwest::Method::POST, "/api/notifications/999999/retry", None).await.0, StatusCode::NOT_FOUND);
 }

@@ -140,7 +140,21 @@ async fn closed_days_get_alternatives() {
     // Sunday 14 March: the salon is closed on Sundays.
     let v = app.say("alt", None, "vorrei un taglio donna domenica alle 10").await;
     assert!(reply(&v).contains("la domenica siamo chiusi"), "{}", reply(&v));
-    assert!(reply(&v).contains("posso proporle"), "{}", reply(&v));
+    // Both sides of the closed day: the Saturday before, the Tuesday after
+    // (Monday is closed too).
+    assert!(reply(&v).contains("posso proporle sabato tredici marzo"), "{}", reply(&v));
+    assert!(reply(&v).contains("martedì sedici marzo"), "{}", reply(&v));
+}
+
+#[tokio::test]
+async fn a_public_holiday_gets_the_days_before_and_after() {
+    let app = TestApp::spawn().await;
+    // Saturday 1 May 2027 is Labour Day: Friday 30 April before it, Tuesday
+    // 4 May after it (the salon is closed on Sundays and Mondays).
+    let v = app.say("may", None, "vorrei una piega sabato primo maggio alle 10").await;
+    assert!(reply(&v).contains("siamo chiusi"), "{}", reply(&v));
+    assert!(reply(&v).contains("venerdì trenta aprile"), "{}", reply(&v));
+    assert!(reply(&v).contains("martedì quattro maggio"), "{}", reply(&v));
 }
 
 #[tokio::test]
@@ -156,7 +170,7 @@ async fn two_misunderstood_turns_switch_to_guided_questions() {
     let app = TestApp::spawn().await;
     app.say("g", None, "blu verde la montagna").await;
     let v = app.say("g", None, "patata cielo fiume").await;
-    assert!(reply(&v).contains("risponda sì o no"), "{}", reply(&v));
+    assert!(reply(&v).contains("desidera prenotare un appuntamento, sì o no?"), "{}", reply(&v));
     let v = app.say("g", None, "sì").await;
     assert!(reply(&v).contains("servizio"), "{}", reply(&v));
 }

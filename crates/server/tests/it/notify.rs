@@ -18,7 +18,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use fluxion::channels::whatsapp::WhatsappConfig;
 use fluxion::notify::{self, NotifyConfig, Sender, Tick, Worker};
-use fluxion::store::{NoticeKind, NotifyChannel, OutboxState, Store, Tenant};
+use fluxion::store::{NoticeKind, NotifyChannel, OutboxState, ReceptionistSettings, Store, Tenant};
 use fluxion_core::booking::{Appointment, Channel, Id, NewAppointment, Repository, Vertical};
 
 use crate::{bearer_client, count, seeded_sqlite};
@@ -506,4 +506,58 @@ async fn webhooks_carry_signed_events_through_the_outbox() {
     let created = events.iter().find(|(e, _, _)| e == "booking.created").expect("created");
     assert_eq!((created.1["appointment_id"].as_i64(), created.1["client_phone"].as_str()), (Some(a.id), Some("+393491111111")));
     assert!(tenant.outbox(Some(OutboxState::Sent), 10).await.expect("outbox").iter().all(|r| r.channel == NotifyChannel::Webhook));
+}
+
+#[tokio::test]
+async fn a_business_chooses_its_reminder_lead_and_who_hears_of_callbacks() {
+    let (_dir, store, tenant) = seeded_sqlite(Vertical::Salone).await;
+    let graph = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(graph_ok("wamid.own")).mount(&graph).await;
+    let env = vec![("NOTIFY_OWNER_PHONE", "+390211111111".to_string())];
+    let config = NotifyConfig::from_lookup(lookup(env.clone())).expect("config");
+    let _worker = worker(&store, env, &graph.uri());
+    let sara = client(&tenant, "Sara Neri", "+393491234567", None, &[NotifyChannel::Whatsapp]).await;
+    let own =
+        ReceptionistSettings { reminder_hours: Some(2), notify_phone: Some("+393470000001".into()), ..ReceptionistSettings::default() };
+    tenant.set_receptionist_settings(&own, Timestamp::now()).await.expect("settings");
+    let two_hours = book(&tenant, sara, "2027-03-12T14:00:00Z").await;
+    // The server's 24 h would queue it now; the owner's 2 h does not until 12:00.
+    assert_eq!(notify::queue_reminders(&store, &config, at("2027-03-11T13:00:00Z")).await.expect("scan"), 0);
+    assert_eq!(notify::queue_reminders(&store, &config, at("2027-03-12T11:00:00Z")).await.expect("scan"), 1);
+    let reminders = |rows: Vec<fluxion::store::OutboxEntry>| rows.into_iter().filter(|r| r.kind == NoticeKind::Reminder).count();
+    assert_eq!(reminders(tenant.outbox(None, 20).await.expect("outbox")), 1);
+    let key = format!("appointment:{}:reminder:2027-03-12T14:00:00Z", two_hours.id);
+    assert!(tenant.outbox(None, 20).await.expect("outbox").iter().any(|r| r.key == key));
+
+    // 0 hours: this business sends no reminders at all.
+    tenant
+        .set_receptionist_settings(&ReceptionistSettings { reminder_hours: Some(0), ..own.clone() }, Timestamp::now())
+        .await
+        .expect("off");
+    book(&tenant, sara, "2027-03-13T14:00:00Z").await;
+    assert_eq!(notify::queue_reminders(&store, &config, at("2027-03-13T12:30:00Z")).await.expect("scan"), 0);
+    assert_eq!(reminders(tenant.outbox(None, 20).await.expect("outbox")), 1);
+
+    // Callback requests go to the owner's own number, and back to the
+    // server's once the owner clears it.
+    let request = |phone: &str| fluxion_core::history::CallbackRequest {
+        kind: fluxion_core::history::RequestKind::Callback,
+        name: Some("Anna Riva".into()),
+        client_id: None,
+        phone: Some(phone.into()),
+        session_id: "CAown".into(),
+        reason: "vuole parlare con Giulia".into(),
+        created_at: Timestamp::now(),
+    };
+    let callbacks = || async {
+        let rows = tenant.outbox(None, 20).await.expect("outbox");
+        rows.into_iter().filter(|r| r.kind == NoticeKind::CallbackRequested).map(|r| (r.channel, r.recipient)).collect::<Vec<_>>()
+    };
+    tenant.add_callback_request(&request("+393492222222")).await.expect("callback");
+    assert_eq!(callbacks().await, vec![(NotifyChannel::Whatsapp, "+393470000001".to_string())]);
+    tenant.set_receptionist_settings(&ReceptionistSettings::default(), Timestamp::now()).await.expect("cleared");
+    tenant.add_callback_request(&request("+393493333333")).await.expect("callback");
+    let mut got = callbacks().await;
+    got.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(got, vec![(NotifyChannel::Whatsapp, "+390211111111".to_string()), (NotifyChannel::Whatsapp, "+393470000001".to_string())]);
 }

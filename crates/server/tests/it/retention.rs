@@ -1,9 +1,13 @@
 //! Retention: chat history, call records and the WhatsApp message log older
 //! than the retention are purged, younger rows are untouched, on SQLite and
-//! PostgreSQL.
+//! PostgreSQL; the scheduler `fluxion serve` runs purges at start and then
+//! on every interval.
 
+use std::time::{Duration, Instant};
+
+use fluxion::clock::Clock;
 use fluxion::seed::SeedData;
-use fluxion::store::retention::DEFAULT_RETENTION_DAYS;
+use fluxion::store::retention::{self, DEFAULT_RETENTION_DAYS, PURGE_INTERVAL};
 use fluxion::store::{CallDirection, MessageDirection, Store};
 use fluxion::telephony::Provider;
 use fluxion_core::booking::{Channel, Repository, Vertical};
@@ -77,4 +81,58 @@ async fn retention_sqlite() {
 async fn retention_postgres() {
     let Some(db) = pg::fresh("retention").await else { return };
     purges_only_expired_rows(&db.store).await;
+}
+
+/// Polls `rows(store, table)` until it equals `want`; a generous deadline
+/// (loaded CI machines), not a timing assertion.
+async fn until_rows(store: &Store, table: &str, want: &[&str]) {
+    let started = Instant::now();
+    loop {
+        let now = rows(store, table).await;
+        if now == want {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{table}: {now:?}, expected {want:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The scheduler `fluxion serve` runs ([`retention::run_daily`] is
+/// [`retention::run_every`] with [`PURGE_INTERVAL`]), on a short interval:
+/// the run at start purges what is expired, a later run purges what expired
+/// since (here: written already expired after the first run), rows younger
+/// than the retention survive every run, and shutdown stops it.
+#[tokio::test]
+async fn the_scheduled_purge_runs_at_start_and_on_every_interval() {
+    assert_eq!(PURGE_INTERVAL, Duration::from_secs(24 * 60 * 60), "the purge runs daily");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&fluxion::store::DatabaseUrl::Sqlite(dir.path().join("f.db"))).await.expect("open");
+    let t = SeedData::demo(Vertical::Salone).expect("seed").add_tenant(&store).await.expect("tenant");
+    let now = Clock::System.now();
+    let days = |d: i64| now - SignedDuration::from_hours(24 * d);
+    t.record_turn(&turn("old", days(91))).await.expect("old turn");
+    t.record_turn(&turn("young", days(89))).await.expect("young turn");
+    t.start_call(Provider::Twilio, "CA-old", CallDirection::Inbound, None, None, days(120)).await.expect("old call");
+    t.start_call(Provider::Twilio, "CA-young", CallDirection::Inbound, None, None, days(1)).await.expect("young call");
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let interval = Duration::from_millis(200);
+    let scheduler = tokio::spawn(retention::run_every(store.clone(), Clock::System, DEFAULT_RETENTION_DAYS, interval, async {
+        let _ = stopped.await;
+    }));
+    until_rows(&store, "chat_history", &["young"]).await;
+    until_rows(&store, "calls", &["CA-young"]).await;
+
+    // Written after the first run: only a later run can purge it.
+    t.record_turn(&turn("later", days(100))).await.expect("later turn");
+    t.record_message("wamid-later", MessageDirection::Inbound, "393471110000", "text", days(95)).await.expect("message");
+    until_rows(&store, "chat_history", &["young"]).await;
+    until_rows(&store, "whatsapp_messages", &[]).await;
+    // Several more runs leave the young rows alone.
+    tokio::time::sleep(interval * 3).await;
+    assert_eq!(rows(&store, "chat_history").await, ["young"]);
+    assert_eq!(rows(&store, "calls").await, ["CA-young"]);
+
+    stop.send(()).expect("scheduler running");
+    tokio::time::timeout(Duration::from_secs(30), scheduler).await.expect("the scheduler stops on shutdown").expect("task");
 }

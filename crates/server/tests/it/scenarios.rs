@@ -187,7 +187,7 @@ fn classify(reply: &str) -> Ask {
 
 fn classify_question(last: &str) -> Ask {
     let has = |s: &str| last.contains(s);
-    if has("confermo") || has("conferma") || has("risponda sì o no") {
+    if has("confermo") || has("conferma") || has("sì o no") {
         Ask::Confirm
     } else if has("cosa è successo") || has("il motivo") {
         Ask::Reason
@@ -457,6 +457,14 @@ async fn judge(app: &TestApp, expect: &Expect, replies: &[String]) -> Result<(),
     for s in &expect.reply_lacks {
         if bot.contains(&s.to_lowercase()) {
             problems.push(format!("a reply contains '{s}'"));
+        }
+    }
+    // One question per turn, and it is the last thing said: the caller
+    // knows what to answer and that it is their turn.
+    for r in replies.iter().filter_map(|r| r.split_once("\n< ").map(|x| x.1)) {
+        let questions = r.matches('?').count();
+        if questions > 1 || (questions == 1 && !r.trim_end().ends_with('?')) {
+            problems.push(format!("not one question, last: '{r}'"));
         }
     }
     if problems.is_empty() {

@@ -63,7 +63,7 @@ impl<R: Repository> FrontDesk<R> {
         let b = &self.info.business;
         if b.rules.closed_on_public_holidays {
             if let Some(h) = holidays::italian_public_holiday(day) {
-                return Some(format!("è {h}, siamo chiusi"));
+                return Some(format!("è {}, siamo chiusi", holidays::said(h)));
             }
         }
         if let Some(c) = b.closures.iter().find(|c| c.from <= day && day <= c.to && c.range.is_none()) {

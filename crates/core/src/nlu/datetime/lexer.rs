@@ -15,19 +15,42 @@ pub(super) fn prepare(text: &str) -> String {
 }
 
 /// Chat shorthands that change how a date/time reads: "nn" (non), "dp"
-/// (dopo).
+/// (dopo); then the spoken forms that read as others do: "domani l'altro"
+/// is "dopodomani", "il primo weekend di aprile" is "il primo sabato di
+/// aprile", "il tre del cinque" is "il 3/5".
 fn expand_chat(text: String) -> String {
-    if !text.split(' ').any(|w| matches!(w, "nn" | "dp")) {
-        return text;
-    }
-    text.split(' ')
+    let mut ws: Vec<String> = text
+        .split(' ')
         .map(|w| match w {
-            "nn" => "non",
-            "dp" => "dopo",
-            w => w,
+            "nn" => "non".to_string(),
+            "dp" => "dopo".to_string(),
+            w => w.to_string(),
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    let mut i = 0;
+    while i < ws.len() {
+        let at = |k: usize| ws.get(k).map(String::as_str).unwrap_or("");
+        if matches!(at(i), "domani" | "doman") && at(i + 1) == "l" && at(i + 2) == "altro" {
+            ws.splice(i..i + 3, ["dopodomani".to_string()]);
+        } else if at(i) == "weekend"
+            && i > 0
+            && (matches!(at(i - 1), "ultimo" | "penultimo") || parse_ordinal(at(i - 1)).is_some())
+            && matches!(at(i + 1), "di" | "del" | "dello" | "della")
+        {
+            ws[i] = "sabato".to_string();
+        } else if at(i + 1) == "del" {
+            if let (Some(d), Some(m)) = (day_number(at(i)), month_number(at(i + 2))) {
+                ws.splice(i..i + 3, [format!("{d}/{m}")]);
+            }
+        }
+        i += 1;
+    }
+    ws.join(" ")
+}
+
+/// A month said as its number, in digits or words ("5", "cinque").
+fn month_number(w: &str) -> Option<i64> {
+    parse_number(w).map(i64::from).filter(|n| (1..=12).contains(n))
 }
 
 fn prepare_symbols(text: &str) -> String {

@@ -1,5 +1,6 @@
 // /impostazioni: the business's details and booking rules (GET/PUT /api/business)
-// and the receptionist's greeting, transfer number and recording (GET/PUT /api/receptionist).
+// and the receptionist's greeting, transfer number, recording, reminder lead and who is told of
+// callback requests (GET/PUT /api/receptionist).
 'use strict';
 (() => {
   const { api, h, fill, fail, message } = Fx;
@@ -25,6 +26,12 @@
       h('p', { class: 'hint' }, 'Vuoto: il numero configurato sul server; senza numero si registra una richiesta di richiamata.'),
       field('p-record', 'Registrare le chiamate', h('select', { id: 'p-record', name: 'record_calls' },
         RECORDING.map(([v, label]) => h('option', { value: v, selected: v === choice }, label)))),
+      field('p-reminder', 'Promemoria ai clienti (ore prima dell\'appuntamento)', h('input', { id: 'p-reminder', name: 'reminder_hours', type: 'number', min: '0', max: '168', value: r.reminder_hours == null ? '' : r.reminder_hours })),
+      h('p', { class: 'hint' }, 'Vuoto: come configurato sul server (di solito 24 ore). 0: nessun promemoria.'),
+      h('h2', {}, 'Avvisi delle richieste di richiamata'),
+      field('p-notify-email', 'E-mail a cui inviarli', h('input', { id: 'p-notify-email', name: 'notify_email', type: 'email', value: r.notify_email || '' })),
+      field('p-notify-phone', 'Cellulare a cui inviarli (WhatsApp o SMS)', h('input', { id: 'p-notify-phone', name: 'notify_phone', type: 'tel', value: r.notify_phone || '', placeholder: '+39 …' })),
+      h('p', { class: 'hint' }, 'Vuoti: i destinatari configurati sul server.'),
     ];
   }
   async function load() {
@@ -48,7 +55,12 @@
     for (const [k] of RULES) if (f.elements['rule-' + k].value !== '') out.rules[k] = Number(f.elements['rule-' + k].value);
     out.rules.closed_on_public_holidays = f.elements['rule-closed_on_public_holidays'].checked;
     const rec = f.elements.record_calls.value;
-    const desk = { greeting: f.elements.greeting.value.trim() || null, transfer_number: f.elements.transfer_number.value.trim() || null, record_calls: rec === '' ? null : rec === 'true' };
+    const text = (k) => f.elements[k].value.trim() || null;
+    const hours = f.elements.reminder_hours.value;
+    const desk = {
+      greeting: text('greeting'), transfer_number: text('transfer_number'), record_calls: rec === '' ? null : rec === 'true',
+      reminder_hours: hours === '' ? null : Number(hours), notify_email: text('notify_email'), notify_phone: text('notify_phone'),
+    };
     try {
       await api('PUT', '/api/business', out);
       await api('PUT', '/api/receptionist', desk);

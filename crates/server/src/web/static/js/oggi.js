@@ -66,6 +66,24 @@
     } catch (e) { fill('waitlist', unavailable(e)); }
   }
 
+  const NOTICE = {
+    booking_confirmed: 'Conferma', booking_changed: 'Spostamento', booking_cancelled: 'Disdetta', reminder: 'Promemoria',
+    callback_requested: 'Richiamata', event: 'Webhook',
+  };
+  // The notifications given up, each with a button to send it again (owner).
+  async function failedNotices() {
+    const list = items(await api('GET', '/api/notifications?state=failed&limit=10'), 'notifications');
+    return table([
+      { label: 'Creata', cell: (n) => dateTimeIt(n.created_at) },
+      { label: 'Tipo', cell: (n) => NOTICE[n.kind] || n.kind },
+      { label: 'A', cell: (n) => n.channel + ' ' + n.recipient },
+      { label: 'Errore', cell: (n) => n.last_error || '' },
+      { label: '', cell: (n) => h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        try { await api('POST', '/api/notifications/' + n.id + '/retry'); alerts(); } catch (e) { fail(e); }
+      } }, 'Riprova') },
+    ], list, '');
+  }
+
   async function alerts() {
     try {
       const s = await api('GET', '/api/status');
@@ -74,7 +92,7 @@
       const failed = Number(s.failed_notifications || 0);
       if (failed) out.push(h('li', {}, h('span', { class: 'badge warn' }, 'notifiche'), ' ' + failed + ' notifiche non inviate'));
       if (s.last_backup) out.push(h('li', {}, 'Ultimo backup: ' + dateTimeIt(s.last_backup)));
-      fill('alerts', out.length ? h('ul', {}, out) : h('p', { class: 'badge ok' }, 'Tutto funziona.'));
+      fill('alerts', out.length ? h('ul', {}, out) : h('p', { class: 'badge ok' }, 'Tutto funziona.'), failed ? await failedNotices() : []);
     } catch (e) { fill('alerts', unavailable(e)); }
   }
 
