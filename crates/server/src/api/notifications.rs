@@ -61,7 +61,9 @@ pub async fn list(
 pub async fn retry(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
     p.require_owner()?;
     let t = p.tenant(&state);
-    if t.retry_notification(id, state.clock.now()).await? {
+    // The outbox runs on the system clock (as its worker does), not on the
+    // business clock a test or `serve --now` may set.
+    if t.retry_notification(id, jiff::Timestamp::now()).await? {
         return Ok(Json(json!({ "id": id, "state": OutboxState::Pending.as_str() })));
     }
     Err(if t.notification(id).await?.is_some() {
