@@ -80,6 +80,8 @@ fn table() -> Vec<Case> {
         c("dopodomani", day(2027, 3, 12)),
         c("domani l'altro", day(2027, 3, 12)),
         c("il tre del cinque", day(2027, 5, 3)),
+        c("marzo 24", day(2027, 3, 24)),
+        c("maggio 3 alle 10", hour(2027, 5, 3, 10)),
         c("il 3 del 5", day(2027, 5, 3)),
         c("il primo weekend di aprile", day(2027, 4, 3)),
         c("l'ultimo weekend del mese", day(2027, 3, 27)),
@@ -490,6 +492,8 @@ fn negative_table() {
     let table = [
         "",
         "   ",
+        "alle 13 e 70",
+        "domani alle 9 e 75",
         "?!",
         "vorrei prenotare un taglio",
         "vorrei un colore e una piega",
