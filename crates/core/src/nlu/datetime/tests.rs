@@ -81,6 +81,8 @@ fn table() -> Vec<Case> {
         c("domani l'altro", day(2027, 3, 12)),
         c("il tre del cinque", day(2027, 5, 3)),
         c("marzo 24", day(2027, 3, 24)),
+        c("la settimana dopo pasqua", days(Date::constant(2027, 3, 29), Date::constant(2027, 4, 5))),
+        c("la settimana prima di ferragosto", days(Date::constant(2027, 8, 8), Date::constant(2027, 8, 15))),
         c("maggio 3 alle 10", hour(2027, 5, 3, 10)),
         c("il 3 del 5", day(2027, 5, 3)),
         c("il primo weekend di aprile", day(2027, 4, 3)),
