@@ -206,6 +206,14 @@ pub(super) fn match_month(words: &[&str], i: usize, today: Date) -> Option<(Vec<
         return None;
     }
     let year = full_year(word(words, j + 1));
+    // "marzo 24", "maggio 3": the day after the month, as written in chats
+    // (not "marzo 3 persone").
+    if year.is_none() {
+        let d = day_number(word(words, j + 1)).filter(|d| (1..=31).contains(d));
+        if let Some(d) = d.filter(|_| !QUANTITY_NOUNS.contains(&word(words, j + 2))) {
+            return one(next_day_month(today, m, d), lead + 2);
+        }
+    }
     let years: Vec<i64> = match year {
         Some(y) => vec![y],
         None => vec![i64::from(today.year()), i64::from(today.year()) + 1],

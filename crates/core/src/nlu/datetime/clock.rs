@@ -408,8 +408,8 @@ pub(super) fn parse_clock(words: &[&str], i: usize) -> Option<(Clock, usize)> {
     } else {
         parse_number(m)
     };
-    match minutes.filter(|&n| n <= 59 && (sign > 0 || n >= 1)) {
-        Some(n) => {
+    match minutes {
+        Some(n) if n <= 59 && (sign > 0 || n >= 1) => {
             clock.offset = sign * i16::try_from(n).ok()?;
             let mut total = used + 2;
             if matches!(word(words, k + 2), "minuti" | "min" | "minuto") {
@@ -417,6 +417,9 @@ pub(super) fn parse_clock(words: &[&str], i: usize) -> Option<(Clock, usize)> {
             }
             Some((clock, total))
         }
+        // "alle 13 e 70": minutes no clock has. Not a time at all (as
+        // "13:70"), never the bare hour.
+        Some(_) => None,
         None => Some((clock, used)),
     }
 }

@@ -87,9 +87,25 @@ fn months_after(d: Date, n: i64) -> Option<Date> {
 }
 
 /// "il giorno dopo il 20", "il giorno prima del 20", "l'indomani del 3
-/// maggio": the day next to a date said. Without a date ("il giorno dopo")
-/// nothing is found: the day it is next to was said in an earlier turn.
+/// maggio": the day next to a date said; "la settimana dopo Pasqua", "la
+/// settimana prima di Natale": the seven days after (before) it. Without a
+/// date ("il giorno dopo", "la settimana dopo") nothing is found here: the
+/// day it is next to was said in an earlier turn, and "la settimana dopo"
+/// alone is next week.
 pub(super) fn match_anchored(words: &[&str], i: usize, today: Date) -> Option<(Vec<Part>, usize)> {
+    let week = [(&["la", "settimana", "dopo"][..], 1), (&["settimana", "dopo"][..], 1), (&["la", "settimana", "prima"][..], -1)]
+        .iter()
+        .filter(|(s, _)| starts_with(words, i, s))
+        .max_by_key(|(s, _)| s.len())
+        .map(|&(s, d)| (s.len(), d));
+    if let Some((n, side)) = week {
+        let of = usize::from(matches!(word(words, i + n), "di" | "del" | "della"));
+        let (part, used) = date_at(words, i + n + of, today)?;
+        let (start, _) = span_of(part, today)?;
+        let (from, to) = if side > 0 { (1, 8) } else { (-7, 0) };
+        let span = start.checked_add(Span::new().days(from)).ok().zip(start.checked_add(Span::new().days(to)).ok());
+        return one(span.map_or(Part::Invalid, |(s, e)| days(s, e, None)), n + of + used);
+    }
     let (n, delta) = [
         (&["il", "giorno", "dopo"][..], 1),
         (&["giorno", "dopo"][..], 1),
