@@ -158,7 +158,7 @@ fn request_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"\b(vorrei|volevo|vorremmo|mi serve|mi servirebbe|ci serve|avrei bisogno|ho bisogno|devo fare|dovrei fare|prenot\w*|fissa\w*|prima disponibil\w*|primo (posto|buco) (libero|disponibile))\b",
+            r"\b(vorrei|volevo|vorremmo|mi serve|mi servirebbe|ci serve|avrei bisogno|ho bisogno|devo fare|dovrei fare|prenot\w*|fissa\w*|prima disponibil\w*|primo (posto|buco) (libero|disponibile)|(il|quanto) prima possibile|appena possibile|al piu presto)\b",
         )
         .expect("request regex")
     })
@@ -604,6 +604,19 @@ mod tests {
         for s in ["mi cancelli l'appuntamento, i miei dati li ha", "mi toglie dalla lista d'attesa", "cancelli pure"] {
             assert!(!asks_to_erase_data(&normalize(s)), "{s}");
         }
+    }
+
+    #[test]
+    fn as_soon_as_possible_is_a_request() {
+        for s in [
+            "il prima possibile una pulizia viso, grazie",
+            "appena possibile un tagliando",
+            "al più presto una visita",
+            "quanto prima possibile",
+        ] {
+            assert!(request_regex().is_match(&normalize(s)), "{s}");
+        }
+        assert!(!request_regex().is_match(&normalize("prima di venire devo portare qualcosa?")));
     }
 
     #[test]
