@@ -164,6 +164,18 @@ fn request_regex() -> &'static Regex {
     })
 }
 
+/// Asking for the soonest time: "il prima possibile", "la prima
+/// disponibile", "appena possibile", "al più presto".
+fn soonest_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"\b(prima disponibil\w*|primo (posto|buco) (libero|disponibile)|(il|quanto) prima possibile|appena possibile|al piu presto)\b",
+        )
+        .expect("soonest regex")
+    })
+}
+
 /// Words that ask for a booking in so many words ("prenotare", "fissare",
 /// "un appuntamento", "avete posto"), whatever else the turn asks.
 fn books_explicitly(normalized: &str) -> bool {
@@ -527,8 +539,11 @@ impl Pipeline {
         } else {
             None
         };
+        // "il prima possibile una pulizia viso": asking for the soonest time
+        // is a booking even when an FAQ shares words with the turn.
+        let soonest = soonest_regex().is_match(&normalized);
         if intent == Intent::Faq
-            && layer == Layer::L1
+            && (layer == Layer::L1 || (layer == Layer::L3 && soonest && names_service))
             && (names_service || foreign_vertical.is_some())
             && !asks_about
             && !price_question
