@@ -153,27 +153,27 @@ fn urgency_regex() -> &'static Regex {
     })
 }
 
+/// Asking for the soonest time (normalised text): "la prima disponibile",
+/// "il primo posto libero", "il prima possibile", "appena possibile", "al
+/// più presto". A request on its own, and one that outweighs an FAQ.
+const SOONEST: &str =
+    r"prima disponibil\w*|primo (posto|buco) (libero|disponibile)|(il|quanto) prima possibile|appena possibile|al piu presto";
+
 /// Words that ask for a service rather than about it.
 fn request_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(
-            r"\b(vorrei|volevo|vorremmo|mi serve|mi servirebbe|ci serve|avrei bisogno|ho bisogno|devo fare|dovrei fare|prenot\w*|fissa\w*|prima disponibil\w*|primo (posto|buco) (libero|disponibile)|(il|quanto) prima possibile|appena possibile|al piu presto)\b",
-        )
+        Regex::new(&format!(
+            r"\b(vorrei|volevo|vorremmo|mi serve|mi servirebbe|ci serve|avrei bisogno|ho bisogno|devo fare|dovrei fare|prenot\w*|fissa\w*|{SOONEST})\b"
+        ))
         .expect("request regex")
     })
 }
 
-/// Asking for the soonest time: "il prima possibile", "la prima
-/// disponibile", "appena possibile", "al più presto".
+/// [`SOONEST`] alone.
 fn soonest_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"\b(prima disponibil\w*|primo (posto|buco) (libero|disponibile)|(il|quanto) prima possibile|appena possibile|al piu presto)\b",
-        )
-        .expect("soonest regex")
-    })
+    RE.get_or_init(|| Regex::new(&format!(r"\b({SOONEST})\b")).expect("soonest regex"))
 }
 
 /// Words that ask for a booking in so many words ("prenotare", "fissare",
