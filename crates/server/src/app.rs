@@ -1,20 +1,23 @@
-//! The HTTP application: shared state, the per-business conversation
-//! engines ([`Engines`]), the router, and serving on a bound listener until
-//! a shutdown signal.
+//! The HTTP application: shared state, the HTTP and WhatsApp conversations
+//! kept in the database between turns ([`Sessions`]), the per-business
+//! conversation engines ([`Engines`]), the router, and serving on a bound
+//! listener until a shutdown signal.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
+use jiff::Timestamp;
 use tokio::net::TcpListener;
 
 use fluxion_core::booking::desk::FrontDesk;
 use fluxion_core::booking::{Channel, Id, Repository, StoreError};
 use fluxion_core::dialogue::session::Engine;
-use fluxion_core::dialogue::{BusinessInfo, Dialogue};
+use fluxion_core::dialogue::{BusinessInfo, Dialogue, DialogueState};
 use fluxion_core::nlu::{Pipeline, PipelineConfig};
 
 use crate::api;
@@ -22,84 +25,171 @@ use crate::assistant::{Assistant, Prompts, DEFAULT_CACHE_TTL, L4};
 use crate::clock::Clock;
 use crate::guard::HttpGuard;
 use crate::llm::{LlmClient, LlmConfig};
+use crate::store::dialogues::{Claim, ClaimRequest, ClaimedDialogue};
 use crate::store::{NumberKind, Store, Tenant};
 
 /// Largest accepted request body, bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Conversations idle longer than this are forgotten.
+/// Conversations idle longer than this start afresh (and are purged).
 pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
-/// At most this many live conversations are kept; the idlest go first.
-pub const MAX_SESSIONS: usize = 10_000;
+/// How long one turn may hold its conversation; a turn of the same
+/// conversation arriving meanwhile waits, and after this a lease left by a
+/// crashed instance lapses.
+pub const TURN_LEASE: Duration = Duration::from_secs(60);
+/// Longest a turn waits for its conversation held by another turn.
+pub const CLAIM_WAIT: Duration = Duration::from_secs(65);
 
 /// The engine type the server runs: one business's store, pipeline and facts.
 pub type ServerEngine = Engine<Tenant, L4>;
 
-/// A live conversation and when it was last used.
-type Live = (Arc<tokio::sync::Mutex<Dialogue>>, Instant);
-
-/// Live conversations by session id.
+/// The HTTP and WhatsApp conversations. Their state lives in the database
+/// between turns (`dialogue_sessions`, see [`crate::store::dialogues`]), so
+/// any instance over the same database continues a conversation another
+/// began; nothing is cached here. A turn [`Sessions::open`]s its
+/// conversation (waiting while another turn of it runs, on any instance),
+/// runs, and [`Held::save`]s it before its reply goes out. Phone calls keep
+/// their dialogue in the call's task instead.
 #[derive(Default)]
 pub struct Sessions {
-    map: Mutex<HashMap<String, Live>>,
+    in_progress: Arc<AtomicUsize>,
+}
+
+/// Why a conversation could not be opened or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Another turn of the conversation held it for all of [`CLAIM_WAIT`].
+    #[error("the conversation is busy with another turn")]
+    Busy,
+    /// The turn held the conversation past [`TURN_LEASE`] and another turn
+    /// took it, or the conversation was erased meanwhile: the turn's state
+    /// was not saved.
+    #[error("the conversation's state was not saved: the turn no longer held it")]
+    LeaseLost,
+}
+
+/// A conversation held by one turn, until [`Held::save`] (dropped unsaved:
+/// released in the background, the stored state unchanged).
+pub struct Held {
+    tenant: Tenant,
+    claim: Option<ClaimedDialogue>,
+    in_progress: Arc<AtomicUsize>,
 }
 
 impl Sessions {
-    /// Business `tenant`'s conversation with this id, created when unknown
-    /// (or expired). Returns it and whether it is new.
-    pub fn get_or_create(&self, tenant: Id, id: &str, create: impl FnOnce() -> Dialogue) -> (Arc<tokio::sync::Mutex<Dialogue>>, bool) {
-        self.get_or_create_within(tenant, id, SESSION_IDLE, create)
-    }
-
-    /// [`Sessions::get_or_create`] where a conversation idle for `idle` or
-    /// longer starts afresh (a WhatsApp chat resumed the next day is a new
-    /// conversation). `idle` longer than [`SESSION_IDLE`] is cut to it.
-    pub fn get_or_create_within(
+    /// Opens business `tenant`'s conversation `key` (whose chat-history id
+    /// is `session_id`) for one turn, waiting up to [`CLAIM_WAIT`] while
+    /// another turn holds it. Returns the hold and the conversation resumed
+    /// over `info`, or `None` when it is new, idle for `idle` or longer
+    /// (`idle` longer than [`SESSION_IDLE`] is cut to it), or its stored
+    /// state is unreadable (another version, corrupt: logged): the caller
+    /// starts a new dialogue then.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`], [`SessionError::Busy`].
+    pub async fn open(
         &self,
-        tenant: Id,
-        id: &str,
+        tenant: &Tenant,
+        key: &str,
+        session_id: &str,
         idle: Duration,
-        create: impl FnOnce() -> Dialogue,
-    ) -> (Arc<tokio::sync::Mutex<Dialogue>>, bool) {
-        let key = format!("{tenant}:{id}");
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        if let Some((d, seen)) = map.get_mut(&key) {
-            if now.duration_since(*seen) < idle.min(SESSION_IDLE) {
-                *seen = now;
-                return (d.clone(), false);
-            }
-        }
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, (_, seen)| now.duration_since(*seen) < SESSION_IDLE);
-            if map.len() >= MAX_SESSIONS {
-                if let Some(oldest) = map.iter().min_by_key(|(_, (_, s))| *s).map(|(k, _)| k.clone()) {
-                    map.remove(&oldest);
+        info: &Arc<BusinessInfo>,
+    ) -> Result<(Held, Option<Dialogue>), SessionError> {
+        let token = lease_token();
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(10);
+        let claim = loop {
+            let now = Timestamp::now();
+            let until = now.checked_add(TURN_LEASE).unwrap_or(Timestamp::MAX);
+            let request = ClaimRequest { key, session_id, token: &token, now, until };
+            match tenant.claim_dialogue(request).await? {
+                Claim::Held(c) => break c,
+                Claim::Busy if started.elapsed() >= CLAIM_WAIT => return Err(SessionError::Busy),
+                Claim::Busy => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
                 }
             }
-        }
-        let d = Arc::new(tokio::sync::Mutex::new(create()));
-        map.insert(key, (d.clone(), now));
-        (d, true)
+        };
+        self.in_progress.fetch_add(1, Ordering::Relaxed);
+        let idle = idle.min(SESSION_IDLE);
+        let fresh = claim.updated_at.checked_add(idle).ok().is_none_or(|until| Timestamp::now() < until);
+        let resumed = match claim.state.as_deref() {
+            Some(_) if !fresh => None,
+            Some(json) => match DialogueState::from_json(json) {
+                Ok(state) => Some(Dialogue::resume(info.clone(), state)),
+                Err(e) => {
+                    tracing::warn!(tenant = tenant.id(), session = %session_id, error = %e, "stored conversation unreadable: starting afresh");
+                    None
+                }
+            },
+            None => None,
+        };
+        let held = Held { tenant: tenant.clone(), claim: Some(claim), in_progress: self.in_progress.clone() };
+        Ok((held, resumed))
     }
 
-    /// Forgets business `tenant`'s live conversations with these ids (their
-    /// client was erased: the next turn starts afresh).
-    pub fn forget(&self, tenant: Id, ids: &[String]) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        for id in ids {
-            map.remove(&format!("{tenant}:{id}"));
-        }
-    }
-
-    /// Number of live conversations.
+    /// Turns in progress on this instance.
     pub fn len(&self) -> usize {
-        self.map.lock().map(|m| m.len()).unwrap_or(0)
+        self.in_progress.load(Ordering::Relaxed)
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+impl Held {
+    /// Saves `dialogue` as the conversation's state and lets the next turn
+    /// have it. Returns the conversation's revision (turns saved).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`]; [`SessionError::LeaseLost`] when the turn no
+    /// longer held the conversation. Nothing is saved then.
+    pub async fn save(mut self, dialogue: &Dialogue) -> Result<i64, SessionError> {
+        let Some(claim) = self.claim.take() else { return Err(SessionError::LeaseLost) };
+        self.in_progress.fetch_sub(1, Ordering::Relaxed);
+        let state = dialogue.state();
+        let saved = match state.to_json() {
+            Ok(json) => self.tenant.save_dialogue(&claim, &json, state.client_id(), Timestamp::now()).await,
+            Err(e) => Err(StoreError::fatal(format!("conversation state not serialisable: {e}"))),
+        };
+        match saved {
+            Ok(Some(revision)) => Ok(revision),
+            Ok(None) => Err(SessionError::LeaseLost),
+            Err(e) => {
+                if let Err(e) = self.tenant.release_dialogue(&claim).await {
+                    tracing::warn!(error = %e, "conversation lease not released: it lapses on its own");
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(claim) = self.claim.take() else { return };
+        self.in_progress.fetch_sub(1, Ordering::Relaxed);
+        let tenant = self.tenant.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = tenant.release_dialogue(&claim).await {
+                    tracing::warn!(error = %e, "conversation lease not released: it lapses on its own");
+                }
+            });
+        }
+    }
+}
+
+/// A lease token no other turn, on any instance, has: process id, wall
+/// clock in ns, and a counter.
+fn lease_token() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{:x}-{:x}-{}", std::process::id(), Timestamp::now().as_nanosecond(), N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The conversation engines, one per business: built on first use, rebuilt
@@ -223,7 +313,7 @@ pub struct AppState {
     pub engines: Engines,
     /// The database.
     pub store: Store,
-    /// Live conversations.
+    /// The HTTP and WhatsApp conversations (stored in the database).
     pub sessions: Sessions,
     /// Source of "now".
     pub clock: Clock,

@@ -100,7 +100,7 @@ pub enum WriteFailure {
 }
 
 /// The caller's details for a booking.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ClientDetails {
     /// Known client id.
     pub id: Option<Id>,

@@ -12,11 +12,14 @@ mod replies;
 pub use actions::{Action, Input, Outcome};
 pub use replies::business_facts;
 pub mod session;
+mod state;
+pub use state::{DialogueState, StateError, STATE_VERSION};
 
 use std::sync::Arc;
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 pub use crate::booking::desk::{BusinessInfo, ClientDetails, Wanted, WriteFailure};
 use crate::booking::{Appointment, Client, Id, Slot, Vertical};
@@ -27,7 +30,7 @@ use crate::text::{capitalize, normalize, words};
 use crate::fallback::FAQ_HINT_MIN_SCORE as CACHED_FAQ_MIN_SCORE;
 
 /// The conversation's goal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 enum Flow {
     #[default]
     Idle,
@@ -42,7 +45,7 @@ enum Flow {
 }
 
 /// What the last question asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 enum Expect {
     #[default]
     Nothing,
@@ -70,7 +73,7 @@ enum Expect {
 }
 
 /// The booking being put together.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Draft {
     /// The (first) service.
     service_id: Option<Id>,
@@ -97,7 +100,9 @@ struct Draft {
     shift_from_target: Option<i64>,
 }
 
-/// Per-conversation state.
+/// Per-conversation state: the business facts plus everything the
+/// conversation needs between turns ([`Dialogue::state`] takes the latter
+/// out as a serialisable [`DialogueState`]; [`Dialogue::resume`] puts it back).
 #[derive(Debug, Clone)]
 pub struct Dialogue {
     info: Arc<BusinessInfo>,

@@ -6,7 +6,7 @@
 use super::*;
 
 /// The request being put together.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Request {
     kind: RequestKind,
     /// The caller's words.
@@ -14,7 +14,7 @@ pub(super) struct Request {
 }
 
 /// A write without a domain result whose outcome the caller must hear about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Recording {
     Waitlist,
     Request(RequestKind),

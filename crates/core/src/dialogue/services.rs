@@ -9,7 +9,7 @@ use crate::booking::Service;
 use crate::nlu::ServiceMention;
 
 /// A vague mention waiting for the caller's choice.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Choice {
     /// The candidates, in catalogue order (at least one).
     pub(super) among: Vec<Id>,

@@ -138,17 +138,15 @@ pub async fn export(State(state): State<Arc<AppState>>, p: Principal, Path(id): 
 
 /// `DELETE /api/clients/{id}` (owner) → `{"id", "erased": true,
 /// "appointments_anonymised", "chat_turns", "calls", "callbacks", "waitlist",
-/// "whatsapp_messages"}`: the client is erased in one transaction (their
+/// "whatsapp_messages", "dialogues"}`: the client is erased in one transaction (their
 /// appointments are kept without name or number, upcoming ones cancelled;
-/// conversations, call records, requests and messages deleted), then the
-/// calls' recording files are deleted and their live conversations
-/// forgotten.
+/// conversations (with their stored state), call records, requests and
+/// messages deleted), then the calls' recording files are deleted.
 ///
 /// Errors: 403 for staff, 404 unknown client.
 pub async fn erase(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
     p.require_owner()?;
     let erased = p.tenant(&state).erase_client(id, state.clock.now()).await?.ok_or_else(|| unknown(id))?;
-    state.sessions.forget(p.tenant, &erased.sessions);
     for path in &erased.recordings {
         if let Err(e) = crate::telephony::recording::delete(path) {
             tracing::error!(error = %e, client = id, "erasure: a recording file could not be deleted");

@@ -14,8 +14,9 @@ use crate::app::AppState;
 /// `GET /health` (liveness) → `{"status": "ok"|"degraded", "service":
 /// "fluxion", "version", "database": {"status", "latency_ms"}, "sessions",
 /// "calls", "draining"}`. Always 200 while the process runs (also while it
-/// drains); `status` says whether the database answers, `calls` counts the
-/// phone calls in progress.
+/// drains); `status` says whether the database answers, `sessions` counts
+/// the HTTP and WhatsApp turns in progress on this instance (their
+/// conversations live in the database), `calls` the phone calls in progress.
 pub async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let t = Instant::now();
     let db = state.db_ok().await;

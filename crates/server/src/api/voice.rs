@@ -13,7 +13,7 @@ use fluxion_core::booking::Appointment;
 use fluxion_core::nlu::Slots;
 
 use super::ApiError;
-use crate::app::AppState;
+use crate::app::{AppState, SessionError, SESSION_IDLE};
 use crate::auth::Principal;
 use crate::observability::{mask_phone, BOOKINGS_TOTAL, LAYER_SECONDS, TURNS_TOTAL, TURN_SECONDS};
 
@@ -84,6 +84,12 @@ fn new_session_id() -> String {
     format!("s-{t:x}-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The 503 for a conversation that could not be opened or saved (logged).
+fn session_error(session: &str, e: SessionError) -> ApiError {
+    tracing::error!(session = %session, error = %e, "conversation state unavailable: turn not answered");
+    ApiError::Unavailable(format!("conversation state: {e}"))
+}
+
 /// Normalises a caller-supplied phone: Italian numbers to E.164, other
 /// E.164 numbers kept as they are.
 ///
@@ -116,8 +122,15 @@ pub fn appointment_json(info: &fluxion_core::dialogue::BusinessInfo, a: &Appoint
 /// for a trusted principal (console session, owner-made token); otherwise
 /// the dialogue treats it as a number the caller said.
 ///
+/// The conversation's state is stored in the database between turns, so
+/// consecutive turns may go to different instances over one database; two
+/// turns of one conversation run one after the other.
+///
 /// Errors: 401 without credentials; 400 malformed JSON, empty text, bad phone or session id; 413 text
-/// over 2,000 characters or body over 64 KiB; 503 database unavailable.
+/// over 2,000 characters or body over 64 KiB; 503 database unavailable, the
+/// conversation's state not saved (nothing the turn did is confirmed to the
+/// client then), or another turn of the same conversation still running
+/// after 65 s.
 pub async fn query(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -147,13 +160,29 @@ pub async fn query(
     let engine = state.engines.get(principal.tenant).await.map_err(ApiError::engine)?;
     // Conversations are kept apart per principal: another client cannot continue one by its id.
     let key = format!("{}:{session_id}", principal.key());
-    let (dialogue, is_new) = state.sessions.get_or_create(principal.tenant, &key, || engine.dialogue());
-    let mut dialogue = dialogue.lock().await;
-    if is_new {
-        *dialogue = engine.dialogue_for_caller(phone.as_deref(), principal.trusted).await;
-    }
-    let report = engine.turn(&mut dialogue, &session_id, text, now).await?;
-    drop(dialogue);
+    let tenant = principal.tenant(&state);
+    let (held, resumed) =
+        state.sessions.open(&tenant, &key, &session_id, SESSION_IDLE, engine.info()).await.map_err(|e| session_error(&session_id, e))?;
+    let mut dialogue = match resumed {
+        Some(d) => d,
+        None => engine.dialogue_for_caller(phone.as_deref(), principal.trusted).await,
+    };
+    // The state is saved even when the turn failed: whatever it wrote (a
+    // booking) is in the dialogue; the reply goes out only once it is saved.
+    // On its own task, so a client that goes away mid-turn does not stop the
+    // turn between its writes and the save.
+    let run = {
+        let (engine, session_id, text) = (engine.clone(), session_id.clone(), text.to_string());
+        tokio::spawn(async move {
+            let turn = engine.turn(&mut dialogue, &session_id, &text, now).await;
+            held.save(&dialogue).await.map(|_| turn)
+        })
+    };
+    let turn = run.await.map_err(|e| {
+        tracing::error!(session = %session_id, error = %e, "turn task failed");
+        ApiError::Unavailable("turn failed".into())
+    })?;
+    let report = turn.map_err(|e| session_error(&session_id, e))??;
 
     let t = &report.nlu.timings;
     for (layer, us) in [("L0", t.l0_us), ("L1", t.l1_us), ("L2", t.l2_us), ("L3", t.l3_us)] {

@@ -6,8 +6,9 @@
 //! conversations, i.e. every session in which a turn was linked to them, the
 //! phone calls placed from their number, the sessions of their callback
 //! requests and their WhatsApp chat (`wa:<digits>`); the turns, call records,
-//! callback requests of those sessions; their waitlist entries; the WhatsApp
-//! messages exchanged with their number.
+//! callback requests of those sessions and the stored state of those still
+//! under way; their waitlist entries; the WhatsApp messages exchanged with
+//! their number.
 //!
 //! Erasure keeps the appointments for the business's statistics but moves
 //! them to the business's one anonymous client (`clients.anonymous = 1`, no
@@ -209,11 +210,13 @@ pub struct Erasure {
     pub waitlist: u64,
     /// WhatsApp message records deleted.
     pub whatsapp_messages: u64,
+    /// Stored conversation states deleted (conversations under way).
+    pub dialogues: u64,
     /// Caller-side files of the deleted calls' recordings (see
     /// `telephony::recording::delete`).
     #[serde(skip)]
     pub recordings: Vec<String>,
-    /// The sessions whose turns were deleted (live conversations to forget).
+    /// The sessions whose turns were deleted.
     #[serde(skip)]
     pub sessions: Vec<String>,
 }
@@ -416,6 +419,11 @@ impl Tenant {
             .await
             .map_err(store_error)?
             .rows_affected();
+        // Conversations under way: the next turn of one starts afresh.
+        let sql =
+            format!("DELETE FROM dialogue_sessions WHERE business_id = $1 AND (client_id = $2 OR {})", s.in_sessions("session_id", 3));
+        let q: AnyQuery<'_> = sqlx::query(&sql).bind(self.id()).bind(id);
+        out.dialogues = bind_all(q, &s.sessions, |q, v| q.bind(v)).execute(&mut *tx).await.map_err(store_error)?.rows_affected();
         // Queued or sent notifications hold the client's number or address.
         sqlx::query("DELETE FROM outbox WHERE business_id = $1 AND client_id = $2")
             .bind(self.id())

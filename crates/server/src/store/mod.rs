@@ -35,6 +35,7 @@ pub mod clients;
 pub mod config;
 pub mod console;
 pub mod conversations;
+pub mod dialogues;
 pub mod gdpr;
 mod location;
 pub mod messages;

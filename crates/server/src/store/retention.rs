@@ -4,8 +4,10 @@
 //! older than the retention are deleted, for every business, by
 //! [`Store::purge_before`], which [`run_daily`] calls once at start and then
 //! every 24 hours ([`run_every`] with [`PURGE_INTERVAL`]). Recordings expire
-//! on their own (`RECORDING_RETENTION_DAYS`). Appointments and client
-//! records are the business's register and are not purged here.
+//! on their own (`RECORDING_RETENTION_DAYS`). The same runs delete the
+//! stored state of conversations idle longer than [`crate::app::SESSION_IDLE`]
+//! (which a turn would not resume anyway). Appointments and client records
+//! are the business's register and are not purged here.
 
 use std::time::Duration;
 
@@ -104,6 +106,13 @@ pub async fn run_every(store: Store, clock: Clock, days: u32, interval: Duration
                 "retention: expired personal data purged"
             ),
             Err(e) => tracing::error!(error = %e, days, "retention: purge failed; retrying at the next run"),
+        }
+        // Conversation states idle past the session idle time are never resumed.
+        let now = Timestamp::now();
+        let cutoff = now.checked_sub(crate::app::SESSION_IDLE).unwrap_or(Timestamp::MIN);
+        match store.purge_idle_dialogues(cutoff, now).await {
+            Ok(n) => tracing::info!(dialogues = n, "retention: idle conversation states purged"),
+            Err(e) => tracing::error!(error = %e, "retention: idle conversation states not purged; retrying at the next run"),
         }
     }
 }

@@ -11,6 +11,7 @@ mod conversations;
 mod deploy;
 mod gdpr;
 mod guard;
+mod instances;
 mod l4;
 mod mcp;
 mod nlu_eval;

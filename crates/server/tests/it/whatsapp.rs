@@ -1,7 +1,8 @@
 //! WhatsApp over the real webhook: Meta's verification handshake, signed
 //! deliveries (unsigned and wrongly signed ones refused), a whole booking
 //! conversation whose replies reach a fake Graph API, deduplication of
-//! retried deliveries, delivery receipts and media answered politely.
+//! retried deliveries, delivery receipts and media answered politely, and a
+//! chat whose messages alternate between two instances.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,7 +46,9 @@ async fn graph_messages(State(g): State<Arc<Graph>>, Path(id): Path<String>, Jso
 }
 
 struct Wa {
+    /// The instance deliveries go to.
     base: String,
+    graph_url: String,
     store: Store,
     tenant: fluxion::store::Tenant,
     graph: Arc<Graph>,
@@ -61,14 +64,21 @@ async fn spawn() -> Wa {
     tokio::spawn(async move { axum::serve(graph_listener, fake).await });
 
     let (dir, store, tenant) = seeded_sqlite(Vertical::Salone).await;
-    let engines = Engines::with_llm(store.clone(), Channel::Chat, None).await.expect("engines");
+    let base = serve_on(store.clone(), &graph_url).await;
+    Wa { base, graph_url, store, tenant, graph, client: reqwest::Client::new(), _dir: dir }
+}
+
+/// An instance with the WhatsApp webhook over `store`, replying through the
+/// Graph API at `graph_url`; returns its base URL.
+async fn serve_on(store: Store, graph_url: &str) -> String {
+    let engines = Engines::with_llm(store, Channel::Chat, None).await.expect("engines");
     let state: Arc<AppState> = AppState::with_engines(engines, test_clock());
     let config = WhatsappConfig::from_lookup(|k| {
         match k {
             "META_APP_SECRET" => Some(SECRET),
             "META_VERIFY_TOKEN" => Some(VERIFY),
             "META_ACCESS_TOKEN" => Some("graph-token"),
-            "META_GRAPH_URL" => Some(graph_url.as_str()),
+            "META_GRAPH_URL" => Some(graph_url),
             _ => None,
         }
         .map(str::to_string)
@@ -78,7 +88,7 @@ async fn spawn() -> Wa {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(app::serve_router(listener, routes, std::future::pending()));
-    Wa { base, store, tenant, graph, client: reqwest::Client::new(), _dir: dir }
+    base
 }
 
 fn text_delivery(id: &str, body: &str) -> Value {
@@ -192,6 +202,31 @@ async fn a_client_books_over_whatsapp_and_retries_are_not_handled_twice() {
         count(&wa.store, "SELECT COUNT(*) FROM chat_history WHERE session_id = 'wa:393491234567' AND channel = 'whatsapp'").await,
         4
     );
+}
+
+/// Issue 12: a WhatsApp conversation whose messages reach two instances
+/// over one database, alternately, still books.
+#[tokio::test]
+async fn a_chat_whose_messages_alternate_between_two_instances_books() {
+    let mut wa = spawn().await;
+    let first = wa.base.clone();
+    let other = Store::open(wa.store.url()).await.expect("second pool on the same file");
+    let second = serve_on(other, &wa.graph_url).await;
+    let reply = wa.say("wamid.alt-1", "buongiorno, vorrei una piega giovedì, sono Sara Neri").await;
+    assert!(!reply.to_lowercase().contains("alle undici"), "{reply}");
+    wa.base = second;
+    let reply = wa.say("wamid.alt-2", "alle 11").await;
+    assert!(reply.to_lowercase().contains("alle undici"), "the second instance continues the chat: {reply}");
+    wa.base = first;
+    let reply = wa.say("wamid.alt-3", "sì").await;
+    assert!(!reply.is_empty());
+    assert_eq!(
+        count(&wa.store, "SELECT COUNT(*) FROM appointments a JOIN clients c ON c.id = a.client_id WHERE a.status = 'booked' AND a.channel = 'whatsapp' AND c.phone = '+393491234567' AND a.start_utc = '2027-03-11T10:00:00Z'").await,
+        1,
+        "{reply}"
+    );
+    assert_eq!(count(&wa.store, "SELECT COUNT(*) FROM appointments").await, 1);
+    assert_eq!(count(&wa.store, "SELECT revision FROM dialogue_sessions WHERE session_key = 'wa:393491234567'").await, 3);
 }
 
 #[tokio::test]

@@ -109,20 +109,26 @@ async fn handle_message(wa: &WhatsApp, tenant: &Tenant, from_id: &str, message: 
     send(wa, tenant, from_id, &peer, &reply).await;
 }
 
-/// One dialogue turn of `peer`'s conversation; returns the reply.
+/// One dialogue turn of `peer`'s conversation (stored in the database
+/// between turns, see [`crate::app::Sessions`]); returns the reply.
 async fn turn(wa: &WhatsApp, tenant: &Tenant, peer: &str, text: &str) -> anyhow::Result<String> {
     let engine = wa.app.engines.get_on(tenant.id(), Channel::Whatsapp).await?;
     let session_id = format!("wa:{peer}");
-    let (dialogue, is_new) = wa.app.sessions.get_or_create_within(tenant.id(), &session_id, wa.config.session_idle, || engine.dialogue());
-    let mut dialogue = dialogue.lock().await;
+    // A chat idle for `session_idle` starts afresh (resumed the next day: a new conversation).
+    let (held, resumed) = wa.app.sessions.open(tenant, &session_id, &session_id, wa.config.session_idle, engine.info()).await?;
     let cancel = is_cancel_reply(text);
-    if is_new || cancel {
+    let mut dialogue = match resumed {
+        Some(d) if !cancel => d,
         // The sender's number is verified by WhatsApp: the caller ID of a chat.
         // "ANNULLA" (the reminder's reply path) starts afresh, whatever was under way.
-        *dialogue = engine.dialogue_for(Some(&format!("+{peer}"))).await;
-    }
+        _ => engine.dialogue_for(Some(&format!("+{peer}"))).await,
+    };
     let said = if cancel { CANCEL_REQUEST } else { text };
-    let report = engine.turn(&mut dialogue, &session_id, said, wa.app.clock.now()).await?;
+    // Saved even when the turn failed (what it wrote is in the dialogue);
+    // the reply is sent only once the state is saved.
+    let turn = engine.turn(&mut dialogue, &session_id, said, wa.app.clock.now()).await;
+    held.save(&dialogue).await?;
+    let report = turn?;
     tracing::info!(
         client = %mask_phone(peer),
         intent = report.intent.as_str(),
