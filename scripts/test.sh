@@ -3,7 +3,8 @@
 # packages, installed here when missing: cmake (to build whisper.cpp),
 # espeak-ng (the offline voice, which also speaks the callers in the voice
 # tests), chromium and chromium-driver (the web console's browser test, which
-# fails without them on CI and skips elsewhere). Points FLUXION_MODELS_DIR at
+# fails without them on CI and skips elsewhere), poppler-utils (pdftotext reads
+# the receipt PDFs back in the loyalty tests; same rule). Points FLUXION_MODELS_DIR at
 # ../shared/models when present. With python3 (and PyPI reachable once) the
 # MCP server is also tested with the official Python MCP client.
 set -euo pipefail
@@ -15,6 +16,7 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # The console's browser test drives headless Chromium through chromedriver.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -19,6 +19,7 @@ pub mod mcp;
 pub mod notify;
 pub mod observability;
 pub mod private_fs;
+pub mod receipt;
 pub mod secret;
 pub mod seed;
 pub mod setup;

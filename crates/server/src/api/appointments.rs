@@ -68,7 +68,11 @@ pub async fn list(
     Ok(Json(json!({ "from": from.to_string(), "to": to.to_string(), "date": from.to_string(), "appointments": out })))
 }
 
-fn appointment_json(info: &BusinessInfo, a: &fluxion_core::booking::Appointment, client: Option<&fluxion_core::booking::Client>) -> Value {
+pub(super) fn appointment_json(
+    info: &BusinessInfo,
+    a: &fluxion_core::booking::Appointment,
+    client: Option<&fluxion_core::booking::Client>,
+) -> Value {
     let b = super::voice::appointment_json(info, a);
     json!({
         "id": a.id,

@@ -25,8 +25,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required};
 
 use super::{
-    activity, appointments, auth, clients, conversations, events, faq, notifications, operators, read, receptionist, services, settings,
-    status, voice, ApiError,
+    activity, appointments, auth, clients, conversations, events, faq, loyalty, notifications, operators, read, receptionist, services,
+    settings, status, voice, ApiError,
 };
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -222,6 +222,15 @@ pub fn api() -> Catalog {
         .post("/api/appointments", "Book by hand, under the receptionist's rules (409 with the reason)", appointments::create)
         .patch("/api/appointments/{id}", "Move an appointment (409 with the reason)", appointments::move_to)
         .delete("/api/appointments/{id}", "Cancel an appointment", appointments::cancel)
+        .post(
+            "/api/appointments/{id}/complete",
+            "Mark a started appointment completed: loyalty points, reward notice, receipt e-mail (409 when not booked or not started)",
+            loyalty::complete,
+        )
+        .get("/api/appointments/{id}/receipt.pdf", "The appointment's receipt (completed) or estimate (booked) as a PDF", loyalty::receipt)
+        .produces("application/pdf")
+        .get("/api/loyalty", "The loyalty rule: points per visit and per euro, reward threshold and text (owner)", loyalty::get)
+        .put("/api/loyalty", "Change the loyalty rule (owner)", loyalty::put)
         .get("/api/slots", "Free slots of a service on a day (?service=&date=&operator=)", read::slots)
         .get("/api/calls", "Phone calls of a day (?date=)", activity::calls)
         .get("/api/calls/{id}/recording", "A call's recording, caller side", conversations::recording)

@@ -11,6 +11,7 @@ pub mod csv_io;
 pub mod events;
 pub mod faq;
 pub mod health;
+pub mod loyalty;
 pub mod notifications;
 pub mod operators;
 pub mod read;

@@ -186,6 +186,7 @@ impl NotifyConfig {
             (NoticeKind::BookingCancelled, "WHATSAPP_TEMPLATE_CANCELLED", "disdetta_appuntamento"),
             (NoticeKind::Reminder, "WHATSAPP_TEMPLATE_REMINDER", "promemoria_appuntamento"),
             (NoticeKind::CallbackRequested, "WHATSAPP_TEMPLATE_CALLBACK", "richiesta_richiamata"),
+            (NoticeKind::LoyaltyReward, "WHATSAPP_TEMPLATE_LOYALTY", "premio_fedelta"),
         ] {
             templates.insert(kind, val(var).unwrap_or_else(|| default.to_string()));
         }

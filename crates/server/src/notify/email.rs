@@ -1,7 +1,7 @@
 //! E-mail through SMTP with lettre: STARTTLS (default), TLS from the first
 //! byte, or none for a local relay; a login when `SMTP_USER` and
 //! `SMTP_PASSWORD` are set. Each message is plain text plus simple HTML,
-//! with the booking's `.ics` event attached, and a Message-ID made from the
+//! with the booking's `.ics` event or the receipt's PDF attached, and a Message-ID made from the
 //! notification's idempotency key (a mail client shows a resent copy once).
 
 use std::time::Duration;
@@ -63,6 +63,13 @@ impl Email {
                 let calendar = ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
                     .map_err(|e| SendError::permanent(format!("calendar content type: {e}")))?;
                 MultiPart::mixed().multipart(body).singlepart(Attachment::new("appuntamento.ics".to_string()).body(ics.clone(), calendar))
+            }
+            None => body,
+        };
+        let body = match &out.pdf {
+            Some((name, bytes)) => {
+                let pdf = ContentType::parse("application/pdf").map_err(|e| SendError::permanent(format!("PDF content type: {e}")))?;
+                MultiPart::mixed().multipart(body).singlepart(Attachment::new(name.clone()).body(bytes.clone(), pdf))
             }
             None => body,
         };

@@ -1,13 +1,15 @@
 //! What a queued notification says: Italian text (SMS, WhatsApp inside the
-//! 24-hour window), a subject, simple HTML and an `.ics` event (e-mail), and
-//! the WhatsApp template with its parameters (outside the window), all made
-//! from the row's payload — the facts as they were when it was queued.
+//! 24-hour window), a subject, simple HTML and an `.ics` event (e-mail), the
+//! receipt's PDF (e-mail), and the WhatsApp template with its parameters
+//! (outside the window), all made from the row's payload — the facts as
+//! they were when it was queued.
 
 use fluxion_core::speak;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde_json::Value;
 
+use crate::receipt::{euro, Receipt};
 use crate::store::NoticeKind;
 
 /// A message ready for a channel.
@@ -23,6 +25,8 @@ pub struct Outgoing {
     pub html: String,
     /// An iCalendar event (`.ics`) for booking e-mails.
     pub ics: Option<String>,
+    /// A PDF attached to the e-mail, `(file name, bytes)`: the receipt.
+    pub pdf: Option<(String, Vec<u8>)>,
     /// The WhatsApp template sent outside the 24-hour window.
     pub template: Template,
     /// The idempotency key (e-mail Message-ID, webhook delivery id).
@@ -95,6 +99,7 @@ impl<'a> Facts<'a> {
 /// channel can take the answer "ANNULLA" (WhatsApp).
 pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, reply_cancel: bool) -> Outgoing {
     let f = Facts::of(payload);
+    let receipt = (kind == NoticeKind::Receipt).then(|| serde_json::from_value::<Receipt>(payload.clone()).ok()).flatten();
     let (day, time) = f.when();
     let with = if f.operator.is_empty() { String::new() } else { format!(" con {}", f.operator) };
     let (subject, body) = match kind {
@@ -127,6 +132,32 @@ pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, rep
             let event = payload["event"].as_str().unwrap_or("event");
             (format!("Fluxion: {event}"), payload.to_string())
         }
+        NoticeKind::LoyaltyReward => {
+            let reward = payload["reward_text"].as_str().unwrap_or("un premio");
+            let points = payload["points"].as_i64().unwrap_or(0);
+            (
+                format!("Premio fedeltà: {reward}"),
+                format!("{}, grazie della visita! Ha raggiunto {points} punti fedeltà e ha diritto a: {reward}.", f.greeting()),
+            )
+        }
+        NoticeKind::Receipt => {
+            let (title, services, total) = match &receipt {
+                Some(r) => (
+                    format!("{} n. {}", r.kind.title(), r.appointment_id),
+                    r.lines.iter().map(|l| l.description.as_str()).collect::<Vec<_>>().join(", "),
+                    euro(r.total_cents()),
+                ),
+                None => ("Ricevuta".to_string(), String::new(), String::new()),
+            };
+            (
+                format!("{title}{}", if f.business.is_empty() { String::new() } else { format!(" - {}", f.business) }),
+                format!(
+                    "{}, in allegato la {} del lavoro svolto ({services}): totale {total}, IVA inclusa. Documento non fiscale.",
+                    f.greeting(),
+                    title.to_lowercase()
+                ),
+            )
+        }
     };
     let signature = if f.business.is_empty() { String::new() } else { format!("\n{}", f.business) };
     let contact = [f.address, f.business_phone].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
@@ -144,7 +175,12 @@ pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, rep
         _ => None,
     };
     let params = match kind {
-        NoticeKind::CallbackRequested | NoticeKind::Event => vec![body],
+        NoticeKind::CallbackRequested | NoticeKind::Event | NoticeKind::Receipt => vec![body],
+        NoticeKind::LoyaltyReward => vec![
+            f.greeting().trim_start_matches("Gentile ").to_string(),
+            payload["reward_text"].as_str().unwrap_or_default().to_string(),
+            payload["points"].as_i64().unwrap_or(0).to_string(),
+        ],
         _ => vec![f.greeting().trim_start_matches("Gentile ").to_string(), f.service.to_string(), day, time],
     };
     Outgoing {
@@ -153,6 +189,7 @@ pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, rep
         subject,
         html,
         ics,
+        pdf: receipt.map(|r| (r.file_name(), r.pdf())),
         template: Template { kind, params },
         key: key.to_string(),
         event: (kind == NoticeKind::Event).then(|| payload.clone()),
@@ -222,5 +259,25 @@ mod tests {
         assert!(r.text.contains("risponda ANNULLA"), "{}", r.text);
         let c = render(NoticeKind::BookingCancelled, &payload(), "a@b.it", "k", false);
         assert!(c.ics.expect("ics").contains("METHOD:CANCEL"));
+    }
+
+    #[test]
+    fn a_reward_and_a_receipt_with_its_pdf() {
+        let mut p = payload();
+        p["reward_text"] = json!("una piega in omaggio");
+        p["points"] = json!(10);
+        let r = render(NoticeKind::LoyaltyReward, &p, "+393471110000", "loyalty:7", false);
+        assert!(r.text.contains("Gentile Sara") && r.text.contains("10 punti") && r.text.contains("una piega in omaggio"), "{}", r.text);
+        assert_eq!(r.template.params, vec!["Sara", "una piega in omaggio", "10"]);
+        assert!(r.pdf.is_none() && r.ics.is_none());
+        let receipt = json!({"kind": "receipt", "appointment_id": 7, "business": "Officina Rossi", "address": "Via Po 2",
+                             "business_phone": "+390111234567", "client_name": "Sara Bianchi", "start_utc": "2027-03-11T08:00:00Z",
+                             "timezone": "Europe/Rome", "lines": [{"description": "Tagliando", "price_cents": 18_000}]});
+        let o = render(NoticeKind::Receipt, &receipt, "sara@example.it", "receipt:7", false);
+        assert_eq!(o.subject, "Ricevuta n. 7 - Officina Rossi");
+        assert!(o.text.contains("Gentile Sara, in allegato la ricevuta n. 7 del lavoro svolto (Tagliando): totale € 180,00"), "{}", o.text);
+        let (name, bytes) = o.pdf.expect("pdf");
+        assert_eq!(name, "ricevuta-7.pdf");
+        assert!(bytes.starts_with(b"%PDF-"));
     }
 }

@@ -1,5 +1,5 @@
 //! Signed outgoing webhooks for automations (n8n and the like): each event
-//! (`booking.created`, `booking.updated`, `booking.cancelled`, `call.ended`,
+//! (`booking.created`, `booking.updated`, `booking.cancelled`, `booking.completed`, `call.ended`,
 //! `callback.requested`, `message.received`) is an outbox row per endpoint,
 //! delivered as `POST` with a JSON body
 //! `{"id", "event", "timestamp", "data"}` and the headers

@@ -73,17 +73,23 @@ pub enum NoticeKind {
     CallbackRequested,
     /// An automation event (webhook delivery).
     Event,
+    /// A client's points reached the business's reward threshold, to the client.
+    LoyaltyReward,
+    /// The receipt of completed work, e-mailed to the client with its PDF.
+    Receipt,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 6] = [
+    pub const ALL: [NoticeKind; 8] = [
         NoticeKind::BookingConfirmed,
         NoticeKind::BookingChanged,
         NoticeKind::BookingCancelled,
         NoticeKind::Reminder,
         NoticeKind::CallbackRequested,
         NoticeKind::Event,
+        NoticeKind::LoyaltyReward,
+        NoticeKind::Receipt,
     ];
 
     /// The database spelling.
@@ -95,6 +101,8 @@ impl NoticeKind {
             NoticeKind::Reminder => "reminder",
             NoticeKind::CallbackRequested => "callback_requested",
             NoticeKind::Event => "event",
+            NoticeKind::LoyaltyReward => "loyalty_reward",
+            NoticeKind::Receipt => "receipt",
         }
     }
 
@@ -105,7 +113,15 @@ impl NoticeKind {
 
     /// Whether it goes to a client (consent and quiet hours apply).
     pub fn to_client(self) -> bool {
-        matches!(self, NoticeKind::BookingConfirmed | NoticeKind::BookingChanged | NoticeKind::BookingCancelled | NoticeKind::Reminder)
+        matches!(
+            self,
+            NoticeKind::BookingConfirmed
+                | NoticeKind::BookingChanged
+                | NoticeKind::BookingCancelled
+                | NoticeKind::Reminder
+                | NoticeKind::LoyaltyReward
+                | NoticeKind::Receipt
+        )
     }
 }
 
@@ -273,6 +289,8 @@ pub enum Event {
     BookingUpdated,
     /// `booking.cancelled`.
     BookingCancelled,
+    /// `booking.completed` (the work was done).
+    BookingCompleted,
     /// `call.ended`.
     CallEnded,
     /// `callback.requested`.
@@ -288,6 +306,7 @@ impl Event {
             Event::BookingCreated => "booking.created",
             Event::BookingUpdated => "booking.updated",
             Event::BookingCancelled => "booking.cancelled",
+            Event::BookingCompleted => "booking.completed",
             Event::CallEnded => "call.ended",
             Event::CallbackRequested => "callback.requested",
             Event::MessageReceived => "message.received",

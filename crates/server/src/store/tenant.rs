@@ -486,12 +486,6 @@ impl Repository for Tenant {
         .map_err(booking_write_error)?;
         let appointment = Appointment::try_from(row)?;
         super::outbox::booking_notice(&self.store.notice_policy, &mut tx, self.id, appointment.id, NoticeKind::BookingConfirmed).await?;
-        sqlx::query("UPDATE clients SET loyalty_points = loyalty_points + 1 WHERE id = $1 AND business_id = $2")
-            .bind(new.client_id)
-            .bind(self.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
         tx.commit().await.map_err(booking_write_error)?;
         self.announce(Kind::Appointment, appointment.id, "booked");
         Ok(appointment)

@@ -13,6 +13,7 @@ mod gdpr;
 mod guard;
 mod instances;
 mod l4;
+mod loyalty;
 mod mcp;
 mod nlu_eval;
 mod notify;

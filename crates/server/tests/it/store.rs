@@ -86,7 +86,7 @@ async fn contract(store: &Store) {
     let start = ts("2027-03-11T09:00:00Z");
     let a = t.book(booking(ada.id, slot, start), 10).await.expect("book");
     assert_eq!((a.status, a.client_id), (AppointmentStatus::Booked, ada.id));
-    assert_eq!(t.client(ada.id).await.expect("client").map(|c| c.loyalty_points), Some(1));
+    assert_eq!(t.client(ada.id).await.expect("client").map(|c| c.loyalty_points), Some(0), "points come with completion, by the rule");
     let just_after = a.end + SignedDuration::from_mins(5);
     assert!(matches!(t.book(booking(ada.id, slot, just_after), 10).await, Err(BookingError::SlotTaken)));
     assert_eq!(t.appointment(a.id).await.expect("get"), Some(a.clone()));

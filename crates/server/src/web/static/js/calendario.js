@@ -81,7 +81,11 @@
     editing = a;
     errorBox.textContent = '';
     document.getElementById('dialog-title').textContent = a ? 'Appuntamento' : 'Nuovo appuntamento';
-    document.getElementById('cancel-appointment').hidden = !a;
+    document.getElementById('cancel-appointment').hidden = !a || a.status !== 'booked';
+    document.getElementById('complete-appointment').hidden = !a || a.status !== 'booked';
+    const receipt = document.getElementById('receipt-link');
+    receipt.hidden = !a;
+    if (a) receipt.href = '/api/appointments/' + a.id + '/receipt.pdf';
     const when = a ? new Date(a.start) : (start || new Date(body.dataset.date + 'T09:00:00'));
     form.day.value = ymd(when);
     form.time.value = Fx.pad(when.getHours()) + ':' + Fx.pad(when.getMinutes());
@@ -125,6 +129,17 @@
       await api('DELETE', '/api/appointments/' + editing.id);
       dialog.close();
       message('Appuntamento annullato.');
+      cal.refetchEvents();
+    } catch (e) { errorBox.textContent = e.message; }
+  });
+  document.getElementById('complete-appointment').addEventListener('click', async () => {
+    if (!editing) return;
+    try {
+      const r = await api('POST', '/api/appointments/' + editing.id + '/complete');
+      dialog.close();
+      const l = r.loyalty || {};
+      message('Appuntamento completato.' + (l.earned ? ' Punti fedeltà: +' + l.earned + ' (totale ' + l.points + ').' : '')
+        + (l.reward ? ' Il cliente ha raggiunto il premio.' : '') + (r.receipt && r.receipt.emailed ? ' Ricevuta inviata per e-mail.' : ''));
       cal.refetchEvents();
     } catch (e) { errorBox.textContent = e.message; }
   });

@@ -55,4 +55,23 @@
   });
   document.getElementById('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); crud.load(); });
   Fx.csvImport('csv-file', '/api/clients/import', 'clienti', () => crud.load());
+
+  // The owner's loyalty rule (GET/PUT /api/loyalty).
+  const loyalty = document.getElementById('loyalty-form');
+  if (loyalty) {
+    const NUMBERS = ['points_per_visit', 'points_per_euro', 'reward_threshold'];
+    Fx.api('GET', '/api/loyalty').then((r) => {
+      for (const k of NUMBERS) loyalty.elements[k].value = String(r[k] || 0);
+      loyalty.elements.reward_text.value = r.reward_text || '';
+    }).catch(Fx.fail);
+    loyalty.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const out = { reward_text: loyalty.elements.reward_text.value.trim() };
+      for (const k of NUMBERS) out[k] = Number(loyalty.elements[k].value || 0);
+      try {
+        await Fx.api('PUT', '/api/loyalty', out);
+        Fx.message('Programma fedeltà salvato.');
+      } catch (e) { Fx.fail(e); }
+    });
+  }
 })();

@@ -68,7 +68,7 @@
 
   const NOTICE = {
     booking_confirmed: 'Conferma', booking_changed: 'Spostamento', booking_cancelled: 'Disdetta', reminder: 'Promemoria',
-    callback_requested: 'Richiamata', event: 'Webhook',
+    callback_requested: 'Richiamata', event: 'Webhook', loyalty_reward: 'Premio fedeltà', receipt: 'Ricevuta',
   };
   // The notifications given up, each with a button to send it again (owner).
   async function failedNotices() {
