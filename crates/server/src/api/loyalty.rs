@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use fluxion_core::booking::{AppointmentStatus, Id};
+use fluxion_core::booking::{AppointmentStatus, Id, Repository};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
