@@ -16,7 +16,7 @@ use super::read::{engine, parse_date, utc_days, DateParam};
 use super::ApiError;
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::events::Kind;
+use crate::events::{Action, Kind};
 
 /// `GET /api/calls?date=YYYY-MM-DD` (default today) → `{"date", "calls":
 /// [{id, provider, call_sid, direction, caller, called, started_at,
@@ -71,7 +71,7 @@ pub async fn close_callback(
     if !p.tenant(&state).close_callback_request(id).await? {
         return Err(ApiError::NotFound(format!("richiamata {id} inesistente")));
     }
-    state.store.events().send(p.tenant, Kind::Callback, id, "done");
+    state.store.events().send(p.tenant, Kind::Callback, id, Action::Done);
     Ok(Json(json!({ "id": id, "done": true })))
 }
 

@@ -1,5 +1,6 @@
 //! `fluxion serve`: the HTTP server (API, console, telephony, WhatsApp), the
-//! MCP HTTP server, the daily retention purge and backup, and the graceful
+//! MCP HTTP server, the daily retention purge and backup, the relay of
+//! live announcements between instances on PostgreSQL, and the graceful
 //! shutdown of [`crate::lifecycle`] on SIGTERM or Ctrl-C.
 
 use std::net::IpAddr;
@@ -100,6 +101,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::notify::start(&state.store, notify_config, sender, state.clock, || stopped(stop.subscribe()));
     let routes = app::router(state.clone()).merge(crate::telephony::router(telephony)).merge(crate::channels::whatsapp::router(whatsapp));
     tokio::spawn(crate::store::retention::run_daily(state.store.clone(), state.clock, retention_days, stopped(stop.subscribe())));
+    // PostgreSQL: the console's live view also shows the other instances' writes.
+    let relay_store = state.store.clone();
+    let relay_stop = stopped(stop.subscribe());
+    tokio::spawn(async move { relay_store.relay_events(relay_stop).await });
     match (&db_url, backup_daily) {
         (crate::store::DatabaseUrl::Sqlite(path), true) => {
             let dir = std::env::var_os("BACKUP_DIR").filter(|d| !d.is_empty()).map(std::path::PathBuf::from);

@@ -227,7 +227,7 @@ impl Tenant {
         .await
         .map_err(store_error)?
         .ok_or_else(|| StoreError::fatal(format!("call {call_sid} belongs to another business")))?;
-        self.announce(crate::events::Kind::Call, id, "started");
+        self.announce(crate::events::Kind::Call, id, crate::events::Action::Started);
         Ok(id)
     }
 
@@ -260,7 +260,7 @@ impl Tenant {
             self.queue_event(&mut tx, None, super::outbox::Event::CallEnded, &id.to_string(), data).await?;
         }
         tx.commit().await.map_err(store_error)?;
-        self.announce(crate::events::Kind::Call, id, "ended");
+        self.announce(crate::events::Kind::Call, id, crate::events::Action::Ended);
         Ok(())
     }
 

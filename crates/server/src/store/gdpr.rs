@@ -439,7 +439,7 @@ impl Tenant {
             .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
         if out.appointments_anonymised > 0 {
-            self.announce(crate::events::Kind::Appointment, 0, "anonymised");
+            self.announce(crate::events::Kind::Appointment, 0, crate::events::Action::Anonymised);
         }
         Ok(Some(out))
     }

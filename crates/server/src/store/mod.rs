@@ -43,6 +43,7 @@ pub mod messages;
 pub mod outbox;
 pub mod postgres;
 pub mod receptionist;
+pub mod relay;
 pub mod retention;
 mod rows;
 pub mod sqlite;
@@ -112,6 +113,8 @@ pub struct Store {
     dialect: Dialect,
     url: Arc<DatabaseUrl>,
     events: crate::events::Events,
+    /// Tags this store's announcements on the relay (see [`relay`]).
+    origin: u64,
     notice_policy: outbox::PolicySlot,
 }
 
@@ -132,11 +135,18 @@ impl Store {
             Dialect::Postgres => &postgres::MIGRATOR,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::fatal(format!("migration failed: {e}")))?;
-        Ok(Store { pool, dialect, url: Arc::new(url.clone()), events: crate::events::Events::default(), notice_policy: Default::default() })
+        // PostgreSQL may serve several instances: their announcements are relayed.
+        let origin = relay::new_origin();
+        let events = match dialect {
+            Dialect::Sqlite => crate::events::Events::default(),
+            Dialect::Postgres => relay::publishing(pool.clone(), origin),
+        };
+        Ok(Store { pool, dialect, url: Arc::new(url.clone()), events, origin, notice_policy: Default::default() })
     }
 
     /// The announcements of its writes (appointments, calls, callback
-    /// requests), for the console's live view.
+    /// requests), for the console's live view; on PostgreSQL also published
+    /// to the other instances (see [`relay`] and [`Store::relay_events`]).
     pub fn events(&self) -> &crate::events::Events {
         &self.events
     }

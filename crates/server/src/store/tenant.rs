@@ -24,7 +24,7 @@ use super::outbox::NoticeKind;
 use super::rows::{self, AppointmentRow, BusinessRow, ClientRow, ClosureRow, FaqRow, HoursRow, ServiceRow};
 use super::rows::{APPOINTMENT_COLS, BUSINESS_COLS, CLIENT_COLS};
 use super::{booking_write_error, store_error, ts_text, Store};
-use crate::events::Kind;
+use crate::events::{Action, Kind};
 
 /// The store seen by one business. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -158,7 +158,7 @@ impl Tenant {
     }
 
     /// Announces a committed write to the console's live view.
-    pub(super) fn announce(&self, kind: Kind, id: Id, action: &'static str) {
+    pub(super) fn announce(&self, kind: Kind, id: Id, action: Action) {
         self.store.events.send(self.id, kind, id, action);
     }
 
@@ -487,7 +487,7 @@ impl Repository for Tenant {
         let appointment = Appointment::try_from(row)?;
         super::outbox::booking_notice(&self.store.notice_policy, &mut tx, self.id, appointment.id, NoticeKind::BookingConfirmed).await?;
         tx.commit().await.map_err(booking_write_error)?;
-        self.announce(Kind::Appointment, appointment.id, "booked");
+        self.announce(Kind::Appointment, appointment.id, Action::Booked);
         Ok(appointment)
     }
 
@@ -515,7 +515,7 @@ impl Repository for Tenant {
         let a = Appointment::try_from(row)?;
         super::outbox::booking_notice(&self.store.notice_policy, &mut tx, self.id, a.id, NoticeKind::BookingCancelled).await?;
         tx.commit().await.map_err(store_error)?;
-        self.announce(Kind::Appointment, a.id, "cancelled");
+        self.announce(Kind::Appointment, a.id, Action::Cancelled);
         Ok(a)
     }
 
@@ -568,7 +568,7 @@ impl Repository for Tenant {
         let a = Appointment::try_from(row)?;
         super::outbox::booking_notice(&self.store.notice_policy, &mut tx, self.id, a.id, NoticeKind::BookingChanged).await?;
         tx.commit().await.map_err(booking_write_error)?;
-        self.announce(Kind::Appointment, a.id, "moved");
+        self.announce(Kind::Appointment, a.id, Action::Moved);
         Ok(a)
     }
 
@@ -643,7 +643,7 @@ impl Repository for Tenant {
         .map_err(store_error)?;
         super::outbox::callback_notice(&self.store.notice_policy, &mut tx, self.id, id, r).await?;
         tx.commit().await.map_err(store_error)?;
-        self.announce(Kind::Callback, id, "created");
+        self.announce(Kind::Callback, id, Action::Created);
         Ok(id)
     }
 }

@@ -19,6 +19,7 @@ mod nlu_eval;
 mod notify;
 mod openapi;
 mod pg;
+mod processes;
 mod retention;
 mod scenarios;
 mod shutdown;

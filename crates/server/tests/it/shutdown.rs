@@ -3,7 +3,7 @@
 //! (busy TwiML), while the open call still gets its answers; the process
 //! exits 0 once the call ends, or at the drain deadline
 //! (`SHUTDOWN_DRAIN_MS`) when the call does not end; the daily backup is
-//! written at start. Speech: espeak-ng for
+//! written at start; the first case also runs on PostgreSQL. Speech: espeak-ng for
 //! both sides, the OpenAI-compatible recogniser pointed at a fake server
 //! that hears one fixed sentence.
 
@@ -31,7 +31,8 @@ pub(crate) async fn fake_recogniser() -> String {
     format!("http://{addr}/v1")
 }
 
-/// A `fluxion serve` child process over a fresh SQLite file.
+/// A `fluxion serve` child process over a fresh SQLite file, or the
+/// database of a `DATABASE_URL` among its settings.
 pub(crate) struct Served {
     child: Child,
     /// `http://127.0.0.1:PORT`.
@@ -65,6 +66,10 @@ impl Served {
             ("VAD_ENGINE", "webrtc".to_string()),
             ("RUST_LOG", "info".to_string()),
         ];
+        if env.iter().any(|(k, _)| *k == "DATABASE_URL") {
+            // FLUXION_DB would win over DATABASE_URL.
+            settings.retain(|(k, _)| *k != "FLUXION_DB");
+        }
         settings.extend(env.iter().cloned());
         let log = std::fs::File::create(dir.path().join("serve.log")).expect("log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_fluxion"));
@@ -165,8 +170,22 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_refuses_new_calls_and_lets_the_open_call_finish() {
+    sigterm_during_a_call(None).await;
+}
+
+/// The same on PostgreSQL: the instance's calls finish while it drains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_call_on_postgres() {
+    let Some(db) = crate::pg::empty("sigterm").await else { return };
+    sigterm_during_a_call(Some(db.url.connect_url().to_string())).await;
+}
+
+/// SIGTERM while a call is in its greeting, over SQLite or the PostgreSQL
+/// database at `database_url`.
+async fn sigterm_during_a_call(database_url: Option<String>) {
     let stt = fake_recogniser().await;
-    let env = [("STT_ENGINE", "openai".to_string()), ("STT_BASE_URL", stt), ("SHUTDOWN_DRAIN_MS", "120000".to_string())];
+    let mut env = vec![("STT_ENGINE", "openai".to_string()), ("STT_BASE_URL", stt), ("SHUTDOWN_DRAIN_MS", "120000".to_string())];
+    env.extend(database_url.map(|u| ("DATABASE_URL", u)));
     let Some(mut served) = Served::start(&env).await else { return };
     assert_eq!(served.get("/ready").await, (200, json!({ "ready": true })));
 
