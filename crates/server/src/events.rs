@@ -53,6 +53,8 @@ pub enum Action {
     Moved,
     /// An appointment was cancelled.
     Cancelled,
+    /// An appointment was completed (the client came).
+    Completed,
     /// Appointments were anonymised (the id is 0: re-read them all).
     Anonymised,
     /// A call started.

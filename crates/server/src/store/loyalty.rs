@@ -23,7 +23,7 @@ use sqlx::AnyConnection;
 use super::outbox::{appointment_facts, insert, Event, NewNotice, NoticeKind, NotifyChannel};
 use super::rows::{AppointmentRow, APPOINTMENT_COLS};
 use super::{parse_ts, store_error, ts_text, Dialect, Tenant};
-use crate::events::Kind;
+use crate::events::{Action, Kind};
 use crate::receipt::{DocumentKind, Line, Receipt};
 
 /// Largest number accepted in a rule (points or threshold).
@@ -371,7 +371,7 @@ impl Tenant {
             }
         }
         tx.commit().await.map_err(store_error)?;
-        self.announce(Kind::Appointment, id, "completed");
+        self.announce(Kind::Appointment, id, Action::Completed);
         Ok(done)
     }
 }
