@@ -30,6 +30,10 @@ use fluxion_core::booking::{Channel, Vertical};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
+#[path = "shared/stats.rs"]
+mod stats;
+use stats::percentile;
+
 struct Args {
     rate: u64,
     secs: u64,
@@ -133,14 +137,6 @@ async fn flood(server: SocketAddr, request: Arc<Vec<u8>>, every: Duration, until
             }
         }
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 #[tokio::main]

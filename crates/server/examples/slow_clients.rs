@@ -28,6 +28,10 @@ use fluxion_core::booking::{Channel, Vertical};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 
+#[path = "shared/stats.rs"]
+mod stats;
+use stats::percentile;
+
 struct Args {
     clients: usize,
     sources: u8,
@@ -83,14 +87,6 @@ async fn slow_client(server: SocketAddr, source: Ipv4Addr, counts: Arc<Counts>) 
     } else {
         counts.closed_later.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 #[tokio::main]
