@@ -347,6 +347,7 @@ pub async fn build_engine_with(tenant: Tenant, channel: Channel, llm: Option<Llm
     let pipeline = Arc::new(Pipeline::new(vertical, &services, &operators, &faqs, PipelineConfig::default())?);
     let greeting = tenant.receptionist_settings().await?.greeting;
     let info = Arc::new(BusinessInfo::new(business, services, operators)?.with_greeting(greeting));
+    let llm = crate::llm::for_business(llm, &tenant.integrations().await?.llm);
     let l4 = match llm {
         None => L4::Off,
         Some(cfg) => {
@@ -400,7 +401,8 @@ impl AppState {
     }
 
     /// The business a `kind` number (a called phone number, a WhatsApp
-    /// phone-number id) routes to, with the fallback of
+    /// phone-number id, also as named in a business's WhatsApp integration)
+    /// routes to, with the fallback of
     /// [`AppState::tenant_for_called`].
     ///
     /// # Errors
@@ -409,6 +411,11 @@ impl AppState {
         if let Some(number) = number.map(str::trim).filter(|n| !n.is_empty()) {
             if let Some(t) = self.store.tenant_by_number(kind, number).await? {
                 return Ok(Some(t));
+            }
+            if kind == NumberKind::Whatsapp {
+                if let Some(t) = self.store.tenant_by_whatsapp_integration(number).await? {
+                    return Ok(Some(t));
+                }
             }
         }
         let tenants = self.store.tenants().await?;

@@ -54,6 +54,14 @@ impl From<String> for Secret {
     }
 }
 
+/// Read from a JSON string (a request body writing a secret); there is no
+/// `Serialize`, so a secret cannot be written back into an answer.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

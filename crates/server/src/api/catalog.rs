@@ -25,8 +25,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required};
 
 use super::{
-    activity, appointments, auth, clients, conversations, events, faq, loyalty, notifications, operators, read, receptionist, services,
-    settings, status, voice, ApiError,
+    activity, appointments, auth, clients, conversations, events, faq, integrations, loyalty, notifications, operators, read, receptionist,
+    services, settings, status, voice, ApiError,
 };
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -186,6 +186,12 @@ pub fn api() -> Catalog {
             receptionist::get,
         )
         .put("/api/receptionist", "Change the receptionist's settings (owner)", receptionist::put)
+        .get(
+            "/api/integrations",
+            "The business's integrations: phone provider, WhatsApp, e-mail, language model; secrets only as {set} (owner)",
+            integrations::get,
+        )
+        .put("/api/integrations", "Change the integrations; an absent or empty secret keeps the stored one (owner)", integrations::put)
         .get("/api/hours", "Opening hours per weekday", settings::hours)
         .put("/api/hours", "Replace the opening hours (owner)", settings::set_hours)
         .get("/api/closures", "Closures (holidays, one-off closures)", settings::closures)

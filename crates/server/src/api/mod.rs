@@ -11,6 +11,7 @@ pub mod csv_io;
 pub mod events;
 pub mod faq;
 pub mod health;
+pub mod integrations;
 pub mod loyalty;
 pub mod notifications;
 pub mod operators;
@@ -58,6 +59,10 @@ pub enum ApiError {
     /// Too many attempts (429).
     #[error("{0}")]
     TooManyRequests(String),
+    /// Fields that were refused (422), each with an Italian message:
+    /// `{"error": "…", "fields": {"email.port": "…"}}`.
+    #[error("{}", .0.values().cloned().collect::<Vec<_>>().join("; "))]
+    Fields(std::collections::BTreeMap<String, String>),
 }
 
 impl ApiError {
@@ -115,6 +120,11 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Fields(fields) => {
+                metrics::counter!(REJECTED_TOTAL, "reason" => "422").increment(1);
+                let body = Json(json!({ "error": self.to_string(), "fields": fields }));
+                return (StatusCode::UNPROCESSABLE_ENTITY, body).into_response();
+            }
         };
         (status, Json(json!({ "error": self.to_string() }))).into_response()
     }

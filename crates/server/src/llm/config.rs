@@ -127,6 +127,29 @@ impl LlmConfig {
     }
 }
 
+/// The model configuration for one business: `server` (the environment's,
+/// or `None`) unless the business's owner stored a vendor and an API key in
+/// the console (Impostazioni → Integrazioni), in which case that vendor's
+/// base URL, the stored model (or the vendor's default) and the stored key,
+/// with the server's deadline, retries and quotas when it has them.
+pub fn for_business(server: Option<LlmConfig>, own: &crate::store::integrations::LlmIntegration) -> Option<LlmConfig> {
+    use crate::store::LlmProvider;
+    let (Some(provider), Some(key)) = (own.provider, own.api_key.as_ref()) else { return server };
+    let (base, model) = match provider {
+        LlmProvider::Groq => (GROQ_BASE_URL, GROQ_DEFAULT_MODEL),
+        LlmProvider::Openai => (OPENAI_BASE_URL, OPENAI_DEFAULT_MODEL),
+    };
+    let mut cfg = match server {
+        Some(s) => LlmConfig { base_url: base.to_string(), model: model.to_string(), ..s },
+        None => LlmConfig::new(base, model),
+    };
+    cfg.api_key = Some(key.expose().to_string());
+    if let Some(m) = &own.model {
+        cfg.model = m.clone();
+    }
+    Some(cfg)
+}
+
 fn parse_u32(var: &impl Fn(&str) -> Option<String>, name: &str) -> Option<u32> {
     let raw = var(name)?;
     match raw.parse::<u32>() {
@@ -233,5 +256,24 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn a_business_key_replaces_the_servers_model() {
+        use crate::store::integrations::LlmIntegration;
+        use crate::store::LlmProvider;
+        let server = LlmConfig::from_env(|k| (k == "LLM_BASE_URL").then(|| "http://127.0.0.1:9/v1".to_string()));
+        let none = LlmIntegration::default();
+        assert_eq!(for_business(server.clone(), &none), server, "nothing stored: the server's");
+        let own = LlmIntegration { provider: Some(LlmProvider::Openai), model: None, api_key: Some(crate::secret::Secret::new("sk-own")) };
+        let cfg = for_business(server.clone(), &own).expect("configured");
+        assert_eq!(
+            (cfg.base_url.as_str(), cfg.model.as_str(), cfg.api_key.as_deref()),
+            (OPENAI_BASE_URL, OPENAI_DEFAULT_MODEL, Some("sk-own"))
+        );
+        let cfg =
+            for_business(None, &LlmIntegration { model: Some("llama-3.3-70b-versatile".into()), provider: Some(LlmProvider::Groq), ..own })
+                .expect("configured");
+        assert_eq!((cfg.base_url.as_str(), cfg.model.as_str()), (GROQ_BASE_URL, "llama-3.3-70b-versatile"));
     }
 }

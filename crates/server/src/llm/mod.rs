@@ -31,7 +31,7 @@ mod sse;
 mod types;
 
 pub use client::LlmClient;
-pub use config::{LlmConfig, GROQ_BASE_URL, GROQ_DEFAULT_MODEL, LOCAL_DEFAULT_MODEL, OPENAI_BASE_URL, OPENAI_DEFAULT_MODEL};
+pub use config::{for_business, LlmConfig, GROQ_BASE_URL, GROQ_DEFAULT_MODEL, LOCAL_DEFAULT_MODEL, OPENAI_BASE_URL, OPENAI_DEFAULT_MODEL};
 pub use error::LlmError;
 pub(crate) use error::{truncate_chars, with_sources};
 pub use types::{ChatMessage, Completion, Role, ToolCall, ToolDef, Usage};

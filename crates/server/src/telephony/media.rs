@@ -43,6 +43,7 @@ use super::outcome::outcome;
 use super::signature::{verify_plivo_v3, verify_twilio};
 use super::{Codec, Provider, StreamEvent, StreamStart, Telephony};
 use crate::observability::mask_phone;
+use crate::store::PhoneProvider;
 use crate::store::{CallDirection, CallEnd};
 use crate::voice::{start_call, CallEvent, CallInput, EngineAgent, HangupReason, VoiceDeps};
 
@@ -91,7 +92,7 @@ pub async fn media(
         tracing::error!(%reason, "media stream refused: speech engines unavailable");
         return (StatusCode::SERVICE_UNAVAILABLE, "speech engines unavailable").into_response();
     }
-    if let Err(reason) = check_upgrade(&t, provider, &uri, &headers) {
+    if let Err(reason) = check_upgrade(&t, provider, &uri, &headers).await {
         refused(provider, reason);
         return (StatusCode::FORBIDDEN, "invalid signature").into_response();
     }
@@ -115,26 +116,36 @@ pub async fn media(
 
 /// The provider's signature on the upgrade request: Twilio's is required
 /// (HMAC-SHA1 over the `wss://` URL requested, as for webhooks); Plivo's V3
-/// is checked when present (over the URL requested, method GET). `Err` is
-/// the refusal's label.
-fn check_upgrade(t: &Telephony, provider: Provider, uri: &OriginalUri, headers: &HeaderMap) -> Result<(), &'static str> {
+/// is checked when present (over the URL requested, method GET). The upgrade
+/// does not say which business the call is for (the stream token in the
+/// `start` message does), so the signature may be made with the server's
+/// auth token or with any business's own token for this provider (stored in
+/// the console). `Err` is the refusal's label.
+async fn check_upgrade(t: &Telephony, provider: Provider, uri: &OriginalUri, headers: &HeaderMap) -> Result<(), &'static str> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let url = || t.config.public_ws(&uri.0.to_string()).ok_or("public_url_unset");
-    match provider {
-        Provider::Twilio => {
-            let token = t.config.twilio_auth_token.as_deref().ok_or("twilio_auth_token_unset")?;
-            verify_twilio(token, &url()?, &[], header("x-twilio-signature")).then_some(()).ok_or("bad_signature")
-        }
-        Provider::Plivo => match header("x-plivo-signature-v3") {
-            None => Ok(()),
-            Some(signature) => {
-                let token = t.config.plivo_auth_token.as_deref().ok_or("plivo_auth_token_unset")?;
-                let nonce = header("x-plivo-signature-v3-nonce");
-                verify_plivo_v3(token, &url()?, nonce, &[], "GET", Some(signature)).then_some(()).ok_or("bad_signature")
-            }
-        },
-        Provider::Exotel => Ok(()),
+    let (server, which) = match provider {
+        Provider::Twilio => (t.config.twilio_auth_token.clone(), PhoneProvider::Twilio),
+        Provider::Plivo => (t.config.plivo_auth_token.clone(), PhoneProvider::Plivo),
+        Provider::Exotel => return Ok(()),
+    };
+    if provider == Provider::Plivo && header("x-plivo-signature-v3").is_none() {
+        return Ok(());
     }
+    let mut tokens: Vec<String> = server.into_iter().collect();
+    match t.app.store.phone_auth_tokens(which).await {
+        Ok(own) => tokens.extend(own.iter().map(|s| s.expose().to_string())),
+        Err(e) => tracing::error!(error = %e, "businesses' auth tokens not readable: checking with the server's"),
+    }
+    if tokens.is_empty() {
+        return Err(if provider == Provider::Twilio { "twilio_auth_token_unset" } else { "plivo_auth_token_unset" });
+    }
+    let url = url()?;
+    let valid = tokens.iter().any(|token| match provider {
+        Provider::Twilio => verify_twilio(token, &url, &[], header("x-twilio-signature")),
+        _ => verify_plivo_v3(token, &url, header("x-plivo-signature-v3-nonce"), &[], "GET", header("x-plivo-signature-v3")),
+    });
+    valid.then_some(()).ok_or("bad_signature")
 }
 
 /// Closes a refused stream with `code` and a short reason.

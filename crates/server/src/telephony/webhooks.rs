@@ -1,7 +1,9 @@
 //! Provider webhooks: the HTTP requests a provider makes when a call comes
 //! in, changes status or ends. Every request's signature is checked against
 //! `PUBLIC_URL` (the URL the provider called) and the account's auth token
-//! before anything is processed: a bad or missing signature gets 403.
+//! before anything is processed: a bad or missing signature gets 403. The
+//! token is the one the called business's owner stored in the console for
+//! this provider when there is one, the server's otherwise.
 //!
 //! Each path is also served under `/webhooks/` (`/webhooks/twilio/voice`,
 //! the seeds' names); the signature is checked over the URL requested.
@@ -36,6 +38,7 @@ use subtle::ConstantTimeEq;
 use super::signature::{verify_plivo_v3, verify_twilio};
 use super::{plivo, twilio, Provider, Telephony};
 use crate::observability::mask_phone;
+use crate::store::PhoneProvider;
 
 /// What a caller hears when `MAX_CONCURRENT_CALLS` calls are in progress.
 pub const BUSY_IT: &str = "Ci scusi, in questo momento tutte le nostre linee sono occupate. La preghiamo di richiamare tra qualche minuto.";
@@ -57,34 +60,68 @@ fn forbidden(provider: Provider, why: &str) -> Response {
     (StatusCode::FORBIDDEN, "invalid signature").into_response()
 }
 
+/// The auth token that signs `provider`'s webhooks for the business the
+/// called number `to` routes to: the token its owner stored in the console
+/// (Impostazioni → Integrazioni, for this provider) when there is one,
+/// otherwise the server's (`TWILIO_AUTH_TOKEN`, `PLIVO_AUTH_TOKEN`). A
+/// business that stored its own token accepts only that one. A database
+/// error is logged and the server's token is used.
+async fn auth_token(t: &Telephony, provider: Provider, to: Option<&str>) -> Option<String> {
+    let server = match provider {
+        Provider::Twilio => t.config.twilio_auth_token.clone(),
+        Provider::Plivo => t.config.plivo_auth_token.clone(),
+        Provider::Exotel => None,
+    };
+    let which = match provider {
+        Provider::Twilio => PhoneProvider::Twilio,
+        Provider::Plivo => PhoneProvider::Plivo,
+        Provider::Exotel => PhoneProvider::Exotel,
+    };
+    let tenant = match t.app.tenant_for_called(to).await {
+        Ok(tenant) => tenant,
+        Err(e) => {
+            tracing::error!(error = %e, "business of the called number not readable: checking with the server's token");
+            None
+        }
+    };
+    let Some(tenant) = tenant else { return server };
+    match tenant.integrations().await {
+        Ok(i) => i.phone_token_for(which).map(|s| s.expose().to_string()).or(server),
+        Err(e) => {
+            tracing::error!(error = %e, "integrations not readable: checking with the server's token");
+            server
+        }
+    }
+}
+
 /// Checks a Twilio request; `Some` is the rejection to send.
-fn check_twilio(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
-    let Some(token) = t.config.twilio_auth_token.as_deref() else {
+async fn check_twilio(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
+    let Some(token) = auth_token(t, Provider::Twilio, param(params, "To")).await else {
         return Some(forbidden(Provider::Twilio, "TWILIO_AUTH_TOKEN is not configured"));
     };
     let Some(url) = t.config.public(&uri.0.to_string()) else {
         return Some(forbidden(Provider::Twilio, "PUBLIC_URL is not configured"));
     };
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
-    (!verify_twilio(token, &url, params, signature)).then(|| forbidden(Provider::Twilio, "bad or missing X-Twilio-Signature"))
+    (!verify_twilio(&token, &url, params, signature)).then(|| forbidden(Provider::Twilio, "bad or missing X-Twilio-Signature"))
 }
 
 /// Checks a Plivo request (signature V3); `Some` is the rejection to send.
-fn check_plivo(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
-    let Some(token) = t.config.plivo_auth_token.as_deref() else {
+async fn check_plivo(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
+    let Some(token) = auth_token(t, Provider::Plivo, param(params, "To")).await else {
         return Some(forbidden(Provider::Plivo, "PLIVO_AUTH_TOKEN is not configured"));
     };
     let Some(url) = t.config.public(&uri.0.to_string()) else {
         return Some(forbidden(Provider::Plivo, "PUBLIC_URL is not configured"));
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let valid = verify_plivo_v3(token, &url, header("x-plivo-signature-v3-nonce"), params, "POST", header("x-plivo-signature-v3"));
+    let valid = verify_plivo_v3(&token, &url, header("x-plivo-signature-v3-nonce"), params, "POST", header("x-plivo-signature-v3"));
     (!valid).then(|| forbidden(Provider::Plivo, "bad or missing X-Plivo-Signature-V3"))
 }
 
 /// `POST /twilio/voice`: an incoming (or answered outbound) call.
 pub async fn twilio_voice(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Some(r) = check_twilio(&t, &uri, &headers, &params) {
+    if let Some(r) = check_twilio(&t, &uri, &headers, &params).await {
         return r;
     }
     let caller = param(&params, "From").unwrap_or_default();
@@ -134,7 +171,7 @@ fn busy(t: &Telephony, provider: Provider) -> bool {
 
 /// `POST /twilio/status`: a status callback (`CallStatus`).
 pub async fn twilio_status(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Some(r) = check_twilio(&t, &uri, &headers, &params) {
+    if let Some(r) = check_twilio(&t, &uri, &headers, &params).await {
         return r;
     }
     let (Some(sid), Some(status)) = (param(&params, "CallSid"), param(&params, "CallStatus")) else {
@@ -169,7 +206,7 @@ async fn store_status(t: &Telephony, provider: Provider, sid: &str, status: &str
 
 /// `POST /plivo/answer`: an incoming call.
 pub async fn plivo_answer(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Some(r) = check_plivo(&t, &uri, &headers, &params) {
+    if let Some(r) = check_plivo(&t, &uri, &headers, &params).await {
         return r;
     }
     let Some(stream_url) = t.config.stream_url(Provider::Plivo) else {
@@ -231,7 +268,7 @@ fn check_exotel(t: &Telephony, headers: &HeaderMap) -> Option<Response> {
 
 /// `POST /plivo/hangup`: the call ended (`HangupCause`).
 pub async fn plivo_hangup(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Some(r) = check_plivo(&t, &uri, &headers, &params) {
+    if let Some(r) = check_plivo(&t, &uri, &headers, &params).await {
         return r;
     }
     let Some(uuid) = param(&params, "CallUUID") else {
@@ -243,7 +280,7 @@ pub async fn plivo_hangup(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
 
 /// `POST /plivo/transfer`: the XML a transferred call is sent to.
 pub async fn plivo_transfer(State(t): State<Arc<Telephony>>, uri: OriginalUri, headers: HeaderMap, Form(params): Form<Params>) -> Response {
-    if let Some(r) = check_plivo(&t, &uri, &headers, &params) {
+    if let Some(r) = check_plivo(&t, &uri, &headers, &params).await {
         return r;
     }
     // The business whose number was called chooses where its callers go.

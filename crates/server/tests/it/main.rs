@@ -12,6 +12,7 @@ mod deploy;
 mod gdpr;
 mod guard;
 mod instances;
+mod integrations;
 mod l4;
 mod loyalty;
 mod mcp;

@@ -229,5 +229,19 @@ async fn the_calendar_books_by_hand_and_updates_live() {
         c.wait().at_most(WAIT).for_element(Locator::Css("main h1")).await.expect("heading");
         screenshot(&c, p.name).await;
     }
+
+    // Impostazioni → Integrazioni: a secret is written, shown as "impostato", never shown back.
+    c.goto(&app.url("/impostazioni")).await.expect("settings");
+    let state = "//span[@id='i-phone-auth_token-state']";
+    c.wait().at_most(WAIT).for_element(Locator::XPath(&format!("{state}[text()='non impostato']"))).await.expect("token not set");
+    set(&c, "i-phone-provider", "twilio").await;
+    set(&c, "i-phone-account_id", "AC0011223344").await;
+    set(&c, "i-phone-auth_token", "token-dal-browser-7781").await;
+    c.find(Locator::Css("#integrations-form button[type=submit]")).await.expect("save").click().await.expect("click");
+    c.wait().at_most(WAIT).for_element(Locator::XPath(&format!("{state}[text()='impostato']"))).await.expect("token set");
+    let typed = c.find(Locator::Id("i-phone-auth_token")).await.expect("input").prop("value").await.expect("value");
+    assert_eq!(typed.as_deref(), Some(""), "the password input is empty again");
+    assert!(!c.source().await.expect("source").contains("token-dal-browser-7781"), "the page never shows the token");
+    screenshot(&c, "impostazioni-integrazioni").await;
     c.close().await.expect("close browser");
 }

@@ -143,10 +143,11 @@ async fn turn(wa: &WhatsApp, tenant: &Tenant, peer: &str, text: &str) -> anyhow:
 /// records it for its delivery receipts.
 async fn send(wa: &WhatsApp, tenant: &Tenant, from_id: &str, peer: &str, reply: &str) {
     const YES_NO: [ReplyButton<'static>; 2] = [ReplyButton { id: "si", title: "Sì" }, ReplyButton { id: "no", title: "No" }];
+    let graph = wa.graph_for(tenant).await;
     let sent = if asks_confirmation(reply) {
-        wa.graph.send_buttons(from_id, peer, reply, &YES_NO).await
+        graph.send_buttons(from_id, peer, reply, &YES_NO).await
     } else {
-        wa.graph.send_text(from_id, peer, reply).await
+        graph.send_text(from_id, peer, reply).await
     };
     match sent {
         Ok(id) => {

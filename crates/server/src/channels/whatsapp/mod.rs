@@ -32,6 +32,8 @@ pub use payload::Delivery;
 pub use signature::{sign, verify, SignatureError};
 
 use crate::app::AppState;
+use crate::secret::Secret;
+use crate::store::NumberKind;
 
 /// Largest webhook body accepted, bytes (Meta batches up to a few hundred
 /// KB).
@@ -52,6 +54,22 @@ impl WhatsApp {
     pub fn new(app: Arc<AppState>, config: WhatsappConfig) -> Arc<Self> {
         let graph = Graph::new(reqwest::Client::new(), &config.graph_url, config.access_token.clone());
         Arc::new(WhatsApp { app, config, graph })
+    }
+
+    /// The Graph API client for replies of `tenant`: with the access token
+    /// its owner stored in the console when there is one, the server's
+    /// (`META_ACCESS_TOKEN`) otherwise.
+    pub async fn graph_for(&self, tenant: &crate::store::Tenant) -> Graph {
+        match tenant.integrations().await {
+            Ok(i) => match i.whatsapp.access_token {
+                Some(token) => Graph::new(reqwest::Client::new(), &self.config.graph_url, Some(token)),
+                None => self.graph.clone(),
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "integrations not readable: replying with META_ACCESS_TOKEN");
+                self.graph.clone()
+            }
+        }
     }
 
     /// The channel configured from the environment.
@@ -82,15 +100,23 @@ fn plain(status: StatusCode, text: impl Into<String>) -> Response {
 
 /// `GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`:
 /// Meta's subscription check. Answers the challenge as plain text when the
-/// token matches `META_VERIFY_TOKEN`; 403 otherwise (also when no token is
-/// configured).
+/// token matches `META_VERIFY_TOKEN` or a verify token a business's owner
+/// stored in the console (the check does not say which business it is
+/// for); 403 otherwise (also when no token is configured anywhere).
 pub async fn verify_webhook(State(wa): State<Arc<WhatsApp>>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let Some(expected) = wa.config.verify_token.as_ref() else {
+    let mut expected: Vec<Secret> = wa.config.verify_token.iter().cloned().collect();
+    match wa.app.store.whatsapp_verify_tokens().await {
+        Ok(own) => expected.extend(own),
+        Err(e) => tracing::error!(error = %e, "businesses' WhatsApp verify tokens not readable"),
+    }
+    if expected.is_empty() {
         tracing::warn!("WhatsApp webhook verification refused: META_VERIFY_TOKEN is not set");
         return plain(StatusCode::FORBIDDEN, "verification refused");
-    };
+    }
     let mode_ok = q.get("hub.mode").map(String::as_str) == Some("subscribe");
-    let token_ok = q.get("hub.verify_token").is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.expose().as_bytes())));
+    let token_ok = q
+        .get("hub.verify_token")
+        .is_some_and(|t| expected.iter().any(|e| t.len() == e.expose().len() && bool::from(t.as_bytes().ct_eq(e.expose().as_bytes()))));
     match q.get("hub.challenge") {
         Some(challenge) if mode_ok && token_ok => plain(StatusCode::OK, challenge.clone()),
         _ => {
@@ -100,12 +126,36 @@ pub async fn verify_webhook(State(wa): State<Arc<WhatsApp>>, Query(q): Query<Has
     }
 }
 
+/// The app secret that signs a delivery: the one stored by the owner of
+/// the business the delivery's phone-number id routes to, when there is
+/// one, otherwise `META_APP_SECRET`. The number is read from the body before
+/// the signature is checked only to choose the key; nothing else of the
+/// body is used until the signature holds.
+async fn app_secret(wa: &WhatsApp, body: &[u8]) -> Option<Secret> {
+    let number_id = serde_json::from_slice::<Delivery>(body)
+        .ok()
+        .and_then(|d| d.entry.iter().flat_map(|e| &e.changes).find_map(|c| c.value.metadata.as_ref().map(|m| m.phone_number_id.clone())));
+    if let Some(id) = number_id.as_deref() {
+        match wa.app.tenant_for(NumberKind::Whatsapp, Some(id)).await {
+            Ok(Some(tenant)) => match tenant.integrations().await {
+                Ok(i) if i.whatsapp.app_secret.is_some() => return i.whatsapp.app_secret,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "integrations not readable: checking with META_APP_SECRET"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "business of the delivery not readable: checking with META_APP_SECRET"),
+        }
+    }
+    wa.config.app_secret.clone()
+}
+
 /// `POST /webhooks/whatsapp`: a delivery. 401 without `X-Hub-Signature-256`,
-/// 403 with a wrong one, 503 when `META_APP_SECRET` is not set, 400 when the
-/// body is not a delivery; nothing is processed then. 200 otherwise, before
-/// the messages are handled.
+/// 403 with a wrong one, 503 when no app secret is configured (neither the
+/// business's own nor `META_APP_SECRET`), 400 when the body is not a
+/// delivery; nothing is processed then. 200 otherwise, before the messages
+/// are handled.
 pub async fn receive(State(wa): State<Arc<WhatsApp>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(secret) = wa.config.app_secret.as_ref() else {
+    let Some(secret) = app_secret(&wa, &body).await else {
         tracing::warn!("WhatsApp delivery refused: META_APP_SECRET is not set");
         return plain(StatusCode::SERVICE_UNAVAILABLE, "WhatsApp is not configured");
     };

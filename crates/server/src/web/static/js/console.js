@@ -24,6 +24,7 @@ const Fx = (() => {
     if (!r.ok) {
       const e = new Error((data && data.error) || ('Errore ' + r.status));
       e.status = r.status;
+      e.fields = (data && data.fields) || {};
       throw e;
     }
     return data;

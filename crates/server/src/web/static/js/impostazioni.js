@@ -69,3 +69,91 @@
   });
   load();
 })();
+
+// Integrations (GET/PUT /api/integrations): phone provider, WhatsApp, e-mail, language model.
+// Secrets are write-only: the API only says whether each is set; the password inputs start empty
+// every time, an empty one keeps the stored value, and "Cancella" removes it.
+(() => {
+  const { api, h, fill, fail, message } = Fx;
+  // [section, title, fields]; a field is [name, label, kind, options]; kind 'secret' is write-only.
+  const SECTIONS = [
+    ['phone', 'Telefonia', [
+      ['provider', 'Fornitore', 'select', [['', 'Come configurato sul server'], ['twilio', 'Twilio'], ['plivo', 'Plivo'], ['exotel', 'Exotel'], ['sip', 'SIP']]],
+      ['account_id', 'Account (Account SID, Auth ID o utente SIP)', 'text'],
+      ['auth_token', 'Auth token / segreto di firma', 'secret', 'phone_auth_token'],
+    ]],
+    ['whatsapp', 'WhatsApp (Cloud API di Meta)', [
+      ['phone_number_id', 'ID del numero di telefono', 'text'],
+      ['access_token', 'Token di accesso', 'secret', 'whatsapp_access_token'],
+      ['app_secret', 'App secret', 'secret', 'whatsapp_app_secret'],
+      ['verify_token', 'Token di verifica del webhook', 'secret', 'whatsapp_verify_token'],
+    ]],
+    ['email', 'E-mail (SMTP)', [
+      ['host', 'Server SMTP', 'text'], ['port', 'Porta', 'number'], ['user', 'Utente', 'text'],
+      ['password', 'Password', 'secret', 'email_password'], ['from', 'Mittente', 'email'],
+    ]],
+    ['llm', 'Modello linguistico', [
+      ['provider', 'Fornitore', 'select', [['', 'Come configurato sul server'], ['groq', 'Groq'], ['openai', 'OpenAI']]],
+      ['model', 'Modello (vuoto: quello predefinito)', 'text'],
+      ['api_key', 'Chiave API', 'secret', 'llm_api_key'],
+    ]],
+  ];
+  const id = (s, f) => 'i-' + s + '-' + f;
+  function input(section, [name, label, kind, extra], values) {
+    const key = id(section, name);
+    const v = values[name];
+    const error = h('p', { class: 'error', id: key + '-error' });
+    if (kind === 'secret') {
+      const set = !!(v && v.set);
+      return [
+        h('label', { for: key }, label, ' ', h('span', { class: 'badge ' + (set ? 'ok' : 'warn'), id: key + '-state' }, set ? 'impostato' : 'non impostato')),
+        h('input', { id: key, name: section + '.' + name, type: 'password', autocomplete: 'new-password', value: '', placeholder: set ? 'lasciare vuoto per non cambiarlo' : '' }),
+        set ? h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'clear', value: extra }), ' Cancella il valore salvato') : null,
+        error,
+      ];
+    }
+    if (kind === 'select') {
+      const current = v == null ? '' : String(v);
+      return [h('label', { for: key }, label),
+        h('select', { id: key, name: section + '.' + name }, extra.map(([val, text]) => h('option', { value: val, selected: val === current }, text))), error];
+    }
+    return [h('label', { for: key }, label), h('input', { id: key, name: section + '.' + name, type: kind, value: v == null ? '' : v }), error];
+  }
+  function render(data) {
+    fill('integrations', SECTIONS.map(([section, title, fields]) =>
+      h('fieldset', {}, h('legend', {}, title), fields.map((f) => input(section, f, data[section] || {})))));
+  }
+  async function load() {
+    try { render(await api('GET', '/api/integrations')); } catch (e) { fill('integrations', h('p', { class: 'muted' }, 'Non disponibile: ' + e.message)); }
+  }
+  const form = document.getElementById('integrations-form');
+  if (!form) return;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { clear: [] };
+    for (const [section, , fields] of SECTIONS) {
+      body[section] = {};
+      for (const [name, , kind] of fields) {
+        const el = form.elements[section + '.' + name];
+        if (!el) continue;
+        const v = el.value.trim();
+        if (kind === 'secret') { if (el.value !== '') body[section][name] = el.value; }
+        else if (kind === 'number') body[section][name] = v === '' ? null : Number(v);
+        else body[section][name] = v === '' ? null : v;
+      }
+    }
+    for (const box of form.querySelectorAll('input[name="clear"]:checked')) body.clear.push(box.value);
+    for (const p of form.querySelectorAll('p.error')) p.textContent = '';
+    try {
+      render(await api('PUT', '/api/integrations', body));
+      message('Integrazioni salvate.');
+    } catch (e) {
+      for (const [field, text] of Object.entries(e.fields || {})) {
+        const p = document.getElementById('i-' + field.replace('.', '-') + '-error');
+        if (p) p.textContent = text;
+      }
+      fail(e);
+    }
+  });
+  load();
+})();
