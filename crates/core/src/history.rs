@@ -1,5 +1,5 @@
 //! Records the conversation leaves behind: chat turns, waitlist entries,
-//! callback requests.
+//! callback requests, messages to send.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -128,4 +128,75 @@ pub struct CallbackRequest {
     pub reason: String,
     /// When it was asked.
     pub created_at: Timestamp,
+}
+
+/// The written channel of a message a tool asks to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageChannel {
+    /// SMS to an E.164 number.
+    Sms,
+    /// WhatsApp to an E.164 number.
+    Whatsapp,
+    /// E-mail to an address.
+    Email,
+}
+
+impl MessageChannel {
+    /// The spelling shared with the outbox: `sms`, `whatsapp`, `email`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageChannel::Sms => "sms",
+            MessageChannel::Whatsapp => "whatsapp",
+            MessageChannel::Email => "email",
+        }
+    }
+
+    /// The channel's name as the receptionist says it ("SMS", "WhatsApp", "e-mail").
+    pub fn spoken(self) -> &'static str {
+        match self {
+            MessageChannel::Sms => "SMS",
+            MessageChannel::Whatsapp => "WhatsApp",
+            MessageChannel::Email => "e-mail",
+        }
+    }
+}
+
+/// A written message to a client that a tool (the language model's
+/// `send_sms` / `send_whatsapp` / `send_email`, or an MCP client) asks to
+/// send. The store queues it in the notification outbox, which sends it once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRequest {
+    /// How it travels.
+    pub channel: MessageChannel,
+    /// E.164 number (SMS, WhatsApp) or e-mail address.
+    pub recipient: String,
+    /// The subject line (e-mail only).
+    pub subject: Option<String>,
+    /// The text, plain.
+    pub text: String,
+    /// The recipient asked for this very message and confirmed it in the
+    /// conversation (a caller's own number or address): that request is the
+    /// consent. When `false` (staff writing to a client) the client's stored
+    /// consent to the channel is required.
+    pub requested_by_recipient: bool,
+    /// Conversation it came from (part of the idempotency key: the same text
+    /// to the same recipient from one conversation is queued once).
+    pub session_id: String,
+    /// When it was asked.
+    pub created_at: Timestamp,
+}
+
+/// What became of a [`MessageRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageQueued {
+    /// Queued in the outbox (row id): it will be sent once.
+    Queued(Id),
+    /// The same message from the same conversation was already queued.
+    AlreadyQueued,
+    /// The client did not consent to this channel: nothing queued.
+    NoConsent,
+    /// This deployment cannot send on the channel (not configured): nothing queued.
+    ChannelUnavailable,
 }

@@ -12,6 +12,11 @@
 //! see and change the caller's own appointments, and may only write after the
 //! caller confirmed the read-back in their own words; [`Scope::Staff`] (an
 //! MCP client on the business's machine) may do everything.
+//!
+//! `send_sms`, `send_whatsapp` and `send_email` (seed 004) queue a written
+//! message in the store's notification outbox ([`Repository::queue_message`]):
+//! a caller writes only to their own number or address, after confirming
+//! the text; staff write only to clients who consented to the channel.
 
 use jiff::civil::{Date, DateTime};
 use jiff::Timestamp;
@@ -19,7 +24,7 @@ use serde_json::{json, Value};
 
 use crate::booking::desk::{ClientDetails, FrontDesk, Wanted, WriteFailure};
 use crate::booking::{Appointment, AppointmentStatus, Repository, Service, Slot};
-use crate::history::CallbackRequest;
+use crate::history::{CallbackRequest, MessageChannel, MessageQueued, MessageRequest};
 use crate::nlu::{datetime, l2_slots, DateTimeSlot, Pipeline};
 use crate::text::{fold, normalize};
 
@@ -121,6 +126,29 @@ fn string_prop(description: &str) -> Value {
     json!({ "type": "string", "description": description })
 }
 
+/// The spec of `send_sms` / `send_whatsapp`: a text to a phone number.
+fn message_spec(name: &'static str, description: &'static str) -> ToolSpec {
+    ToolSpec {
+        name,
+        description,
+        parameters: json!({
+            "type": "object",
+            "properties": {
+                "testo": string_prop("Il testo del messaggio"),
+                "telefono": string_prop("Telefono del destinatario (solo personale)"),
+                "confermato": { "type": "boolean", "description": "true solo dopo che il cliente ha confermato il testo" }
+            },
+            "required": ["testo", "confermato"]
+        }),
+    }
+}
+
+/// Longest text of a message to a phone (SMS, WhatsApp), in characters.
+pub const MAX_PHONE_MESSAGE_CHARS: usize = 1_000;
+
+/// Longest text of an e-mail a tool may send, in characters.
+pub const MAX_EMAIL_CHARS: usize = 5_000;
+
 /// Every tool, in a fixed order.
 pub fn specs() -> Vec<ToolSpec> {
     let quando = "Quando, in italiano come lo dice il cliente (\"giovedì alle 15\", \"domani pomeriggio\") o ISO 8601 locale (2027-03-11T15:00). Non calcolare date: passa le parole del cliente.";
@@ -213,6 +241,22 @@ pub fn specs() -> Vec<ToolSpec> {
                 "required": []
             }),
         },
+        message_spec("send_sms", "Manda un SMS al cliente (un chiamante: solo al proprio numero). Prima leggi il testo al cliente e chiama con confermato=true solo dopo il suo sì."),
+        message_spec("send_whatsapp", "Manda un messaggio WhatsApp al cliente (un chiamante: solo al proprio numero). Prima leggi il testo al cliente e chiama con confermato=true solo dopo il suo sì."),
+        ToolSpec {
+            name: "send_email",
+            description: "Manda una e-mail al cliente (un chiamante: al proprio indirizzo). Prima leggi il testo al cliente e chiama con confermato=true solo dopo il suo sì.",
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "testo": string_prop("Il testo del messaggio"),
+                    "oggetto": string_prop("L'oggetto della e-mail"),
+                    "email": string_prop("Indirizzo del destinatario (se il cliente lo detta, o per il personale)"),
+                    "confermato": confermato
+                },
+                "required": ["testo", "confermato"]
+            }),
+        },
         ToolSpec {
             name: "schedule_callback",
             description: "Registra una richiesta di essere richiamati da una persona.",
@@ -253,6 +297,28 @@ fn required<'v>(args: &'v Value, key: &str) -> Result<&'v str, ToolError> {
     arg_str(args, key).ok_or_else(|| ToolError::InvalidArguments(format!("'{key}' is required")))
 }
 
+/// The last four digits of a phone number, for a read-back that does not
+/// spell the whole number.
+fn last_digits(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(4)..].iter().collect()
+}
+
+/// An address with one `@`, something before it and a dotted domain after.
+fn plausible_email(address: &str) -> bool {
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !address.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
 fn store_failure(f: WriteFailure) -> ToolError {
     match f {
         WriteFailure::SlotTaken => ToolError::SlotUnavailable { reason: "l'orario è già occupato".into(), alternatives: vec![] },
@@ -289,6 +355,9 @@ impl<'a, R: Repository> Tools<'a, R> {
                 self.callback(ctx, None, reason).await?;
                 Ok((json!({ "ok": true, "trasferimento": true }), SideEffects { booking: None, transfer: true }))
             }
+            "send_sms" => self.send_message(MessageChannel::Sms, args, ctx).await.map(|v| (v, SideEffects::default())),
+            "send_whatsapp" => self.send_message(MessageChannel::Whatsapp, args, ctx).await.map(|v| (v, SideEffects::default())),
+            "send_email" => self.send_message(MessageChannel::Email, args, ctx).await.map(|v| (v, SideEffects::default())),
             "schedule_callback" => {
                 let reason = required(args, "motivo")?;
                 let reason = match arg_str(args, "quando") {
@@ -564,6 +633,71 @@ impl<'a, R: Repository> Tools<'a, R> {
         })
     }
 
+    /// `send_sms` / `send_whatsapp` / `send_email`: a caller writes only to
+    /// their own number (or the address they give or have on file), after
+    /// confirming the text; staff write to any client who consented to the
+    /// channel. The message goes through the store's outbox.
+    async fn send_message(&self, channel: MessageChannel, args: &Value, ctx: &ToolContext) -> Result<Value, ToolError> {
+        let text = required(args, "testo")?;
+        let limit = if channel == MessageChannel::Email { MAX_EMAIL_CHARS } else { MAX_PHONE_MESSAGE_CHARS };
+        if text.chars().count() > limit {
+            return Err(ToolError::InvalidArguments(format!("'testo' supera {limit} caratteri")));
+        }
+        let repo = self.desk.repo();
+        let given_phone = || {
+            required(args, "telefono")
+                .and_then(|p| l2_slots::normalize_phone(p).ok_or_else(|| ToolError::InvalidArguments(format!("telefono '{p}' non valido"))))
+        };
+        let (recipient, shown) = match (channel, &ctx.scope) {
+            (MessageChannel::Email, scope) => {
+                let on_file = match scope {
+                    Scope::Caller { phone: Some(p), .. } => {
+                        repo.client_by_phone(p).await.map_err(|_| ToolError::Unavailable)?.and_then(|c| c.email)
+                    }
+                    _ => None,
+                };
+                let address = arg_str(args, "email")
+                    .map(str::to_lowercase)
+                    .or(on_file)
+                    .ok_or_else(|| ToolError::InvalidArguments("'email' is required: chiedi l'indirizzo al cliente".into()))?;
+                if !plausible_email(&address) {
+                    return Err(ToolError::InvalidArguments(format!("indirizzo e-mail '{address}' non valido")));
+                }
+                (address.clone(), address)
+            }
+            (_, Scope::Caller { phone: Some(p), .. }) => (p.clone(), format!("al numero che finisce con {}", last_digits(p))),
+            (_, Scope::Caller { phone: None, .. }) => {
+                return Err(ToolError::NotAllowed("il numero del chiamante non è noto: non posso scrivergli".into()))
+            }
+            (_, Scope::Staff) => {
+                let p = given_phone()?;
+                let shown = format!("al numero che finisce con {}", last_digits(&p));
+                (p, shown)
+            }
+        };
+        let summary = format!("inviare via {} {shown} il testo: «{text}»", channel.spoken());
+        self.require_confirmation(args, ctx, summary)?;
+        let request = MessageRequest {
+            channel,
+            recipient,
+            subject: arg_str(args, "oggetto").map(str::to_string),
+            text: text.to_string(),
+            requested_by_recipient: matches!(ctx.scope, Scope::Caller { .. }),
+            session_id: ctx.session_id.clone(),
+            created_at: ctx.now,
+        };
+        match repo.queue_message(&request).await.map_err(|_| ToolError::Unavailable)? {
+            MessageQueued::Queued(id) => Ok(json!({ "ok": true, "canale": channel.as_str(), "stato": "in_coda", "id": id })),
+            MessageQueued::AlreadyQueued => Ok(json!({ "ok": true, "canale": channel.as_str(), "stato": "gia_in_coda" })),
+            MessageQueued::NoConsent => {
+                Err(ToolError::NotAllowed(format!("il cliente non ha dato il consenso a ricevere messaggi via {}", channel.spoken())))
+            }
+            MessageQueued::ChannelUnavailable => {
+                Err(ToolError::NotAllowed(format!("l'attività non può inviare messaggi via {}", channel.spoken())))
+            }
+        }
+    }
+
     async fn callback(&self, ctx: &ToolContext, phone: Option<String>, reason: &str) -> Result<(), ToolError> {
         let caller_phone = match &ctx.scope {
             Scope::Caller { phone, .. } => phone.clone(),
@@ -584,5 +718,32 @@ impl<'a, R: Repository> Tools<'a, R> {
             created_at: ctx.now,
         };
         self.desk.repo().add_callback_request(&req).await.map(|_| ()).map_err(|_| ToolError::Unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_is_read_back_by_its_last_four_digits() {
+        assert_eq!(last_digits("+393471234567"), "4567");
+        assert_eq!(last_digits("+39"), "39");
+    }
+
+    #[test]
+    fn only_plausible_addresses_are_written_to() {
+        assert!(plausible_email("mario.rossi@example.it"));
+        for bad in ["mario", "@example.it", "mario@", "mario@example", "a@b@c.it", "mario rossi@example.it", "m@.it", "m@it."] {
+            assert!(!plausible_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_message_tools_are_in_the_registry() {
+        let names: Vec<&str> = specs().iter().map(|s| s.name).collect();
+        for name in ["send_sms", "send_whatsapp", "send_email"] {
+            assert!(names.contains(&name), "{name}");
+        }
     }
 }

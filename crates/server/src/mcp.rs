@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn advertises_every_registry_tool() {
         let names: Vec<&str> = tools::specs().iter().map(|s| s.name).collect();
-        assert_eq!(names.len(), 8);
+        assert_eq!(names.len(), 11);
         for seed in ["search_clienti", "create_appuntamento", "get_disponibilita", "get_faq"] {
             assert!(names.contains(&seed), "{seed}");
         }

@@ -66,7 +66,7 @@ async def run(binary, db):
             tools = (await session.list_tools()).tools
             names = {t.name for t in tools}
             print(f"tools/list: {sorted(names)}")
-            check(len(tools) == 8, f"expected 8 tools, got {len(tools)}")
+            check(len(tools) == 11, f"expected 11 tools, got {len(tools)}")
             check(SEED_TOOLS <= names, f"missing seed tools: {SEED_TOOLS - names}")
             for t in tools:
                 schema = field(t, "input_schema", "inputSchema")

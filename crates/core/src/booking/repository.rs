@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::{Appointment, Business, Channel, Client, Id, Operator, Service};
 use crate::faq::Faq;
-use crate::history::{CallbackRequest, ChatTurn, WaitlistEntry};
+use crate::history::{CallbackRequest, ChatTurn, MessageQueued, MessageRequest, WaitlistEntry};
 
 /// A failure of the storage backend itself (I/O, locked database, broken SQL).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -124,4 +124,7 @@ pub trait Repository: Send + Sync {
     fn add_waitlist(&self, entry: &WaitlistEntry) -> impl Future<Output = Result<Id, StoreError>> + Send;
     /// Records a request to be called back by a person.
     fn add_callback_request(&self, request: &CallbackRequest) -> impl Future<Output = Result<Id, StoreError>> + Send;
+    /// Queues a written message to a client in the notification outbox,
+    /// under the consent rules ([`MessageRequest::requested_by_recipient`]).
+    fn queue_message(&self, request: &MessageRequest) -> impl Future<Output = Result<MessageQueued, StoreError>> + Send;
 }

@@ -187,6 +187,7 @@ impl NotifyConfig {
             (NoticeKind::Reminder, "WHATSAPP_TEMPLATE_REMINDER", "promemoria_appuntamento"),
             (NoticeKind::CallbackRequested, "WHATSAPP_TEMPLATE_CALLBACK", "richiesta_richiamata"),
             (NoticeKind::LoyaltyReward, "WHATSAPP_TEMPLATE_LOYALTY", "premio_fedelta"),
+            (NoticeKind::Message, "WHATSAPP_TEMPLATE_MESSAGE", "messaggio_cliente"),
         ] {
             templates.insert(kind, val(var).unwrap_or_else(|| default.to_string()));
         }

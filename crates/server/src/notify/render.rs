@@ -157,6 +157,13 @@ pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, rep
                     title.to_lowercase()
                 ),
             )
+        NoticeKind::Message => {
+            let subject = payload["subject"].as_str().filter(|s| !s.trim().is_empty()).map(str::to_string);
+            let subject = subject.unwrap_or_else(|| match f.business {
+                "" => "Messaggio".to_string(),
+                b => format!("Messaggio da {b}"),
+            });
+            (subject, payload["text"].as_str().unwrap_or("").to_string())
         }
     };
     let signature = if f.business.is_empty() { String::new() } else { format!("\n{}", f.business) };
@@ -181,6 +188,7 @@ pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, rep
             payload["reward_text"].as_str().unwrap_or_default().to_string(),
             payload["points"].as_i64().unwrap_or(0).to_string(),
         ],
+        NoticeKind::CallbackRequested | NoticeKind::Event | NoticeKind::Message => vec![body],
         _ => vec![f.greeting().trim_start_matches("Gentile ").to_string(), f.service.to_string(), day, time],
     };
     Outgoing {

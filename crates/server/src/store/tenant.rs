@@ -14,7 +14,7 @@ use fluxion_core::booking::{
     WeeklyHours,
 };
 use fluxion_core::faq::Faq;
-use fluxion_core::history::{CallbackRequest, ChatTurn, WaitlistEntry};
+use fluxion_core::history::{CallbackRequest, ChatTurn, MessageQueued, MessageRequest, WaitlistEntry};
 use fluxion_core::text::fold;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -645,5 +645,12 @@ impl Repository for Tenant {
         tx.commit().await.map_err(store_error)?;
         self.announce(Kind::Callback, id, Action::Created);
         Ok(id)
+    }
+
+    async fn queue_message(&self, r: &MessageRequest) -> Result<MessageQueued, StoreError> {
+        let mut conn = self.pool().acquire().await.map_err(store_error)?;
+        let queued = super::outbox::message_notice(&self.store.notice_policy, &mut conn, self.id, r).await?;
+        tracing::info!(business = self.id, channel = r.channel.as_str(), outcome = ?queued, "message asked by a tool");
+        Ok(queued)
     }
 }

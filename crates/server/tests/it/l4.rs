@@ -52,7 +52,7 @@ async fn a_multi_step_tool_conversation_books_a_real_appointment() {
     assert_eq!(v["layer"], "L4");
     assert!(v["reply"].as_str().unwrap_or_default().contains("Confermo"), "{v}");
     let first = &fake.requests()[0];
-    assert!(first["tools"].as_array().is_some_and(|t| t.len() == 8), "tools sent");
+    assert!(first["tools"].as_array().is_some_and(|t| t.len() == fluxion_core::tools::specs().len() && t.len() == 11), "tools sent");
     let system = first["messages"][0]["content"].as_str().unwrap_or_default();
     assert!(system.contains("Oggi è mercoledì 2027-03-10"), "{system}");
     assert!(system.contains("Piega"), "business facts in the prompt");
@@ -165,4 +165,73 @@ async fn repeated_questions_are_answered_from_the_cache() {
     let b = app.say("c2", None, OFF_SCRIPT).await;
     assert_eq!(a["reply"], b["reply"]);
     assert_eq!(fake.request_count(), 1);
+}
+
+/// The model texts the caller the address: refused until the caller says yes
+/// to the text read back, then queued once in the outbox, to the caller's own
+/// number whatever number the model names, and sent by the worker through
+/// Twilio's Messaging API (a fake speaking its wire format).
+#[tokio::test]
+async fn the_model_texts_the_caller_after_their_yes_and_the_outbox_sends_it_once() {
+    use std::sync::Arc;
+
+    use fluxion::channels::whatsapp::WhatsappConfig;
+    use fluxion::notify::{self, NotifyConfig, Sender, Tick, Worker};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2010-04-01/Accounts/AC123/Messages.json"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "SM0001", "status": "queued" })))
+        .mount(&twilio)
+        .await;
+    let env = [
+        ("TWILIO_ACCOUNT_SID", "AC123".to_string()),
+        ("TWILIO_AUTH_TOKEN", "twilio-token".to_string()),
+        ("TWILIO_SMS_FROM", "+390212345678".to_string()),
+        ("TWILIO_API_BASE", twilio.uri()),
+        ("NOTIFY_CHANNELS", "sms".to_string()),
+    ];
+    let lookup = move |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let notify_config = NotifyConfig::from_lookup(lookup).expect("notify config");
+    let sender = Sender::new(&notify_config, &WhatsappConfig::from_lookup(|_| None).expect("whatsapp config")).expect("sender");
+
+    let text = "Salone Demo, Via Roma 1, Milano.";
+    let send = json!({ "testo": text, "telefono": "+393400000000", "confermato": true });
+    let fake = FakeLlm::start(vec![
+        tool_call("send_sms", send.clone()),
+        FakeReply::Text(format!("Le mando per SMS: «{text}». Va bene?")),
+        tool_call("send_sms", send),
+        FakeReply::Text("Fatto, le ho mandato l'SMS.".into()),
+    ])
+    .await
+    .expect("fake llm");
+    let app = TestApp::spawn_with_llm(config(&fake)).await;
+    app.store.set_notice_policy(Some(notify::policy(&notify_config, &sender)));
+    let worker = Worker::new(app.store.clone(), Arc::new(sender), notify_config);
+    let messages = "SELECT COUNT(*) FROM outbox WHERE kind = 'message'";
+
+    app.say("sms", Some("+393471119999"), OFF_SCRIPT).await;
+    assert_eq!(tool_results(&fake)[0]["errore"], "conferma_necessaria", "not before the caller's yes");
+    assert_eq!(app.count(messages).await, 0);
+
+    let v = app.say("sms", None, "sì, va bene").await;
+    assert_eq!(v["layer"], "L4", "{v}");
+    let result = &tool_results(&fake)[0];
+    assert_eq!(result["stato"], "in_coda", "{result}");
+    assert_eq!(app.count(messages).await, 1);
+    let recipient: String =
+        sqlx::query_scalar("SELECT recipient FROM outbox WHERE kind = 'message'").fetch_one(app.store.pool_for_tests()).await.expect("row");
+    assert_eq!(recipient, "+393471119999", "a caller writes only to their own number");
+
+    let now = jiff::Timestamp::now();
+    assert_eq!(worker.tick(now).await.expect("tick"), Tick { claimed: 1, sent: 1, ..Tick::default() });
+    assert_eq!(worker.tick(now).await.expect("tick").claimed, 0, "sent once");
+    let sent = twilio.received_requests().await.unwrap_or_default();
+    assert_eq!(sent.len(), 1);
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&sent[0].body).into_owned().collect();
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(field("To"), Some("+393471119999"));
+    assert!(field("Body").is_some_and(|b| b.starts_with(text)), "{form:?}");
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use fluxion::app;
 use fluxion::clock::{parse_now, Clock};
 use fluxion::mcp;
-use fluxion::store::{DatabaseUrl, Store, Tenant};
-use fluxion_core::booking::{Channel, Vertical};
+use fluxion::store::{DatabaseUrl, NoticePolicy, NotifyChannel, Store, Tenant};
+use fluxion_core::booking::{Channel, Repository, Vertical};
 use serde_json::{json, Value};
 
 use crate::NOW;
@@ -23,6 +23,7 @@ const PROTOCOL: &str = "2025-11-25";
 struct McpApp {
     url: String,
     store: Store,
+    tenant: Tenant,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -39,14 +40,14 @@ fn clock() -> Clock {
 impl McpApp {
     async fn spawn(bearer: Option<&str>) -> Self {
         let (dir, store, tenant) = seeded().await;
-        let engine = Arc::new(app::build_engine(tenant, Channel::Staff).await.expect("engine"));
+        let engine = Arc::new(app::build_engine(tenant.clone(), Channel::Staff).await.expect("engine"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(mcp::serve_http(listener, engine, clock(), bearer.map(String::from), async {
             let _ = rx.await;
         }));
-        McpApp { url: format!("http://{addr}{}", mcp::HTTP_PATH), store, client: reqwest::Client::new(), _dir: dir, _stop: tx }
+        McpApp { url: format!("http://{addr}{}", mcp::HTTP_PATH), store, tenant, client: reqwest::Client::new(), _dir: dir, _stop: tx }
     }
 
     fn post(&self, body: &Value) -> reqwest::RequestBuilder {
@@ -107,7 +108,7 @@ async fn http_lists_tools_and_resources_and_books() {
 
     let tools = app.rpc(2, "tools/list", json!({})).await;
     let tools = tools["result"]["tools"].as_array().expect("tools").clone();
-    assert_eq!(tools.len(), 8);
+    assert_eq!(tools.len(), 11);
     let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
     for seed in ["search_clienti", "create_appuntamento", "get_disponibilita", "get_faq"] {
         assert!(names.contains(&seed), "{seed} missing from {names:?}");
@@ -246,4 +247,45 @@ async fn python_sdk_over_stdio() {
     .await
     .expect("count");
     assert_eq!(booked, 1);
+}
+
+#[tokio::test]
+async fn staff_write_to_a_client_only_on_a_channel_they_consented_to() {
+    let app = McpApp::spawn(None).await;
+    app.initialize().await;
+    let policy =
+        NoticePolicy { order: vec![NotifyChannel::Sms, NotifyChannel::Email], owner: None, owner_channels: vec![], webhooks: vec![] };
+    app.store.set_notice_policy(Some(policy));
+    let ada = app.tenant.upsert_client("Ada Neri", "+393471110000", Some("ada@example.it")).await.expect("client");
+    let messages = "SELECT COUNT(*) FROM outbox WHERE kind = 'message'";
+    let sms = json!({ "telefono": "+39 347 111 0000", "testo": "Il salone resta chiuso lunedì.", "confermato": true });
+
+    let (err, body) = app.call(10, "send_sms", sms.clone()).await;
+    assert!(err, "no consent yet: {body}");
+    assert_eq!(body["errore"], "non_consentito", "{body}");
+    assert_eq!(app.count(messages).await, 0, "nothing queued without consent");
+
+    assert!(app.tenant.set_notify_consent(ada.id, None, Some(true), None).await.expect("consent"));
+    let (err, body) = app.call(11, "send_sms", sms.clone()).await;
+    assert!(!err, "{body}");
+    assert_eq!((body["ok"].as_bool(), body["stato"].as_str()), (Some(true), Some("in_coda")), "{body}");
+    let (err, body) = app.call(12, "send_sms", sms).await;
+    assert_eq!((err, body["stato"].as_str()), (false, Some("gia_in_coda")), "the same message is queued once: {body}");
+    let row: (String, String, Option<i64>, String) =
+        sqlx::query_as("SELECT recipient, channel, client_id, payload FROM outbox WHERE kind = 'message'")
+            .fetch_one(app.store.pool_for_tests())
+            .await
+            .expect("row");
+    assert_eq!((row.0.as_str(), row.1.as_str(), row.2), ("+393471110000", "sms", Some(ada.id)));
+    assert!(row.3.contains("chiuso lunedì"), "{}", row.3);
+
+    // Consent to SMS is not consent to e-mail; a channel the deployment lacks is refused.
+    let (err, body) = app.call(13, "send_email", json!({ "email": "ada@example.it", "testo": "Promo", "confermato": true })).await;
+    assert_eq!((err, body["errore"].as_str()), (true, Some("non_consentito")), "{body}");
+    let (err, body) = app.call(14, "send_whatsapp", json!({ "telefono": "+393471110000", "testo": "Ciao", "confermato": true })).await;
+    assert_eq!((err, body["errore"].as_str()), (true, Some("non_consentito")), "{body}");
+    assert!(body["messaggio"].as_str().is_some_and(|m| m.contains("non può inviare")), "{body}");
+    let (err, body) = app.call(15, "send_sms", json!({ "telefono": "abc", "testo": "Ciao", "confermato": true })).await;
+    assert_eq!((err, body["errore"].as_str()), (true, Some("argomenti_non_validi")), "{body}");
+    assert_eq!(app.count(messages).await, 1);
 }
