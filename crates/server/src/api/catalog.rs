@@ -25,8 +25,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required};
 
 use super::{
-    activity, appointments, auth, clients, conversations, events, faq, integrations, loyalty, notifications, operators, read, receptionist,
-    services, settings, status, voice, ApiError,
+    activity, appointments, auth, clients, conversations, events, faq, integrations, loyalty, messages, notifications, operators, read,
+    receptionist, services, settings, status, voice, ApiError,
 };
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -248,6 +248,11 @@ pub fn api() -> Catalog {
         .get("/api/waitlist", "The waitlist", activity::waitlist)
         .get("/api/notifications", "Queued, sent and failed notifications (?state=failed, ?limit=)", notifications::list)
         .post("/api/notifications/{id}/retry", "Send a failed notification again (owner)", notifications::retry)
+        .post(
+            "/api/messages",
+            "Write to a client by SMS, WhatsApp or e-mail through the outbox (only on a channel they consented to)",
+            messages::send,
+        )
         .get("/api/stats", "Figures of a span of days (?from=&to=)", activity::stats)
         .get("/api/status", "The checks of `fluxion doctor`, live (database, speech, cloud services)", status::status)
         .get("/api/events", "Live changes (server-sent events: appointment, call, callback)", events::events)

@@ -13,6 +13,7 @@ pub mod faq;
 pub mod health;
 pub mod integrations;
 pub mod loyalty;
+pub mod messages;
 pub mod notifications;
 pub mod operators;
 pub mod read;

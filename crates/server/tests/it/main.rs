@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod automation;
 mod backup;
 mod booking_race;
 mod call_memory;

@@ -1,0 +1,92 @@
+//! `POST /api/messages`: an automation (an n8n workflow with a bearer token
+//! from `fluxion token create`) or the console writes to a client by SMS,
+//! WhatsApp or e-mail. The message goes through the same `send_*` tool as
+//! the language model's and MCP's, with staff rules: only to a client who
+//! consented to that channel, queued once in the notification outbox.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use fluxion_core::tools::{Scope, ToolContext, ToolError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::read::engine;
+use super::settings::invalid;
+use super::ApiError;
+use crate::app::AppState;
+use crate::auth::Principal;
+
+/// Longest `Idempotency-Key` header accepted, in bytes.
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// The body of `POST /api/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    /// `sms`, `whatsapp` or `email`.
+    pub canale: String,
+    /// The client's number (SMS, WhatsApp), any Italian or E.164 spelling.
+    pub telefono: Option<String>,
+    /// The client's address (e-mail).
+    pub email: Option<String>,
+    /// The text (at most 1,000 characters by phone, 5,000 by e-mail).
+    pub testo: String,
+    /// The subject (e-mail).
+    pub oggetto: Option<String>,
+}
+
+/// `POST /api/messages` with `{canale, telefono | email, testo, oggetto?}`
+/// and an optional `Idempotency-Key` header (the same key and text are
+/// queued once; without one every request is a new message) → 202
+/// `{"ok": true, "canale", "stato": "in_coda", "id"}` (the outbox row), or
+/// 200 with `"stato": "gia_in_coda"` for a repeated key.
+///
+/// Errors: 422 for an unknown channel, a bad number or address, an empty or
+/// too long text; 403 when the client did not consent to the channel or the
+/// deployment cannot send on it (`messaggio` says which); 503 when the
+/// database is unavailable.
+pub async fn send(
+    State(state): State<Arc<AppState>>,
+    p: Principal,
+    headers: HeaderMap,
+    body: Result<Json<MessageBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body?;
+    let tool = match body.canale.trim() {
+        "sms" => "send_sms",
+        "whatsapp" => "send_whatsapp",
+        "email" => "send_email",
+        other => return Err(invalid(format!("canale: '{other}' non è sms, whatsapp o email"))),
+    };
+    let key = match headers.get("idempotency-key") {
+        Some(v) => {
+            let v = v.to_str().map_err(|_| invalid("Idempotency-Key: solo caratteri ASCII"))?.trim();
+            if v.is_empty() || v.len() > MAX_IDEMPOTENCY_KEY {
+                return Err(invalid(format!("Idempotency-Key: da 1 a {MAX_IDEMPOTENCY_KEY} caratteri")));
+            }
+            v.to_string()
+        }
+        None => crate::auth::secret::random_token("").map_err(|e| ApiError::Unavailable(e.to_string()))?,
+    };
+    let engine = engine(&state, &p).await?;
+    let args = json!({
+        "telefono": body.telefono,
+        "email": body.email,
+        "testo": body.testo,
+        "oggetto": body.oggetto,
+        "confermato": true,
+    });
+    let ctx = ToolContext { now: state.clock.now(), scope: Scope::Staff, session_id: format!("api:{key}") };
+    match engine.tools().call(tool, &args, &ctx).await {
+        Ok((v, _)) if v["stato"] == "in_coda" => Ok((StatusCode::ACCEPTED, Json(v))),
+        Ok((v, _)) => Ok((StatusCode::OK, Json(v))),
+        Err(ToolError::InvalidArguments(m)) => Err(invalid(m)),
+        Err(ToolError::NotAllowed(m)) => Err(ApiError::Forbidden(m)),
+        Err(ToolError::Unavailable) => Err(ApiError::Unavailable("the outbox could not be written".into())),
+        Err(e) => Err(invalid(e.to_string())),
+    }
+}
