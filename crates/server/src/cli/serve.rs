@@ -95,7 +95,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Either server ending (signal or failure) stops the other.
     let telephony = crate::telephony::Telephony::from_env(state.clone()).await?;
-    let whatsapp = crate::channels::whatsapp::WhatsApp::from_env(state.clone())?;
+    // Voice notes are heard by the engine phone calls use.
+    let voice_notes = telephony.speech.as_ref().ok().map(|kit| kit.stt.clone());
+    let whatsapp = crate::channels::whatsapp::WhatsApp::from_env(state.clone(), voice_notes)?;
     let notify_config = crate::notify::NotifyConfig::from_env().map_err(anyhow::Error::msg)?;
     let sender = crate::notify::Sender::new(&notify_config, &whatsapp.config).map_err(anyhow::Error::msg)?;
     crate::notify::start(&state.store, notify_config, sender, state.clock, || stopped(stop.subscribe()));

@@ -1,8 +1,10 @@
 //! WhatsApp over the real webhook: Meta's verification handshake, signed
 //! deliveries (unsigned and wrongly signed ones refused), a whole booking
 //! conversation whose replies reach a fake Graph API, deduplication of
-//! retried deliveries, delivery receipts and media answered politely, and a
-//! chat whose messages alternate between two instances.
+//! retried deliveries, delivery receipts, media answered politely, a chat
+//! whose messages alternate between two instances, and a voice note
+//! (espeak-ng speech in Ogg/Opus, downloaded from the fake Graph API with
+//! the bearer token, heard by the real Whisper model) that books.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,6 +32,44 @@ const NUMBER_ID: &str = "106540352242922";
 struct Graph {
     sent: Mutex<Vec<(String, Value)>>,
     fail_first: Mutex<u32>,
+    /// Media by id (`GET /{media-id}`, then `GET /media/{media-id}`).
+    media: Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    /// Where the fake itself listens (for the media URLs it hands out).
+    base: Mutex<String>,
+}
+
+fn bearer_ok(headers: &axum::http::HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer graph-token")
+}
+
+/// `GET /v21.0/{media-id}`: the media's URL and type (Cloud API "Retrieve Media URL").
+async fn graph_media_url(State(g): State<Arc<Graph>>, Path(id): Path<String>, headers: axum::http::HeaderMap) -> (StatusCode, Json<Value>) {
+    if !bearer_ok(&headers) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"message": "no token"}})));
+    }
+    let size = g.media.lock().expect("lock").get(&id).map(Vec::len);
+    match size {
+        Some(n) => {
+            let base = g.base.lock().expect("lock").clone();
+            (
+                StatusCode::OK,
+                Json(json!({"messaging_product": "whatsapp", "url": format!("{base}/media/{id}"),
+                "mime_type": "audio/ogg; codecs=opus", "sha256": "x", "file_size": n, "id": id})),
+            )
+        }
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": {"message": "unknown media"}}))),
+    }
+}
+
+/// `GET /media/{media-id}`: the bytes (the "Download Media" URL).
+async fn graph_media_bytes(State(g): State<Arc<Graph>>, Path(id): Path<String>, headers: axum::http::HeaderMap) -> (StatusCode, Vec<u8>) {
+    if !bearer_ok(&headers) {
+        return (StatusCode::UNAUTHORIZED, Vec::new());
+    }
+    match g.media.lock().expect("lock").get(&id) {
+        Some(b) => (StatusCode::OK, b.clone()),
+        None => (StatusCode::NOT_FOUND, Vec::new()),
+    }
 }
 
 async fn graph_messages(State(g): State<Arc<Graph>>, Path(id): Path<String>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
@@ -57,10 +97,21 @@ struct Wa {
 }
 
 async fn spawn() -> Wa {
+    spawn_hearing(None).await
+}
+
+/// [`spawn`] with voice notes heard by `stt`.
+async fn spawn_hearing(stt: Option<Arc<dyn fluxion_core::speech::SpeechToText>>) -> Wa {
     let graph = Arc::new(Graph::default());
-    let fake = Router::new().route("/v21.0/{id}/messages", post(graph_messages)).with_state(graph.clone());
+    let fake = Router::new()
+        .route("/v21.0/{id}/messages", post(graph_messages))
+        .route("/v21.0/{id}", axum::routing::get(graph_media_url))
+        .route("/media/{id}", axum::routing::get(graph_media_bytes))
+        .with_state(graph.clone());
     let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let graph_url = format!("http://{}/v21.0", graph_listener.local_addr().expect("addr"));
+    let graph_root = format!("http://{}", graph_listener.local_addr().expect("addr"));
+    *graph.base.lock().expect("lock") = graph_root.clone();
+    let graph_url = format!("{graph_root}/v21.0");
     tokio::spawn(async move { axum::serve(graph_listener, fake).await });
 
     let (dir, store, tenant) = seeded_sqlite(Vertical::Salone).await;
@@ -84,7 +135,7 @@ async fn serve_on(store: Store, graph_url: &str) -> String {
         .map(str::to_string)
     })
     .expect("config");
-    let routes = whatsapp::router(WhatsApp::new(state, config));
+    let routes = whatsapp::router(WhatsApp::with_speech(state, config, stt));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(app::serve_router(listener, routes, std::future::pending()));
@@ -308,4 +359,62 @@ async fn annulla_cancels_through_the_dialogue() {
         "{reply}"
     );
     assert_eq!(count(&wa.store, &format!("SELECT COUNT(*) FROM appointments WHERE id = {} AND status = 'cancelled'", a.id)).await, 1);
+}
+
+/// A voice note asking for an appointment: espeak-ng speech encoded to
+/// Ogg/Opus, downloaded with the bearer token, heard by the real Whisper
+/// model; the conversation then goes on in writing and books.
+#[tokio::test]
+async fn a_voice_note_is_heard_and_the_conversation_books() {
+    let (Some(tts), Some(stt)) = (crate::voice::espeak(), crate::whisper_real::real_whisper()) else { return };
+    let wa = spawn_hearing(Some(stt)).await;
+    let pcm = crate::voice::speech(&tts, "Buongiorno, vorrei prenotare un taglio per domani mattina.", 16_000).await;
+    let note = whatsapp::ogg_opus::encode(&pcm).expect("Ogg/Opus");
+    wa.graph.media.lock().expect("lock").insert("1003383421387256".into(), note);
+    let voice = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": NUMBER_ID},
+        "contacts": [{"profile": {"name": "Sara"}, "wa_id": CLIENT}],
+        "messages": [{"from": CLIENT, "id": "wamid.voice-1", "timestamp": "1749416385", "type": "audio",
+            "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "x", "id": "1003383421387256", "voice": true}}]
+    }}]}]});
+    assert_eq!(wa.deliver(&voice).await, 200);
+    let sent = wa.wait_sent(1).await;
+    let mut reply =
+        sent[0].1["text"]["body"].as_str().or(sent[0].1["interactive"]["body"]["text"].as_str()).unwrap_or_default().to_string();
+    eprintln!("> (voice note)\n< {reply}");
+    let heard: String =
+        sqlx::query_scalar("SELECT text FROM chat_history WHERE session_id = 'wa:393491234567' AND role = 'user' ORDER BY id LIMIT 1")
+            .fetch_one(wa.store.pool_for_tests())
+            .await
+            .expect("the voice note's words are the user's turn");
+    eprintln!("heard: {heard}");
+    assert!(heard.to_lowercase().contains("taglio"), "{heard}");
+    // The conversation goes on in writing until it books (a few turns at most).
+    for i in 0..5 {
+        let booked = count(&wa.store, "SELECT COUNT(*) FROM appointments a JOIN clients c ON c.id = a.client_id WHERE a.status = 'booked' AND a.channel = 'whatsapp' AND c.phone = '+393491234567' AND a.start_utc LIKE '2027-03-11%'").await;
+        if booked == 1 {
+            return;
+        }
+        let lower = reply.to_lowercase();
+        let answer = if lower.contains("nome") { "Sara Neri" } else { "sì" };
+        reply = wa.say(&format!("wamid.voice-next-{i}"), answer).await;
+    }
+    panic!("no booking for tomorrow morning after the voice note; last reply: {reply}");
+}
+
+/// Audio that is not Ogg/Opus gets a polite text and no turn.
+#[tokio::test]
+async fn a_broken_voice_note_gets_a_polite_text() {
+    let Some(stt) = crate::whisper_real::real_whisper() else { return };
+    let wa = spawn_hearing(Some(stt)).await;
+    wa.graph.media.lock().expect("lock").insert("77".into(), b"definitely not audio".to_vec());
+    let voice = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": NUMBER_ID},
+        "messages": [{"from": CLIENT, "id": "wamid.voice-bad", "timestamp": "1", "type": "audio",
+            "audio": {"mime_type": "audio/ogg; codecs=opus", "id": "77", "voice": true}}]
+    }}]}]});
+    assert_eq!(wa.deliver(&voice).await, 200);
+    let sent = wa.wait_sent(1).await;
+    assert_eq!(sent[0].1["text"]["body"].as_str(), Some(whatsapp::voice_note::BROKEN_REPLY), "{sent:?}");
+    assert_eq!(count(&wa.store, "SELECT COUNT(*) FROM chat_history").await, 0, "no turn for unheard audio");
 }

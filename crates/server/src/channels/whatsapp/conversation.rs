@@ -1,8 +1,8 @@
 //! What happens to a verified delivery: statuses update the messages
 //! Fluxion sent; each new message from a client runs one dialogue turn in
 //! that client's conversation and the reply goes back through the Graph API.
-//! Voice notes and other media are answered with a short text asking the
-//! client to write.
+//! Voice notes are heard ([`super::voice_note`]) and run the same turn;
+//! other media are answered with a short text asking the client to write.
 
 use std::sync::Arc;
 
@@ -14,9 +14,8 @@ use super::{WhatsApp, MESSAGES_TOTAL};
 use crate::observability::mask_phone;
 use crate::store::{MessageDirection, MessageStatus, NumberKind, Tenant};
 
-/// Answer to a voice note or audio file.
-pub const AUDIO_REPLY: &str =
-    "Mi scusi, per ora non riesco ad ascoltare i messaggi vocali. Può scrivermi la sua richiesta? Ad esempio: \"vorrei un appuntamento domani pomeriggio\".";
+/// Answer to a voice note when no speech-to-text engine runs here.
+pub const AUDIO_REPLY: &str = super::voice_note::NO_SPEECH_REPLY;
 /// Answer to images, stickers, locations and other messages without text.
 pub const UNSUPPORTED_REPLY: &str = "Mi scusi, posso leggere solo messaggi di testo. Mi scriva pure cosa desidera: prenotare, spostare o disdire un appuntamento, oppure un'informazione.";
 /// Answer when the turn could not be completed (database down).
@@ -94,19 +93,49 @@ async fn handle_message(wa: &WhatsApp, tenant: &Tenant, from_id: &str, message: 
             return;
         }
     }
-    let (reply, outcome) = match message.said() {
-        Some(text) => match turn(wa, tenant, &peer, text).await {
-            Ok(reply) => (reply, "answered"),
+    let heard = match (message.said(), &message.audio) {
+        (None, Some(media)) if message.kind == "audio" => Some(hear(wa, tenant, &peer, media).await),
+        _ => None,
+    };
+    let said = match &heard {
+        Some(Ok(words)) => Some(words.as_str()),
+        _ => message.said(),
+    };
+    let (reply, outcome) = match (said, &heard) {
+        (Some(text), _) => match turn(wa, tenant, &peer, text).await {
+            Ok(reply) => (reply, if heard.is_some() { "heard" } else { "answered" }),
             Err(e) => {
                 tracing::error!(client = %mask_phone(&peer), error = %e, "WhatsApp turn failed");
                 (FAILURE_REPLY.to_string(), "failed")
             }
         },
-        None if message.kind == "audio" => (AUDIO_REPLY.to_string(), "audio"),
-        None => (UNSUPPORTED_REPLY.to_string(), "unsupported"),
+        (None, Some(Err(reply))) => (reply.to_string(), "audio"),
+        (None, _) if message.kind == "audio" => (AUDIO_REPLY.to_string(), "audio"),
+        (None, _) => (UNSUPPORTED_REPLY.to_string(), "unsupported"),
     };
     metrics::counter!(MESSAGES_TOTAL, "kind" => kind_label(&message.kind), "outcome" => outcome).increment(1);
     send(wa, tenant, from_id, &peer, &reply).await;
+}
+
+/// The words of a voice note, or the reply that says why it was not heard
+/// (an empty recognition: [`super::voice_note::UNHEARD_REPLY`]).
+async fn hear(wa: &WhatsApp, tenant: &Tenant, peer: &str, media: &super::payload::Media) -> Result<String, &'static str> {
+    let prompt = match wa.app.engines.get_on(tenant.id(), Channel::Whatsapp).await {
+        Ok(engine) => crate::voice::agent::stt_prompt(engine.info()),
+        Err(_) => String::new(),
+    };
+    let started = std::time::Instant::now();
+    match super::voice_note::hear(wa, media, &prompt).await {
+        Ok(words) if words.trim().is_empty() => Err(super::voice_note::UNHEARD_REPLY),
+        Ok(words) => {
+            tracing::info!(client = %mask_phone(peer), elapsed_ms = started.elapsed().as_millis() as u64, "WhatsApp voice note heard");
+            Ok(words)
+        }
+        Err(e) => {
+            tracing::warn!(client = %mask_phone(peer), error = %e, "WhatsApp voice note not heard");
+            Err(e.reply())
+        }
+    }
 }
 
 /// One dialogue turn of `peer`'s conversation (stored in the database

@@ -1,6 +1,8 @@
 //! Sending WhatsApp messages through Meta's Graph API (Cloud API,
 //! `POST {META_GRAPH_URL}/{phone-number-id}/messages` with a bearer token):
-//! plain text, and text with up to three reply buttons. 429, 5xx and
+//! plain text, and text with up to three reply buttons; and downloading
+//! the media a client sent (`GET {META_GRAPH_URL}/{media-id}` for its URL,
+//! then that URL with the same token). 429, 5xx and
 //! transport failures are retried with exponential backoff (the `backon`
 //! crate); other errors are final.
 
@@ -153,6 +155,67 @@ impl Graph {
             "interactive": { "type": "button", "body": { "text": text }, "action": { "buttons": buttons } },
         });
         self.post_message(from_id, &body).await
+    }
+
+    /// Downloads media `media_id` (a voice note): its URL and MIME type from
+    /// `GET /{media-id}`, then the bytes from that URL, both with the bearer
+    /// token. Returns the bytes and the MIME type.
+    ///
+    /// # Errors
+    /// [`GraphError::Status`] 400 for an id that is not a Graph id and 413
+    /// for a file larger than `max_bytes` (nothing more is read); otherwise as
+    /// the other calls, after the retries.
+    pub async fn download_media(&self, media_id: &str, max_bytes: usize) -> Result<(Vec<u8>, String), GraphError> {
+        let token = self.token.as_ref().ok_or(GraphError::NotConfigured)?;
+        if media_id.is_empty() || media_id.len() > 64 || !media_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+            return Err(GraphError::Status { status: 400, body: "not a media id".into() });
+        }
+        let url = &format!("{}/{media_id}", self.base);
+        let http = &self.http;
+        let lookup = || async move {
+            let r = http
+                .get(url)
+                .bearer_auth(token.expose())
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await
+                .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+            let status = r.status().as_u16();
+            let text = r.text().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+            if !(200..300).contains(&status) {
+                return Err(GraphError::Status { status, body: cut(&text, 500) });
+            }
+            serde_json::from_str::<Value>(&text).map_err(|e| GraphError::Transport(format!("not JSON: {e}")))
+        };
+        let meta = lookup.retry(self.backoff).when(GraphError::retryable).await?;
+        let media_url = meta["url"].as_str().ok_or_else(|| GraphError::Transport("no url in the media answer".into()))?;
+        let mime = meta["mime_type"].as_str().unwrap_or("").to_string();
+        if meta["file_size"].as_u64().is_some_and(|n| n > max_bytes as u64) {
+            return Err(GraphError::Status { status: 413, body: format!("media larger than {max_bytes} bytes") });
+        }
+        let fetch = || async move {
+            let mut r = http
+                .get(media_url)
+                .bearer_auth(token.expose())
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await
+                .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+            let status = r.status().as_u16();
+            if !(200..300).contains(&status) {
+                return Err(GraphError::Status { status, body: String::new() });
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = r.chunk().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))? {
+                if bytes.len() + chunk.len() > max_bytes {
+                    return Err(GraphError::Status { status: 413, body: format!("media larger than {max_bytes} bytes") });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(bytes)
+        };
+        let bytes = fetch.retry(self.backoff).when(GraphError::retryable).await?;
+        Ok((bytes, mime))
     }
 
     async fn post_message(&self, from_id: &str, body: &Value) -> Result<String, GraphError> {

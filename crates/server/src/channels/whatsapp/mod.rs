@@ -7,13 +7,17 @@
 //! `POST` answers 200 as soon as the signature and JSON are checked and
 //! handles the messages on a task of its own (Meta expects a fast answer and
 //! retries otherwise); retries are recognised by message id and ignored.
-//! Routes: `/webhooks/whatsapp` and seed 004's `/webhook`.
+//! Routes: `/webhooks/whatsapp` and seed 004's `/webhook`. Voice notes are
+//! heard with the deployment's speech-to-text engine ([`voice_note`]) and
+//! answered like written messages.
 
 mod config;
 mod conversation;
 mod graph;
+pub mod ogg_opus;
 mod payload;
 mod signature;
+pub mod voice_note;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +28,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use fluxion_core::speech::SpeechToText;
 use subtle::ConstantTimeEq;
 
 pub use config::{WhatsappConfig, DEFAULT_GRAPH_URL};
@@ -47,13 +52,21 @@ pub struct WhatsApp {
     pub config: WhatsappConfig,
     /// The Graph API client that sends replies.
     pub graph: Graph,
+    /// The speech-to-text engine voice notes go through; `None`: voice
+    /// notes are answered with a request to write.
+    pub voice_notes: Option<voice_note::VoiceNotes>,
 }
 
 impl WhatsApp {
     /// The channel over `app` with `config`.
     pub fn new(app: Arc<AppState>, config: WhatsappConfig) -> Arc<Self> {
+        Self::with_speech(app, config, None)
+    }
+
+    /// The channel over `app` with `config`, hearing voice notes with `stt`.
+    pub fn with_speech(app: Arc<AppState>, config: WhatsappConfig, stt: Option<Arc<dyn SpeechToText>>) -> Arc<Self> {
         let graph = Graph::new(reqwest::Client::new(), &config.graph_url, config.access_token.clone());
-        Arc::new(WhatsApp { app, config, graph })
+        Arc::new(WhatsApp { app, config, graph, voice_notes: stt.map(|stt| voice_note::VoiceNotes { stt }) })
     }
 
     /// The Graph API client for replies of `tenant`: with the access token
@@ -76,12 +89,15 @@ impl WhatsApp {
     ///
     /// # Errors
     /// See [`WhatsappConfig::from_lookup`].
-    pub fn from_env(app: Arc<AppState>) -> anyhow::Result<Arc<Self>> {
+    pub fn from_env(app: Arc<AppState>, stt: Option<Arc<dyn SpeechToText>>) -> anyhow::Result<Arc<Self>> {
         let config = WhatsappConfig::from_env().map_err(anyhow::Error::msg)?;
         if config.app_secret.is_none() {
             tracing::info!("META_APP_SECRET not set: WhatsApp webhook deliveries will be refused");
         }
-        Ok(Self::new(app, config))
+        if stt.is_none() {
+            tracing::info!("no speech-to-text engine: WhatsApp voice notes are answered with a request to write");
+        }
+        Ok(Self::with_speech(app, config, stt))
     }
 }
 
