@@ -10,7 +10,8 @@
 //! and SMTP (`SMTP_HOST`, `SMTP_PORT`, `SMTP_USER`, `SMTP_PASSWORD`,
 //! `SMTP_FROM`, `SMTP_TLS` = `starttls` | `tls` | `none`), and where notices
 //! to the business go (`NOTIFY_OWNER_EMAIL`, `NOTIFY_OWNER_PHONE`), and the
-//! automation webhook (`WEBHOOK_URL`, `WEBHOOK_SECRET`).
+//! automation webhooks (`WEBHOOK_URL`, `WEBHOOK_SECRET`; more endpoints
+//! as `WEBHOOK_URL_2`, `WEBHOOK_SECRET_2` … `_5`, each with its own secret).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub const DEFAULT_LEASE_SECS: u64 = 120;
 pub const DEFAULT_POLL_MS: u64 = 1_000;
 /// Default reminder lead, hours (seed 000: 24 h before).
 pub const DEFAULT_REMINDER_HOURS: u64 = 24;
+/// Most automation endpoints (`WEBHOOK_URL`, `WEBHOOK_URL_2` … `WEBHOOK_URL_5`).
+pub const MAX_WEBHOOKS: usize = 5;
 
 /// The night, in the business's time zone, when clients get no reminder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,8 +128,10 @@ pub struct NotifyConfig {
     pub owner_email: Option<String>,
     /// Where notices to the business go, by SMS / WhatsApp.
     pub owner_phone: Option<String>,
-    /// The automation endpoint and its signing secret (`WEBHOOK_URL`, `WEBHOOK_SECRET`).
-    pub webhook: Option<(String, Secret)>,
+    /// The automation endpoints and their signing secrets (`WEBHOOK_URL`,
+    /// `WEBHOOK_SECRET`, then `WEBHOOK_URL_2`, `WEBHOOK_SECRET_2` … up to
+    /// [`MAX_WEBHOOKS`]).
+    pub webhooks: Vec<(String, Secret)>,
 }
 
 fn parse_hhmm(v: &str) -> Option<Time> {
@@ -245,20 +250,24 @@ impl NotifyConfig {
                 }
             }
         };
-        let webhook = match (val("WEBHOOK_URL"), val("WEBHOOK_SECRET")) {
-            (None, None) => None,
-            (Some(url), Some(secret)) => match url::Url::parse(&url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => Some((url, Secret::new(secret))),
-                _ => {
-                    problems.push(format!("WEBHOOK_URL: '{url}' is not an http(s) URL"));
-                    None
-                }
-            },
-            _ => {
-                problems.push("WEBHOOK_URL and WEBHOOK_SECRET go together (deliveries are signed)".to_string());
-                None
+        let mut webhooks = Vec::new();
+        for suffix in std::iter::once(String::new()).chain((2..=MAX_WEBHOOKS).map(|i| format!("_{i}"))) {
+            let (url_key, secret_key) = (format!("WEBHOOK_URL{suffix}"), format!("WEBHOOK_SECRET{suffix}"));
+            match (val(&url_key), val(&secret_key)) {
+                (None, None) => {}
+                (Some(url), Some(secret)) => match url::Url::parse(&url) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                        if webhooks.iter().any(|(u, _): &(String, Secret)| *u == url) {
+                            problems.push(format!("{url_key}: '{url}' is already an endpoint"));
+                        } else {
+                            webhooks.push((url, Secret::new(secret)));
+                        }
+                    }
+                    _ => problems.push(format!("{url_key}: '{url}' is not an http(s) URL")),
+                },
+                _ => problems.push(format!("{url_key} and {secret_key} go together (deliveries are signed)")),
             }
-        };
+        }
         if !problems.is_empty() {
             return Err(problems.join("\n"));
         }
@@ -275,7 +284,7 @@ impl NotifyConfig {
             smtp,
             owner_email: val("NOTIFY_OWNER_EMAIL"),
             owner_phone: val("NOTIFY_OWNER_PHONE"),
-            webhook,
+            webhooks,
         })
     }
 

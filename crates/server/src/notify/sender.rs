@@ -123,7 +123,7 @@ impl Sender {
             SmsConfig::Plivo { base, auth_id, token, from } => SmsBackend::Plivo { base, auth_id, token, from },
         });
         let email = config.smtp.as_ref().map(Email::new).transpose()?;
-        let webhooks = config.webhook.iter().cloned().collect();
+        let webhooks = config.webhooks.iter().cloned().collect();
         Ok(Sender { http, whatsapp: wa, sms, email, webhooks })
     }
 

@@ -457,7 +457,16 @@ async fn webhooks_carry_signed_events_through_the_outbox() {
         .await;
     Mock::given(method("POST")).and(path("/n8n/fluxion")).respond_with(ResponseTemplate::new(200)).with_priority(2).mount(&hook).await;
     let url = format!("{}/n8n/fluxion", hook.uri());
-    let worker = worker(&store, vec![("WEBHOOK_URL", url.clone()), ("WEBHOOK_SECRET", "n8n-secret".into())], "http://127.0.0.1:9");
+    // A second endpoint with its own secret gets every event too.
+    let make = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/make")).respond_with(ResponseTemplate::new(200)).mount(&make).await;
+    let env = vec![
+        ("WEBHOOK_URL", url.clone()),
+        ("WEBHOOK_SECRET", "n8n-secret".into()),
+        ("WEBHOOK_URL_2", format!("{}/make", make.uri())),
+        ("WEBHOOK_SECRET_2", "make-secret".into()),
+    ];
+    let worker = worker(&store, env, "http://127.0.0.1:9");
 
     let luca = client(&tenant, "Luca Galli", "+393491111111", None, &[]).await;
     let a = book(&tenant, luca, "2027-03-11T14:00:00Z").await;
@@ -479,7 +488,7 @@ async fn webhooks_carry_signed_events_through_the_outbox() {
 
     let t0 = Timestamp::now();
     let first = worker.tick(t0).await.expect("tick");
-    assert_eq!((first.claimed, first.sent, first.retried), (4, 3, 1), "the first delivery meets a 500: {first:?}");
+    assert_eq!((first.claimed, first.sent, first.retried), (8, 7, 1), "the first delivery meets a 500: {first:?}");
     assert_eq!(worker.tick(t0 + SignedDuration::from_hours(1)).await.expect("tick").sent, 1, "retried");
     assert_eq!(worker.tick(t0 + SignedDuration::from_hours(2)).await.expect("tick").claimed, 0);
 
@@ -506,6 +515,18 @@ async fn webhooks_carry_signed_events_through_the_outbox() {
     let created = events.iter().find(|(e, _, _)| e == "booking.created").expect("created");
     assert_eq!((created.1["appointment_id"].as_i64(), created.1["client_phone"].as_str()), (Some(a.id), Some("+393491111111")));
     assert!(tenant.outbox(Some(OutboxState::Sent), 10).await.expect("outbox").iter().all(|r| r.channel == NotifyChannel::Webhook));
+    let second = make.received_requests().await.unwrap_or_default();
+    let mut second_events: Vec<String> = second
+        .iter()
+        .map(|r| {
+            let signature = r.headers.get("x-fluxion-signature").and_then(|v| v.to_str().ok()).expect("signed");
+            assert_eq!(notify::webhook::verify("make-secret", &r.body, signature, Timestamp::now()), Ok(()));
+            assert!(notify::webhook::verify("n8n-secret", &r.body, signature, Timestamp::now()).is_err(), "each endpoint its own secret");
+            serde_json::from_slice::<Value>(&r.body).expect("json")["event"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    second_events.sort_unstable();
+    assert_eq!(second_events, ["booking.cancelled", "booking.created", "callback.requested", "message.received"]);
 }
 
 #[tokio::test]
