@@ -100,7 +100,7 @@ pub(in crate::store) async fn message_notice(
         key: message_key(r),
         not_before: now,
     };
-    if !insert(&mut conn, business_id, &notice, now).await? {
+    if !insert(conn, business_id, &notice, now).await? {
         return Ok(MessageQueued::AlreadyQueued);
     }
     let id: Id = sqlx::query_scalar("SELECT id FROM outbox WHERE business_id = $1 AND idempotency_key = $2")
