@@ -649,7 +649,9 @@ impl Repository for Tenant {
 
     async fn queue_message(&self, r: &MessageRequest) -> Result<MessageQueued, StoreError> {
         let mut conn = self.pool().acquire().await.map_err(store_error)?;
-        let queued = super::outbox::message_notice(&self.store.notice_policy, &mut conn, self.id, r).await?;
+        let queued = super::outbox::message_notice(&self.store.notice_policy, &mut conn, self.id, r).await.inspect_err(|e| {
+            tracing::error!(business = self.id, channel = r.channel.as_str(), error = %e, "message asked by a tool not queued");
+        })?;
         tracing::info!(business = self.id, channel = r.channel.as_str(), outcome = ?queued, "message asked by a tool");
         Ok(queued)
     }
