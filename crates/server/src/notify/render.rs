@@ -157,6 +157,7 @@ pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, rep
                     title.to_lowercase()
                 ),
             )
+        }
         NoticeKind::Message => {
             let subject = payload["subject"].as_str().filter(|s| !s.trim().is_empty()).map(str::to_string);
             let subject = subject.unwrap_or_else(|| match f.business {
@@ -182,13 +183,12 @@ pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, rep
         _ => None,
     };
     let params = match kind {
-        NoticeKind::CallbackRequested | NoticeKind::Event | NoticeKind::Receipt => vec![body],
+        NoticeKind::CallbackRequested | NoticeKind::Event | NoticeKind::Receipt | NoticeKind::Message => vec![body],
         NoticeKind::LoyaltyReward => vec![
             f.greeting().trim_start_matches("Gentile ").to_string(),
             payload["reward_text"].as_str().unwrap_or_default().to_string(),
             payload["points"].as_i64().unwrap_or(0).to_string(),
         ],
-        NoticeKind::CallbackRequested | NoticeKind::Event | NoticeKind::Message => vec![body],
         _ => vec![f.greeting().trim_start_matches("Gentile ").to_string(), f.service.to_string(), day, time],
     };
     Outgoing {
