@@ -29,9 +29,9 @@ use sqlx::AnyConnection;
 use kinds::{EntryRow, ENTRY_COLS};
 pub use kinds::{NewNotice, NoticeKind, NotifyChannel, OutboxEntry, OutboxState};
 pub(super) use message::message_notice;
-use notices::{appointment_facts, event_notices, insert};
+use notices::event_notices;
+pub(super) use notices::{appointment_facts, booking_notice, callback_notice, insert, PolicySlot};
 pub use notices::{booking_key, owner_route, ClientContact, Event, NoticePolicy};
-pub(super) use notices::{booking_notice, callback_notice, PolicySlot};
 
 use super::{parse_ts, store_error, ts_text, Store, Tenant};
 
