@@ -115,13 +115,14 @@ async fn spawn_hearing(stt: Option<Arc<dyn fluxion_core::speech::SpeechToText>>)
     tokio::spawn(async move { axum::serve(graph_listener, fake).await });
 
     let (dir, store, tenant) = seeded_sqlite(Vertical::Salone).await;
-    let base = serve_on(store.clone(), &graph_url).await;
+    let base = serve_on(store.clone(), &graph_url, stt).await;
     Wa { base, graph_url, store, tenant, graph, client: reqwest::Client::new(), _dir: dir }
 }
 
 /// An instance with the WhatsApp webhook over `store`, replying through the
-/// Graph API at `graph_url`; returns its base URL.
-async fn serve_on(store: Store, graph_url: &str) -> String {
+/// Graph API at `graph_url` and hearing voice notes with `stt`; returns
+/// its base URL.
+async fn serve_on(store: Store, graph_url: &str, stt: Option<Arc<dyn fluxion_core::speech::SpeechToText>>) -> String {
     let engines = Engines::with_llm(store, Channel::Chat, None).await.expect("engines");
     let state: Arc<AppState> = AppState::with_engines(engines, test_clock());
     let config = WhatsappConfig::from_lookup(|k| {
@@ -262,7 +263,7 @@ async fn a_chat_whose_messages_alternate_between_two_instances_books() {
     let mut wa = spawn().await;
     let first = wa.base.clone();
     let other = Store::open(wa.store.url()).await.expect("second pool on the same file");
-    let second = serve_on(other, &wa.graph_url).await;
+    let second = serve_on(other, &wa.graph_url, None).await;
     let reply = wa.say("wamid.alt-1", "buongiorno, vorrei una piega giovedì, sono Sara Neri").await;
     assert!(!reply.to_lowercase().contains("alle undici"), "{reply}");
     wa.base = second;
