@@ -400,6 +400,8 @@ async fn a_voice_note_is_heard_and_the_conversation_books() {
         let lower = reply.to_lowercase();
         let answer = if lower.contains("quale servizio") {
             "un taglio donna"
+        } else if lower.contains("quale preferisce") {
+            "la prima"
         } else if lower.contains("nome") {
             "Sara Neri"
         } else {
