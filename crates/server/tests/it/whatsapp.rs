@@ -392,7 +392,7 @@ async fn a_voice_note_is_heard_and_the_conversation_books() {
     let heard_lower = heard.to_lowercase();
     assert!(heard_lower.contains("prenota") && heard_lower.contains("domani"), "{heard}");
     // The conversation goes on in writing until it books (a few turns at most).
-    for i in 0..5 {
+    for i in 0..6 {
         let booked = count(&wa.store, "SELECT COUNT(*) FROM appointments a JOIN clients c ON c.id = a.client_id WHERE a.status = 'booked' AND a.channel = 'whatsapp' AND c.phone = '+393491234567' AND a.start_utc LIKE '2027-03-11%'").await;
         if booked == 1 {
             return;
@@ -402,6 +402,8 @@ async fn a_voice_note_is_heard_and_the_conversation_books() {
             "un taglio donna"
         } else if lower.contains("quale preferisce") {
             "la prima"
+        } else if lower.contains("conferm") {
+            "sì"
         } else if lower.contains("nome") {
             "Sara Neri"
         } else {
