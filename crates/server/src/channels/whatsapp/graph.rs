@@ -172,21 +172,7 @@ impl Graph {
         }
         let url = &format!("{}/{media_id}", self.base);
         let http = &self.http;
-        let lookup = || async move {
-            let r = http
-                .get(url)
-                .bearer_auth(token.expose())
-                .timeout(Duration::from_secs(10))
-                .send()
-                .await
-                .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-            let status = r.status().as_u16();
-            let text = r.text().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-            if !(200..300).contains(&status) {
-                return Err(GraphError::Status { status, body: cut(&text, 500) });
-            }
-            serde_json::from_str::<Value>(&text).map_err(|e| GraphError::Transport(format!("not JSON: {e}")))
-        };
+        let lookup = || json_answer(http.get(url).bearer_auth(token.expose()).timeout(Duration::from_secs(10)));
         let meta = lookup.retry(self.backoff).when(GraphError::retryable).await?;
         let media_url = meta["url"].as_str().ok_or_else(|| GraphError::Transport("no url in the media answer".into()))?;
         let mime = meta["mime_type"].as_str().unwrap_or("").to_string();
@@ -194,19 +180,13 @@ impl Graph {
             return Err(GraphError::Status { status: 413, body: format!("media larger than {max_bytes} bytes") });
         }
         let fetch = || async move {
-            let mut r = http
-                .get(media_url)
-                .bearer_auth(token.expose())
-                .timeout(Duration::from_secs(30))
-                .send()
-                .await
-                .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+            let mut r = http.get(media_url).bearer_auth(token.expose()).timeout(Duration::from_secs(30)).send().await.map_err(transport)?;
             let status = r.status().as_u16();
             if !(200..300).contains(&status) {
                 return Err(GraphError::Status { status, body: String::new() });
             }
             let mut bytes = Vec::new();
-            while let Some(chunk) = r.chunk().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))? {
+            while let Some(chunk) = r.chunk().await.map_err(transport)? {
                 if bytes.len() + chunk.len() > max_bytes {
                     return Err(GraphError::Status { status: 413, body: format!("media larger than {max_bytes} bytes") });
                 }
@@ -223,20 +203,7 @@ impl Graph {
         let url = &format!("{}/{}/messages", self.base, from_id);
         let http = &self.http;
         let attempt = || async move {
-            let r = http
-                .post(url)
-                .bearer_auth(token.expose())
-                .timeout(Duration::from_secs(10))
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-            let status = r.status().as_u16();
-            let text = r.text().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-            if !(200..300).contains(&status) {
-                return Err(GraphError::Status { status, body: cut(&text, 500) });
-            }
-            let v: Value = serde_json::from_str(&text).map_err(|e| GraphError::Transport(format!("not JSON: {e}")))?;
+            let v = json_answer(http.post(url).bearer_auth(token.expose()).timeout(Duration::from_secs(10)).json(body)).await?;
             v["messages"][0]["id"]
                 .as_str()
                 .map(str::to_string)
@@ -244,6 +211,24 @@ impl Graph {
         };
         attempt.retry(self.backoff).when(GraphError::retryable).await
     }
+}
+
+/// Sends `request` and reads Meta's JSON answer: a non-2xx status is
+/// [`GraphError::Status`] with the body (cut to 500 characters), no answer or
+/// one that is not JSON is [`GraphError::Transport`].
+async fn json_answer(request: reqwest::RequestBuilder) -> Result<Value, GraphError> {
+    let r = request.send().await.map_err(transport)?;
+    let status = r.status().as_u16();
+    let text = r.text().await.map_err(transport)?;
+    if !(200..300).contains(&status) {
+        return Err(GraphError::Status { status, body: cut(&text, 500) });
+    }
+    serde_json::from_str(&text).map_err(|e| GraphError::Transport(format!("not JSON: {e}")))
+}
+
+/// A transport failure, without the URL (it may carry a signed media link).
+fn transport(e: reqwest::Error) -> GraphError {
+    GraphError::Transport(e.without_url().to_string())
 }
 
 /// `s` cut to at most `max` characters.
