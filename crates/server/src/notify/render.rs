@@ -96,7 +96,7 @@ impl<'a> Facts<'a> {
 }
 
 /// Renders `kind` with `payload` for `recipient`. `reply_cancel`: the
-/// channel can take the answer "ANNULLA" (WhatsApp).
+/// channel can take the answer "ANNULLA" (WhatsApp, SMS).
 pub fn render(kind: NoticeKind, payload: &Value, recipient: &str, key: &str, reply_cancel: bool) -> Outgoing {
     let f = Facts::of(payload);
     let receipt = (kind == NoticeKind::Receipt).then(|| serde_json::from_value::<Receipt>(payload.clone()).ok()).flatten();

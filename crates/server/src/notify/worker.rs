@@ -176,7 +176,9 @@ impl Worker {
             number_id = tenant.whatsapp_number().await.ok().flatten();
             ctx.whatsapp_number_id = number_id.as_deref();
         }
-        let out = render(row.kind, &payload, &row.recipient, &row.key, row.channel == NotifyChannel::Whatsapp);
+        // A reminder by WhatsApp or SMS can be answered "ANNULLA" (channels::written, telephony::sms).
+        let reply_cancel = matches!(row.channel, NotifyChannel::Whatsapp | NotifyChannel::Sms);
+        let out = render(row.kind, &payload, &row.recipient, &row.key, reply_cancel);
         match self.sender.send(row.channel, &out, ctx).await {
             Ok(id) => Outcome::Sent(id),
             Err(e) => self.retry_or_fail(row, e, now),

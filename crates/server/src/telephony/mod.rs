@@ -27,6 +27,7 @@ pub mod provider_api;
 pub mod recording;
 pub mod signature;
 pub mod simulator;
+pub mod sms;
 pub mod stream_token;
 pub mod twilio;
 pub mod webhooks;
@@ -255,6 +256,8 @@ pub fn router(t: Arc<Telephony>) -> Router {
         router = router
             .route(&format!("{prefix}/twilio/voice"), post(webhooks::twilio_voice))
             .route(&format!("{prefix}/twilio/status"), post(webhooks::twilio_status))
+            .route(&format!("{prefix}/twilio/sms"), post(sms::twilio_sms))
+            .route(&format!("{prefix}/plivo/sms"), post(sms::plivo_sms))
             .route(&format!("{prefix}/plivo/answer"), post(webhooks::plivo_answer))
             .route(&format!("{prefix}/plivo/hangup"), post(webhooks::plivo_hangup))
             .route(&format!("{prefix}/plivo/transfer"), post(webhooks::plivo_transfer))

@@ -44,13 +44,13 @@ use crate::store::PhoneProvider;
 pub const BUSY_IT: &str = "Ci scusi, in questo momento tutte le nostre linee sono occupate. La preghiamo di richiamare tra qualche minuto.";
 
 /// Form parameters as the provider sent them, in order.
-type Params = Vec<(String, String)>;
+pub(super) type Params = Vec<(String, String)>;
 
-fn xml(body: String) -> Response {
+pub(super) fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
-fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
@@ -95,7 +95,7 @@ async fn auth_token(t: &Telephony, provider: Provider, to: Option<&str>) -> Opti
 }
 
 /// Checks a Twilio request; `Some` is the rejection to send.
-async fn check_twilio(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
+pub(super) async fn check_twilio(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
     let Some(token) = auth_token(t, Provider::Twilio, param(params, "To")).await else {
         return Some(forbidden(Provider::Twilio, "TWILIO_AUTH_TOKEN is not configured"));
     };
@@ -107,7 +107,7 @@ async fn check_twilio(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, par
 }
 
 /// Checks a Plivo request (signature V3); `Some` is the rejection to send.
-async fn check_plivo(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
+pub(super) async fn check_plivo(t: &Telephony, uri: &OriginalUri, headers: &HeaderMap, params: &Params) -> Option<Response> {
     let Some(token) = auth_token(t, Provider::Plivo, param(params, "To")).await else {
         return Some(forbidden(Provider::Plivo, "PLIVO_AUTH_TOKEN is not configured"));
     };

@@ -25,6 +25,7 @@ mod processes;
 mod retention;
 mod scenarios;
 mod shutdown;
+mod sms;
 mod speech_cloud;
 mod store;
 mod stream_auth;

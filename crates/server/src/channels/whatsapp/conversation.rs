@@ -11,6 +11,7 @@ use fluxion_core::booking::Channel;
 use super::graph::ReplyButton;
 use super::payload::{Delivery, Message, Status};
 use super::{WhatsApp, MESSAGES_TOTAL};
+use crate::channels::written::{self, Written};
 use crate::observability::mask_phone;
 use crate::store::{MessageDirection, MessageStatus, NumberKind, Tenant};
 
@@ -141,31 +142,12 @@ async fn hear(wa: &WhatsApp, tenant: &Tenant, peer: &str, media: &super::payload
 /// One dialogue turn of `peer`'s conversation (stored in the database
 /// between turns, see [`crate::app::Sessions`]); returns the reply.
 async fn turn(wa: &WhatsApp, tenant: &Tenant, peer: &str, text: &str) -> anyhow::Result<String> {
-    let engine = wa.app.engines.get_on(tenant.id(), Channel::Whatsapp).await?;
     let session_id = format!("wa:{peer}");
+    // The sender's number is verified by WhatsApp: the caller ID of a chat.
+    let sender = format!("+{peer}");
     // A chat idle for `session_idle` starts afresh (resumed the next day: a new conversation).
-    let (held, resumed) = wa.app.sessions.open(tenant, &session_id, &session_id, wa.config.session_idle, engine.info()).await?;
-    let cancel = is_cancel_reply(text);
-    let mut dialogue = match resumed {
-        Some(d) if !cancel => d,
-        // The sender's number is verified by WhatsApp: the caller ID of a chat.
-        // "ANNULLA" (the reminder's reply path) starts afresh, whatever was under way.
-        _ => engine.dialogue_for(Some(&format!("+{peer}"))).await,
-    };
-    let said = if cancel { CANCEL_REQUEST } else { text };
-    // Saved even when the turn failed (what it wrote is in the dialogue);
-    // the reply is sent only once the state is saved.
-    let turn = engine.turn(&mut dialogue, &session_id, said, wa.app.clock.now()).await;
-    held.save(&dialogue).await?;
-    let report = turn?;
-    tracing::info!(
-        client = %mask_phone(peer),
-        intent = report.intent.as_str(),
-        layer = report.layer.as_str(),
-        booked = report.booking.as_ref().map(|a| a.id),
-        "WhatsApp turn handled"
-    );
-    Ok(report.reply)
+    let w = Written { channel: Channel::Whatsapp, session_id: &session_id, sender: &sender, idle: wa.config.session_idle };
+    written::turn(&wa.app, tenant, &w, text).await
 }
 
 /// Sends `reply` (with Sì/No buttons when it asks for a confirmation) and
@@ -186,17 +168,6 @@ async fn send(wa: &WhatsApp, tenant: &Tenant, from_id: &str, peer: &str, reply: 
         }
         Err(e) => tracing::error!(client = %mask_phone(peer), error = %e, "WhatsApp reply not sent"),
     }
-}
-
-/// What the dialogue hears when a client answers a reminder with "ANNULLA":
-/// a cancellation request, which then follows the dialogue's own rules
-/// (which appointment, read-back, confirmation).
-pub const CANCEL_REQUEST: &str = "vorrei disdire il mio appuntamento";
-
-/// Whether the message is the reminder's reply keyword "ANNULLA" (any case,
-/// surrounding spaces and punctuation ignored).
-fn is_cancel_reply(text: &str) -> bool {
-    text.trim().trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace()).eq_ignore_ascii_case("annulla")
 }
 
 /// Whether the reply's last sentence asks the client to confirm.
@@ -222,13 +193,6 @@ fn kind_label(kind: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_reminder_reply_keyword() {
-        assert!(is_cancel_reply("ANNULLA"));
-        assert!(is_cancel_reply(" annulla! "));
-        assert!(!is_cancel_reply("annulla la richiesta di prima e prenota"));
-    }
 
     #[test]
     fn confirmation_questions_get_buttons() {
