@@ -205,7 +205,16 @@ async fn the_calendar_books_by_hand_and_updates_live() {
     c.find(Locator::Css("#q")).await.expect("q").send_keys("Ugo").await.expect("type");
     c.find(Locator::Css("#search-form button[type=submit]")).await.expect("search").click().await.expect("click");
     let edit = "//tr[contains(., 'Ugo Neri')]//button[contains(., 'Modifica')]";
-    c.wait().at_most(WAIT).for_element(Locator::XPath(edit)).await.expect("Ugo listed").click().await.expect("edit");
+    // The list may be drawn again (the page's first load landing after the
+    // search's): a button found in the old drawing is stale, so look again.
+    for attempt in 1.. {
+        let button = c.wait().at_most(WAIT).for_element(Locator::XPath(edit)).await.expect("Ugo listed");
+        match button.click().await {
+            Ok(()) => break,
+            Err(e) if attempt < 5 && format!("{e:?}").contains("StaleElementReference") => continue,
+            Err(e) => panic!("edit: {e:?}"),
+        }
+    }
     let name = c.wait().at_most(WAIT).for_element(Locator::Css("#f-name")).await.expect("the edit form has its fields");
     assert_eq!(name.prop("value").await.expect("value").as_deref(), Some("Ugo Neri"));
     let export = c.wait().at_most(WAIT).for_element(Locator::Css("#gdpr-export")).await.expect("export link");
