@@ -7,7 +7,9 @@
 //! message at a time per client. Measured per message: from the signed
 //! webhook POST leaving the client to the reply's `POST /{phone-number-id}/messages`
 //! reaching the fake Graph API. Prints p50, p95 and max in ms and the
-//! messages per second handled.
+//! messages per second handled. The webhook runs behind the default HTTP
+//! guard, whose per-address rate limit refuses (429) more than about four
+//! clients from 127.0.0.1.
 //!
 //! `cargo run --release -p fluxion --example whatsapp_latency -- [--clients 20] [--rounds 5]`
 
