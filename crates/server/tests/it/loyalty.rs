@@ -14,6 +14,7 @@ use fluxion::seed::SeedData;
 use fluxion::store::{CompletionError, LoyaltyRule, NoticeKind, NoticePolicy, NotifyChannel, OutboxEntry, Role, Store, Tenant};
 use fluxion_core::booking::{Appointment, AppointmentStatus, Channel, Id, NewAppointment, Repository, Vertical};
 
+use crate::notify::client;
 use crate::{pg, seeded_sqlite, TestApp};
 
 /// Every client channel, and `webhooks`.
@@ -24,17 +25,6 @@ fn policy(store: &Store, webhooks: Vec<String>) {
         owner_channels: vec![],
         webhooks,
     }));
-}
-
-/// A client of `tenant` who consented to `channels`.
-async fn client(tenant: &Tenant, name: &str, phone: &str, email: Option<&str>, channels: &[NotifyChannel]) -> Id {
-    let c = tenant.upsert_client(name, phone, email).await.expect("client");
-    let has = |ch| Some(channels.contains(&ch));
-    assert!(tenant
-        .set_notify_consent(c.id, has(NotifyChannel::Whatsapp), has(NotifyChannel::Sms), has(NotifyChannel::Email))
-        .await
-        .expect("consent"));
-    c.id
 }
 
 /// Books the first service with the first operator at `start` (UTC); its price in cents.

@@ -47,7 +47,7 @@ fn worker(store: &Store, env: Vec<(&'static str, String)>, graph: &str) -> Worke
 }
 
 /// A client of `tenant` who consented to `channels`.
-async fn client(tenant: &Tenant, name: &str, phone: &str, email: Option<&str>, channels: &[NotifyChannel]) -> Id {
+pub(crate) async fn client(tenant: &Tenant, name: &str, phone: &str, email: Option<&str>, channels: &[NotifyChannel]) -> Id {
     let c = tenant.upsert_client(name, phone, email).await.expect("client");
     let has = |ch| Some(channels.contains(&ch));
     assert!(tenant
