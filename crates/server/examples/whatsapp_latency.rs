@@ -7,11 +7,12 @@
 //! message at a time per client. Measured per message: from the signed
 //! webhook POST leaving the client to the reply's `POST /{phone-number-id}/messages`
 //! reaching the fake Graph API. Prints p50, p95 and max in ms and the
-//! messages per second handled. The webhook runs behind the default HTTP
-//! guard, whose per-address rate limit refuses (429) more than about four
-//! clients from 127.0.0.1.
+//! messages per second handled. The webhook runs behind the HTTP guard of
+//! the environment (`fluxion::guard`): with its default per-address rate
+//! limit more than about four clients from 127.0.0.1 are refused (429), so
+//! larger runs set `HTTP_RATE_PER_SECOND=0`.
 //!
-//! `cargo run --release -p fluxion --example whatsapp_latency -- [--clients 20] [--rounds 5]`
+//! `HTTP_RATE_PER_SECOND=0 cargo run --release -p fluxion --example whatsapp_latency -- [--clients 20] [--rounds 5]`
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ use axum::{Json, Router};
 use fluxion::app::{self, AppState, Engines};
 use fluxion::channels::whatsapp::{self, WhatsApp, WhatsappConfig};
 use fluxion::clock::Clock;
+use fluxion::guard::HttpGuard;
 use fluxion::seed::SeedData;
 use fluxion::store::{DatabaseUrl, Store};
 use fluxion_core::booking::{Channel, Vertical};
@@ -132,7 +134,13 @@ async fn main() -> anyhow::Result<()> {
     .map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/webhooks/whatsapp", listener.local_addr()?);
-    tokio::spawn(app::serve_router(listener, whatsapp::router(WhatsApp::new(state, config)), std::future::pending()));
+    // The HTTP guard of the environment, as `fluxion serve` runs it: every
+    // client here is 127.0.0.1, so `HTTP_RATE_PER_SECOND=0` lifts the
+    // per-address rate limit for more than a few clients.
+    let guard = HttpGuard::from_env()?;
+    tokio::spawn(async move {
+        app::serve_guarded(listener, whatsapp::router(WhatsApp::new(state, config)), &guard, std::future::pending()).await
+    });
 
     println!("{} clients × {} rounds × 3 messages through {url}", args.clients, args.rounds);
     let started = Instant::now();
