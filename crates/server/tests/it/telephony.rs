@@ -2,9 +2,10 @@
 //! speaks espeak-ng Italian (as 8 kHz μ-law, or 16-bit PCM for Exotel) into
 //! the server's media endpoint and books; signatures, barge-in, DTMF and
 //! broken streams. Every call is set up through the signed webhook first,
-//! as a provider does (the stream's proof is tested in `stream_auth`). Recognition uses the SCRIPTED recogniser (no Whisper
-//! weights here); VAD, endpointing, codecs, dialogue, booking and speech
-//! synthesis are real.
+//! as a provider does (the stream's proof is tested in `stream_auth`).
+//! Recognition here uses the SCRIPTED recogniser; VAD, endpointing, codecs,
+//! dialogue, booking and speech synthesis are real. The same server with
+//! the real Whisper recogniser is in `whisper_real`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,7 +91,7 @@ impl PhoneApp {
             stt,
             speaker: Arc::new(Speaker::new(Arc::new(tts), None, None).with_timeout_ms(30_000)),
             vad: VadEngine::Webrtc,
-            stt_prompt: String::new(),
+            stt_prompt: fluxion::voice::agent::stt_prompt(state.engine().info()),
         };
         let telephony = Telephony::new(state.clone(), config.clone(), voice, Ok(speech)).unwrap();
         let routes = app::router(state).merge(fluxion::telephony::router(telephony));
