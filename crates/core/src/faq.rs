@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::booking::Id;
 
 /// One FAQ entry: several ways of asking, one answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Faq {
     /// Row id.
     pub id: Id,

@@ -18,13 +18,14 @@ pub use repository::{BookingError, NewAppointment, Repository, StoreError};
 use jiff::civil::{Date, Time, Weekday};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Row identifier used by every table.
 pub type Id = i64;
 
 /// The kind of business; it selects the FAQ category, the prompts and what is
 /// "outside the vertical" (a car service asked of a hair salon).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Vertical {
     /// Hair and beauty salon.
@@ -66,20 +67,23 @@ impl std::str::FromStr for Vertical {
 }
 
 /// A time-of-day interval `[start, end)` in the business's local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TimeRange {
-    /// Inclusive start.
+    /// Inclusive start, local time `HH:MM` or `HH:MM:SS`.
+    #[schema(schema_with = schema::time)]
     pub start: Time,
-    /// Exclusive end; must be after `start`.
+    /// Exclusive end, local time `HH:MM` or `HH:MM:SS`; must be after `start`.
+    #[schema(schema_with = schema::time)]
     pub end: Time,
 }
 
 /// One opening interval on a weekday. A day with a lunch break has two
 /// intervals (for example 09:00–13:00 and 14:00–19:00).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WeeklyHours {
     /// Day of the week (serialised as "monday" … "sunday").
     #[serde(with = "weekday_serde")]
+    #[schema(schema_with = schema::weekday)]
     pub weekday: Weekday,
     /// Local-time interval.
     pub range: TimeRange,
@@ -87,11 +91,11 @@ pub struct WeeklyHours {
 
 /// A day or a span of days when the business is closed (holidays, ferie).
 /// When `range` is set only that part of each day is closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Closure {
-    /// First closed day (inclusive).
+    /// First closed day (inclusive), ISO 8601 `YYYY-MM-DD`.
     pub from: Date,
-    /// Last closed day (inclusive).
+    /// Last closed day (inclusive), ISO 8601 `YYYY-MM-DD`.
     pub to: Date,
     /// Part of the day closed; `None` means the whole day.
     pub range: Option<TimeRange>,
@@ -123,7 +127,7 @@ pub struct Business {
 }
 
 /// Tunable booking policy of a business.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BookingRules {
     /// Minutes kept free after each appointment of an operator.
     pub buffer_min: u32,
@@ -177,7 +181,7 @@ pub enum Gender {
 }
 
 /// A member of staff who performs services.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Operator {
     /// Row id.
     pub id: Id,
@@ -192,7 +196,7 @@ pub struct Operator {
 }
 
 /// A known caller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Client {
     /// Row id.
     pub id: Id,
@@ -211,7 +215,7 @@ pub struct Client {
 }
 
 /// Lifecycle of an appointment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentStatus {
     /// Confirmed and upcoming (or in progress).
@@ -247,7 +251,7 @@ impl AppointmentStatus {
 }
 
 /// Where a booking came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// Phone call through the voice pipeline.
@@ -312,6 +316,38 @@ pub struct Slot {
     pub start: Timestamp,
     /// End instant (UTC).
     pub end: Timestamp,
+}
+
+/// JSON schemas of the `jiff` types the API exchanges in their own
+/// spelling (for `#[schema(schema_with = …)]`).
+pub mod schema {
+    use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+    /// A local time of day: `HH:MM` or `HH:MM:SS` (answers use `HH:MM:SS`).
+    pub fn time() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?$"))
+            .examples(["09:00:00"])
+            .build()
+    }
+
+    /// A weekday, lower-case English: `monday` … `sunday`.
+    pub fn weekday() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]))
+            .build()
+    }
+
+    /// A local date-time without offset, ISO 8601 `YYYY-MM-DDTHH:MM:SS`.
+    pub fn local_datetime() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?$"))
+            .examples(["2027-03-15T15:00:00"])
+            .build()
+    }
 }
 
 /// Weekdays as lowercase English names in JSON and config.

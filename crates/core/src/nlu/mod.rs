@@ -157,7 +157,7 @@ pub enum Topic {
 }
 
 /// Granularity of a resolved date/time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Grain {
     /// A whole day ("domani").
@@ -172,12 +172,13 @@ pub enum Grain {
 /// `fluxion nlu parse` JSON contract: either one instant
 /// `{"value": "2027-03-15T15:00:00", "grain": "hour"}` or a range
 /// `{"start": …, "end": …, "grain": …}` (end exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum DateTimeSlot {
     /// One point in time.
     Instant {
         /// Local date-time.
+        #[schema(schema_with = crate::booking::schema::local_datetime)]
         value: jiff::civil::DateTime,
         /// Precision.
         grain: Grain,
@@ -186,8 +187,10 @@ pub enum DateTimeSlot {
     /// 17").
     Range {
         /// Inclusive start (local).
+        #[schema(schema_with = crate::booking::schema::local_datetime)]
         start: jiff::civil::DateTime,
         /// Exclusive end (local).
+        #[schema(schema_with = crate::booking::schema::local_datetime)]
         end: jiff::civil::DateTime,
         /// Precision of the bounds.
         grain: Grain,
@@ -209,7 +212,7 @@ pub enum DateTimeSlot {
 /// - `End`: only a beginning was said ("dopo le 17", "a partire dalle 15",
 ///   "dal 9 in poi"); `end` is the end of that day for a time, one month
 ///   after the start for a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OpenEnd {
     /// The start was not said.
@@ -220,7 +223,7 @@ pub enum OpenEnd {
 
 /// Everything L2 found in one turn. Serialises to the `slots` object of the
 /// JSON contract (absent slots are omitted).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Slots {
     /// Date/time, resolved against "now" in the business's time zone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,7 +258,7 @@ pub struct Slots {
 }
 
 /// One service mention of a turn.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ServiceMention {
     /// One service, named by its name or a synonym ("la tinta" → "Colore").

@@ -14,11 +14,11 @@ use axum::http::StatusCode;
 use axum::Json;
 use jiff::civil::DateTime;
 use jiff::Timestamp;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use fluxion_core::booking::availability::{self, Unavailable};
-use fluxion_core::booking::{BookingError, Channel, Id, NewAppointment, Repository};
+use fluxion_core::booking::{AppointmentStatus, BookingError, Channel, Id, NewAppointment, Repository};
 use fluxion_core::dialogue::BusinessInfo;
 
 use super::read::{engine, parse_date};
@@ -27,16 +27,70 @@ use crate::app::{AppState, ServerEngine};
 use crate::auth::Principal;
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD[&operator=ID]` or `?date=YYYY-MM-DD`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct Span {
-    /// One day (default today).
+    /// One day, ISO 8601 `YYYY-MM-DD` (default today).
+    #[param(format = Date)]
     pub date: Option<String>,
-    /// First day.
+    /// First day, ISO 8601 `YYYY-MM-DD` (instead of `date`).
+    #[param(format = Date)]
     pub from: Option<String>,
-    /// Last day (inclusive; default `from`).
+    /// Last day, inclusive (default `from`; at most 62 days after it).
+    #[param(format = Date)]
     pub to: Option<String>,
-    /// One operator.
+    /// Only this operator's (id).
     pub operator: Option<Id>,
+}
+
+/// The client of an appointment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClientRef {
+    /// Row id.
+    pub id: Id,
+    /// Full name.
+    pub name: String,
+    /// Phone, E.164.
+    pub phone: String,
+}
+
+/// An appointment as the console shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AppointmentView {
+    /// Row id.
+    pub id: Id,
+    /// Lifecycle state.
+    pub status: AppointmentStatus,
+    /// Where it was booked.
+    pub channel: Channel,
+    /// Service name.
+    pub service: String,
+    /// Service id.
+    pub service_id: Id,
+    /// Operator name.
+    pub operator: String,
+    /// Operator id.
+    pub operator_id: Id,
+    /// Local start in the business's time zone, ISO 8601 without offset.
+    pub start: String,
+    /// Local end, ISO 8601 without offset.
+    pub end: String,
+    /// UTC start, RFC 3339.
+    pub start_utc: String,
+    /// The client (`null` when unknown).
+    pub client: Option<ClientRef>,
+}
+
+/// `GET /api/appointments` answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AppointmentList {
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day (inclusive), `YYYY-MM-DD`.
+    pub to: String,
+    /// Same as `from`.
+    pub date: String,
+    /// Every state, by start.
+    pub appointments: Vec<AppointmentView>,
 }
 
 /// `GET /api/appointments?from=&to=[&operator=]` (or `?date=`) → `{"from",
@@ -47,7 +101,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     p: Principal,
     q: Result<Query<Span>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AppointmentList>, ApiError> {
     let Query(q) = q?;
     let engine = engine(&state, &p).await?;
     let from = parse_date(q.from.as_deref().or(q.date.as_deref()), &state, &engine)?;
@@ -63,46 +117,46 @@ pub async fn list(
     let mut out = Vec::with_capacity(list.len());
     for a in &list {
         let client = tenant.client(a.client_id).await?;
-        out.push(appointment_json(engine.info(), a, client.as_ref()));
+        out.push(appointment_view(engine.info(), a, client.as_ref()));
     }
-    Ok(Json(json!({ "from": from.to_string(), "to": to.to_string(), "date": from.to_string(), "appointments": out })))
+    Ok(Json(AppointmentList { from: from.to_string(), to: to.to_string(), date: from.to_string(), appointments: out }))
 }
 
-pub(super) fn appointment_json(
+pub(super) fn appointment_view(
     info: &BusinessInfo,
     a: &fluxion_core::booking::Appointment,
     client: Option<&fluxion_core::booking::Client>,
-) -> Value {
+) -> AppointmentView {
     let b = super::voice::appointment_json(info, a);
-    json!({
-        "id": a.id,
-        "status": a.status,
-        "channel": a.channel,
-        "service": b.service,
-        "service_id": a.service_id,
-        "operator": b.operator,
-        "operator_id": a.operator_id,
-        "start": b.start,
-        "end": b.end,
-        "start_utc": b.start_utc,
-        "client": client.map(|c| json!({ "id": c.id, "name": c.name, "phone": c.phone })),
-    })
+    AppointmentView {
+        id: a.id,
+        status: a.status,
+        channel: a.channel,
+        service: b.service,
+        service_id: a.service_id,
+        operator: b.operator,
+        operator_id: a.operator_id,
+        start: b.start,
+        end: b.end,
+        start_utc: b.start_utc,
+        client: client.map(|c| ClientRef { id: c.id, name: c.name.clone(), phone: c.phone.clone() }),
+    }
 }
 
 /// A new client given with the appointment.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewClient {
-    /// Full name.
+    /// Full name (not blank).
     pub name: String,
-    /// Phone (E.164 or Italian).
+    /// Phone: E.164 or Italian national format.
     pub phone: String,
-    /// Email.
+    /// E-mail address.
     #[serde(default)]
     pub email: Option<String>,
 }
 
-/// `POST /api/appointments` body.
-#[derive(Debug, Deserialize)]
+/// `POST /api/appointments` body: `client_id` or `client`.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateBody {
     /// An existing client…
     pub client_id: Option<Id>,
@@ -112,7 +166,9 @@ pub struct CreateBody {
     pub service_id: Id,
     /// The operator (absent: the first free one who performs it).
     pub operator_id: Option<Id>,
-    /// Local start, `YYYY-MM-DDTHH:MM`.
+    /// Local start in the business's time zone, ISO 8601 without offset
+    /// (`YYYY-MM-DDTHH:MM`).
+    #[schema(examples("2027-03-11T15:00"))]
     pub start: String,
 }
 
@@ -178,7 +234,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<CreateBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
     let Json(body) = body?;
     let engine = engine(&state, &p).await?;
     let info = engine.info();
@@ -205,13 +261,14 @@ pub async fn create(
         channel: Channel::Staff,
     };
     let a = tenant.book(new, info.business.rules.buffer_min).await.map_err(write_error)?;
-    Ok((StatusCode::CREATED, Json(appointment_json(info, &a, Some(&client)))))
+    Ok((StatusCode::CREATED, Json(appointment_view(info, &a, Some(&client)))))
 }
 
 /// `PATCH /api/appointments/{id}` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct MoveBody {
-    /// New local start, `YYYY-MM-DDTHH:MM`.
+    /// New local start, ISO 8601 without offset (`YYYY-MM-DDTHH:MM`).
+    #[schema(examples("2027-03-11T16:00"))]
     pub start: String,
     /// New operator (absent: the same).
     pub operator_id: Option<Id>,
@@ -224,7 +281,7 @@ pub async fn move_to(
     p: Principal,
     Path(id): Path<Id>,
     body: Result<Json<MoveBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AppointmentView>, ApiError> {
     let Json(body) = body?;
     let engine = engine(&state, &p).await?;
     let info = engine.info();
@@ -235,15 +292,15 @@ pub async fn move_to(
     let slot = checked_slot(&state, &engine, current.service_id, Some(operator), start, Some(id)).await?;
     let a = tenant.reschedule(id, slot.operator_id, slot.start, slot.end, info.business.rules.buffer_min).await.map_err(write_error)?;
     let client = tenant.client(a.client_id).await?;
-    Ok(Json(appointment_json(info, &a, client.as_ref())))
+    Ok(Json(appointment_view(info, &a, client.as_ref())))
 }
 
 /// `DELETE /api/appointments/{id}` → the cancelled appointment; 409 when it
 /// is no longer booked.
-pub async fn cancel(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
+pub async fn cancel(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<AppointmentView>, ApiError> {
     let engine = engine(&state, &p).await?;
     let tenant = p.tenant(&state);
     let a = tenant.cancel(id).await.map_err(write_error)?;
     let client = tenant.client(a.client_id).await?;
-    Ok(Json(appointment_json(engine.info(), &a, client.as_ref())))
+    Ok(Json(appointment_view(engine.info(), &a, client.as_ref())))
 }

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fluxion_core::booking::Repository;
 use jiff::Timestamp;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::ApiError;
 use crate::app::AppState;
@@ -19,12 +19,43 @@ use crate::auth::limit::ClientAddr;
 use crate::auth::{self, secret, Principal, Who, SESSION_COOKIE};
 
 /// `POST /api/login` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// Login name.
     pub username: String,
     /// Password.
+    #[schema(format = Password, write_only)]
     pub password: String,
+}
+
+/// `POST /api/login` answer (with the session cookie).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAnswer {
+    /// To send as `X-CSRF-Token` on POST, PUT, PATCH and DELETE.
+    pub csrf_token: String,
+    /// Login name.
+    pub username: String,
+    /// What the account may do.
+    pub role: crate::store::Role,
+}
+
+/// `GET /api/me` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The business (tenant id).
+    pub tenant: fluxion_core::booking::Id,
+    /// The business's name (`null` when it cannot be read).
+    pub business: Option<String>,
+    /// The account or token.
+    pub who: Who,
+    /// The account's login name (`null` for a token).
+    pub username: Option<String>,
+    /// What the credentials may do.
+    pub role: crate::store::Role,
+    /// Whether a `phone` the credentials send is the caller's verified identity.
+    pub trusted: bool,
+    /// The session's CSRF token (`null` for tokens).
+    pub csrf_token: Option<String>,
 }
 
 /// `POST /api/login {"username","password"}` → 200 `{"csrf_token",
@@ -67,7 +98,7 @@ pub async fn login(
     let tenant = state.store.tenant(user.business_id);
     let (sid, csrf) = auth::open_session(&tenant, user.id, now).await?;
     tracing::info!(user = user.id, tenant = user.business_id, "login");
-    let body = Json(json!({ "csrf_token": csrf, "username": user.username, "role": user.role }));
+    let body = Json(LoginAnswer { csrf_token: csrf, username: user.username, role: user.role });
     Ok(([(header::SET_COOKIE, auth::session_cookie(Some(&sid)))], body).into_response())
 }
 
@@ -82,19 +113,12 @@ pub async fn logout(State(state): State<Arc<AppState>>, _p: Principal, headers: 
 
 /// `GET /api/me` → `{"tenant", "business", "who": {"kind": "user"|"token",
 /// …}, "role", "trusted", "csrf_token"}` (`csrf_token` null for tokens).
-pub async fn me(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn me(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Me>, ApiError> {
     let business = p.tenant(&state).business().await.map(|b| b.name).ok();
     let username = match &p.who {
         Who::User { username, .. } => Some(username.clone()),
         Who::Token { .. } => None,
     };
-    Ok(Json(json!({
-        "tenant": p.tenant,
-        "business": business,
-        "who": p.who,
-        "username": username,
-        "role": p.role(),
-        "trusted": p.trusted,
-        "csrf_token": p.csrf_token,
-    })))
+    let role = p.role();
+    Ok(Json(Me { tenant: p.tenant, business, who: p.who, username, role, trusted: p.trusted, csrf_token: p.csrf_token }))
 }

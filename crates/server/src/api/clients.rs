@@ -14,22 +14,64 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use fluxion_core::booking::{Id, Repository};
+use fluxion_core::booking::{Client, Id, Repository};
 
+use super::csv_io::{ImportReport, SkippedRow};
 use super::settings::invalid;
 use super::{csv_io, ApiError};
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::store::ClientUpdate;
+use crate::store::{ClientUpdate, Erasure};
 
 /// `?q=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct Search {
-    /// Part of a name or number.
+    /// Part of a name or number (absent or blank: every client).
     pub q: Option<String>,
+}
+
+/// `{"clients": […]}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClientList {
+    /// The clients (at most 200 for a search).
+    pub clients: Vec<Client>,
+}
+
+/// The channels a client agreed to receive service messages on.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct NotifyConsent {
+    /// WhatsApp.
+    pub whatsapp: bool,
+    /// SMS.
+    pub sms: bool,
+    /// E-mail.
+    pub email: bool,
+}
+
+/// A client with the channels of their service messages.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClientView {
+    /// The client.
+    #[serde(flatten)]
+    pub client: Client,
+    /// Consents to service messages per channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyConsent>,
+}
+
+/// `DELETE /api/clients/{id}` answer: what the erasure removed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClientErased {
+    /// Counts of what was removed or anonymised.
+    #[serde(flatten)]
+    pub erasure: Erasure,
+    /// The client.
+    pub id: Id,
+    /// Always `true`.
+    pub erased: bool,
 }
 
 /// `GET /api/clients[?q=…]` → `{"clients": [{id, name, phone, email,
@@ -38,24 +80,25 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     p: Principal,
     q: Result<Query<Search>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClientList>, ApiError> {
     let Query(q) = q?;
     let t = p.tenant(&state);
     let list = match q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(q) => t.search_clients(q, 200).await?,
         None => t.clients().await?,
     };
-    Ok(Json(json!({ "clients": list })))
+    Ok(Json(ClientList { clients: list }))
 }
 
 /// `POST /api/clients` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ClientBody {
-    /// Full name.
+    /// Full name (not blank).
     pub name: String,
-    /// Phone (E.164 or Italian).
+    /// Phone: E.164 (`+393331234567`) or Italian national format; stored
+    /// as E.164.
     pub phone: String,
-    /// Email.
+    /// E-mail address.
     #[serde(default)]
     pub email: Option<String>,
 }
@@ -66,18 +109,18 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<ClientBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Client>), ApiError> {
     let Json(b) = body?;
     if b.name.trim().is_empty() {
         return Err(invalid("nome del cliente obbligatorio"));
     }
     let phone = super::voice::caller_phone(&b.phone)?;
     let c = p.tenant(&state).upsert_client(b.name.trim(), &phone, b.email.as_deref().map(str::trim).filter(|e| !e.is_empty())).await?;
-    Ok((StatusCode::CREATED, Json(json!(c))))
+    Ok((StatusCode::CREATED, Json(c)))
 }
 
-/// `PUT /api/clients/{id}` body: fields to change.
-#[derive(Debug, Deserialize)]
+/// `PUT /api/clients/{id}` body: fields to change (absent: unchanged).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ClientPatch {
     /// Full name.
     pub name: Option<String>,
@@ -102,7 +145,7 @@ pub async fn update(
     p: Principal,
     Path(id): Path<Id>,
     body: Result<Json<ClientPatch>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClientView>, ApiError> {
     let Json(b) = body?;
     let update = ClientUpdate {
         name: b.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
@@ -115,12 +158,12 @@ pub async fn update(
     if b.notify_whatsapp.is_some() || b.notify_sms.is_some() || b.notify_email.is_some() {
         t.set_notify_consent(id, b.notify_whatsapp, b.notify_sms, b.notify_email).await?;
     }
-    let mut out = json!(c);
-    if let Some(contact) = t.client_contact(id).await? {
-        out["notify"] =
-            json!({ "whatsapp": contact.notify_whatsapp != 0, "sms": contact.notify_sms != 0, "email": contact.notify_email != 0 });
-    }
-    Ok(Json(out))
+    let notify = t.client_contact(id).await?.map(|contact| NotifyConsent {
+        whatsapp: contact.notify_whatsapp != 0,
+        sms: contact.notify_sms != 0,
+        email: contact.notify_email != 0,
+    });
+    Ok(Json(ClientView { client: c, notify }))
 }
 
 /// `GET /api/clients/{id}/export` (owner) → everything stored about the
@@ -144,7 +187,7 @@ pub async fn export(State(state): State<Arc<AppState>>, p: Principal, Path(id): 
 /// messages deleted), then the calls' recording files are deleted.
 ///
 /// Errors: 403 for staff, 404 unknown client.
-pub async fn erase(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
+pub async fn erase(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<ClientErased>, ApiError> {
     p.require_owner()?;
     let erased = p.tenant(&state).erase_client(id, state.clock.now()).await?.ok_or_else(|| unknown(id))?;
     for path in &erased.recordings {
@@ -153,10 +196,7 @@ pub async fn erase(State(state): State<Arc<AppState>>, p: Principal, Path(id): P
         }
     }
     tracing::info!(client = id, calls = erased.calls, chat_turns = erased.chat_turns, "client erased on request");
-    let mut out = json!(erased);
-    out["id"] = json!(id);
-    out["erased"] = json!(true);
-    Ok(Json(out))
+    Ok(Json(ClientErased { erasure: erased, id, erased: true }))
 }
 
 fn unknown(id: Id) -> ApiError {
@@ -186,7 +226,7 @@ pub async fn export_csv(State(state): State<Arc<AppState>>, p: Principal) -> Res
 ///
 /// Errors: 400 no header with a name and a phone column, more than
 /// [`csv_io::MAX_IMPORT_ROWS`] rows.
-pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: Bytes) -> Result<Json<ImportReport>, ApiError> {
     let upload = csv_io::Upload::new(&body)?;
     let name = upload.column(&["nome", "name", "nome e cognome", "cliente"]);
     let (Some(name), Some(phone)) = (name, upload.column(&["telefono", "cellulare", "phone", "mobile", "tel"])) else {
@@ -201,7 +241,7 @@ pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: 
         let phone = match super::voice::caller_phone(ph) {
             Ok(p) if !n.is_empty() => p,
             _ => {
-                skipped.push(json!({ "line": line, "error": format!("nome o telefono non valido ('{n}', '{ph}')") }));
+                skipped.push(SkippedRow { line, error: format!("nome o telefono non valido ('{n}', '{ph}')") });
                 continue;
             }
         };
@@ -209,5 +249,5 @@ pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: 
         t.upsert_client(n, &phone, mail).await?;
         imported += 1;
     }
-    Ok(Json(json!({ "imported": imported, "skipped": skipped })))
+    Ok(Json(ImportReport { imported, skipped }))
 }

@@ -10,7 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use fluxion_core::booking::Id;
 
@@ -18,21 +19,47 @@ use super::read::{engine, parse_date, utc_days, DateParam};
 use super::ApiError;
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::store::{Conversation, Role};
+use crate::store::{Conversation, Role, TranscriptTurn};
 
 /// Most conversations listed for one day.
 pub const MAX_PER_DAY: u32 = 2_000;
 
+/// A conversation as listed, with where its recording is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConversationView {
+    /// The conversation (the caller's number masked for staff).
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// `/api/calls/{id}/recording` when the call was recorded.
+    pub recording_url: Option<String>,
+}
+
+/// `GET /api/conversations` answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConversationList {
+    /// The local day, `YYYY-MM-DD`.
+    pub date: String,
+    /// Newest first.
+    pub conversations: Vec<ConversationView>,
+}
+
+/// `GET /api/conversations/{session}` answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Transcript {
+    /// The conversation as listed.
+    pub conversation: ConversationView,
+    /// Its turns, in order.
+    pub turns: Vec<TranscriptTurn>,
+}
+
 /// A conversation as the principal may see it: the caller's number masked
 /// for staff, the recording's URL when there is one.
-fn shown(mut c: Conversation, p: &Principal) -> Value {
+fn shown(mut c: Conversation, p: &Principal) -> ConversationView {
     if p.role() == Role::Staff {
         c.caller = c.caller.as_deref().map(crate::observability::mask_phone);
     }
     let recording_url = c.call_id.filter(|_| c.recorded).map(|id| format!("/api/calls/{id}/recording"));
-    let mut v = json!(c);
-    v["recording_url"] = json!(recording_url);
-    v
+    ConversationView { conversation: c, recording_url }
 }
 
 /// `GET /api/conversations?date=YYYY-MM-DD` (default today) →
@@ -46,14 +73,14 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     p: Principal,
     q: Result<Query<DateParam>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConversationList>, ApiError> {
     let Query(q) = q?;
     let engine = engine(&state, &p).await?;
     let date = parse_date(q.date.as_deref(), &state, &engine)?;
     let (from, to) = utc_days(&engine, date, date)?;
     let list = p.tenant(&state).conversations(&from, &to, MAX_PER_DAY).await?;
-    let out: Vec<Value> = list.into_iter().map(|c| shown(c, &p)).collect();
-    Ok(Json(json!({ "date": date.to_string(), "conversations": out })))
+    let conversations = list.into_iter().map(|c| shown(c, &p)).collect();
+    Ok(Json(ConversationList { date: date.to_string(), conversations }))
 }
 
 /// `GET /api/conversations/{session}` → `{"conversation": {…as listed},
@@ -61,10 +88,10 @@ pub async fn list(
 /// latency_ms, model, at}]}`.
 ///
 /// Errors: 404 no such conversation.
-pub async fn show(State(state): State<Arc<AppState>>, p: Principal, Path(session): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn show(State(state): State<Arc<AppState>>, p: Principal, Path(session): Path<String>) -> Result<Json<Transcript>, ApiError> {
     let (c, turns) =
         p.tenant(&state).conversation(&session).await?.ok_or_else(|| ApiError::NotFound(format!("conversazione {session} inesistente")))?;
-    Ok(Json(json!({ "conversation": shown(c, &p), "turns": turns })))
+    Ok(Json(Transcript { conversation: shown(c, &p), turns }))
 }
 
 /// `GET /api/calls/{id}/recording` → `audio/wav`, the caller side of the

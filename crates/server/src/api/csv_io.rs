@@ -5,8 +5,28 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::ApiError;
+
+/// A row an import left out.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SkippedRow {
+    /// Line of the file (the header is line 1).
+    pub line: usize,
+    /// Why, in Italian.
+    pub error: String,
+}
+
+/// What an import did: `{"imported", "skipped": [{"line", "error"}]}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Rows added or updated.
+    pub imported: usize,
+    /// Rows left out.
+    pub skipped: Vec<SkippedRow>,
+}
 
 /// Most rows one import takes.
 pub const MAX_IMPORT_ROWS: usize = 5_000;
@@ -43,7 +63,7 @@ impl Upload {
     /// # Errors
     /// 400 when the file has more than [`MAX_IMPORT_ROWS`] records (checked
     /// before any is returned, so an import is never half done for that).
-    pub fn records(mut self, skipped: &mut Vec<serde_json::Value>) -> Result<Vec<(usize, csv::StringRecord)>, ApiError> {
+    pub fn records(mut self, skipped: &mut Vec<SkippedRow>) -> Result<Vec<(usize, csv::StringRecord)>, ApiError> {
         let mut out = Vec::new();
         for (i, row) in self.reader.records().enumerate() {
             if i >= MAX_IMPORT_ROWS {
@@ -51,7 +71,7 @@ impl Upload {
             }
             match row {
                 Ok(row) => out.push((i + 2, row)),
-                Err(e) => skipped.push(serde_json::json!({ "line": i + 2, "error": e.to_string() })),
+                Err(e) => skipped.push(SkippedRow { line: i + 2, error: e.to_string() }),
             }
         }
         Ok(out)

@@ -8,31 +8,38 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use fluxion_core::booking::{Id, Repository};
 use fluxion_core::faq::Faq;
 
 use super::settings::invalid;
-use super::{reload, ApiError};
+use super::{reload, ApiError, IdAnswer};
 use crate::app::AppState;
 use crate::auth::Principal;
 
+/// `{"faq": […]}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FaqList {
+    /// The entries.
+    pub faq: Vec<Faq>,
+}
+
 /// `GET /api/faq` → `{"faq": [{id, category, questions, answer}]}`.
-pub async fn list(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "faq": p.tenant(&state).faqs().await? })))
+pub async fn list(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<FaqList>, ApiError> {
+    Ok(Json(FaqList { faq: p.tenant(&state).faqs().await? }))
 }
 
 /// An entry as the console sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct FaqBody {
     /// Category ("pagamenti").
     #[serde(default)]
     pub category: String,
-    /// Ways of asking (at least one).
+    /// Ways of asking (at least one not blank).
     pub questions: Vec<String>,
-    /// The answer, in Italian.
+    /// The answer, in Italian (not blank).
     pub answer: String,
 }
 
@@ -51,12 +58,12 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<FaqBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<IdAnswer>), ApiError> {
     p.require_owner()?;
     let Json(body) = body?;
     let id = p.tenant(&state).add_faq(&body.validated()?).await?;
     reload(&state, &p).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(IdAnswer { id })))
 }
 
 /// `PUT /api/faq/{id}` → `{"id"}`.
@@ -65,14 +72,14 @@ pub async fn update(
     p: Principal,
     Path(id): Path<Id>,
     body: Result<Json<FaqBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IdAnswer>, ApiError> {
     p.require_owner()?;
     let Json(body) = body?;
     if !p.tenant(&state).update_faq(id, &body.validated()?).await? {
         return Err(ApiError::NotFound(format!("domanda {id} inesistente")));
     }
     reload(&state, &p).await?;
-    Ok(Json(json!({ "id": id })))
+    Ok(Json(IdAnswer { id }))
 }
 
 /// `DELETE /api/faq/{id}` → 204.

@@ -12,8 +12,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use fluxion_core::booking::{AppointmentStatus, Id, Repository};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::read::engine;
 use super::settings::invalid;
@@ -29,36 +29,66 @@ use crate::store::{CompletionError, LoyaltyRule};
 /// is. All 0 until the owner sets them: no points.
 ///
 /// Errors: 403 staff.
-pub async fn get(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+pub async fn get(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<LoyaltyRule>, ApiError> {
     p.require_owner()?;
-    let r = p.tenant(&state).loyalty_rule().await?;
-    Ok(Json(rule_json(&r)))
-}
-
-fn rule_json(r: &LoyaltyRule) -> Value {
-    json!({
-        "points_per_visit": r.points_per_visit,
-        "points_per_euro": r.points_per_euro,
-        "reward_threshold": r.reward_threshold,
-        "reward_text": r.reward_text,
-    })
+    Ok(Json(p.tenant(&state).loyalty_rule().await?))
 }
 
 /// `PUT /api/loyalty` body; an absent field is 0 (or empty).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RuleBody {
-    /// Points per completed appointment.
+    /// Points per completed appointment (0–1,000,000).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub points_per_visit: i64,
-    /// Points per whole euro of the price.
+    /// Points per whole euro of the price (0–1,000,000).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub points_per_euro: i64,
-    /// Reward threshold (0: no rewards).
+    /// Reward threshold in points (0: no rewards; at most 1,000,000).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub reward_threshold: i64,
-    /// The reward ("una piega in omaggio"); required with a threshold.
+    /// The reward ("una piega in omaggio", at most 200 characters);
+    /// required with a threshold.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reward_text: Option<String>,
+}
+
+/// The loyalty side of a completion.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoyaltyOutcome {
+    /// Points given for this appointment.
+    pub earned: i64,
+    /// The client's points now.
+    pub points: i64,
+    /// The points reached a new multiple of the threshold.
+    pub reward: bool,
+    /// The reward notice was queued (the client consented to a channel).
+    pub reward_notice: bool,
+}
+
+/// Where the receipt is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceiptLink {
+    /// `/api/appointments/{id}/receipt.pdf`.
+    pub url: String,
+    /// The receipt e-mail was queued (car workshop, client consented to e-mail).
+    pub emailed: bool,
+}
+
+/// `POST /api/appointments/{id}/complete` answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CompletionView {
+    /// The appointment, now completed.
+    pub appointment: super::appointments::AppointmentView,
+    /// Its price (VAT included), euro cents.
+    pub price_cents: i64,
+    /// Points and reward.
+    pub loyalty: LoyaltyOutcome,
+    /// The receipt.
+    pub receipt: ReceiptLink,
 }
 
 /// `PUT /api/loyalty` → the rule as `GET` shows it.
@@ -70,7 +100,7 @@ pub async fn put(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<RuleBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LoyaltyRule>, ApiError> {
     p.require_owner()?;
     let Json(b) = body?;
     let rule = LoyaltyRule {
@@ -83,7 +113,7 @@ pub async fn put(
     .map_err(|e| invalid(e.to_string()))?;
     let t = p.tenant(&state);
     t.set_loyalty_rule(&rule, state.clock.now()).await?;
-    Ok(Json(rule_json(&rule)))
+    Ok(Json(rule))
 }
 
 /// What an appointment in `status` is called in a refusal.
@@ -116,22 +146,17 @@ fn completion_error(e: CompletionError) -> ApiError {
 ///
 /// Errors: 404 unknown; 409 when it is not booked (completing twice gives
 /// 409 and no more points) or has not started yet at the server's clock.
-pub async fn complete(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
+pub async fn complete(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<CompletionView>, ApiError> {
     let engine = engine(&state, &p).await?;
     let tenant = p.tenant(&state);
     let done = tenant.complete(id, state.clock.now()).await.map_err(completion_error)?;
     let client = tenant.client(done.appointment.client_id).await?;
-    Ok(Json(json!({
-        "appointment": super::appointments::appointment_json(engine.info(), &done.appointment, client.as_ref()),
-        "price_cents": done.price_cents,
-        "loyalty": {
-            "earned": done.points_earned,
-            "points": done.points,
-            "reward": done.reward,
-            "reward_notice": done.reward_notice,
-        },
-        "receipt": { "url": format!("/api/appointments/{id}/receipt.pdf"), "emailed": done.receipt_email },
-    })))
+    Ok(Json(CompletionView {
+        appointment: super::appointments::appointment_view(engine.info(), &done.appointment, client.as_ref()),
+        price_cents: done.price_cents,
+        loyalty: LoyaltyOutcome { earned: done.points_earned, points: done.points, reward: done.reward, reward_notice: done.reward_notice },
+        receipt: ReceiptLink { url: format!("/api/appointments/{id}/receipt.pdf"), emailed: done.receipt_email },
+    }))
 }
 
 /// `GET /api/appointments/{id}/receipt.pdf` → `application/pdf`, shown

@@ -11,8 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use fluxion_core::tools::{Scope, ToolContext, ToolError};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::ToSchema;
 
 use super::read::engine;
 use super::settings::invalid;
@@ -23,11 +25,20 @@ use crate::auth::Principal;
 /// Longest `Idempotency-Key` header accepted, in bytes.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
+fn channel_schema() -> Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["sms", "whatsapp", "email"])).build()
+}
+
+fn state_schema() -> Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["in_coda", "gia_in_coda"])).build()
+}
+
 /// The body of `POST /api/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
     /// `sms`, `whatsapp` or `email`.
+    #[schema(schema_with = channel_schema)]
     pub canale: String,
     /// The client's number (SMS, WhatsApp), any Italian or E.164 spelling.
     pub telefono: Option<String>,
@@ -37,6 +48,23 @@ pub struct MessageBody {
     pub testo: String,
     /// The subject (e-mail).
     pub oggetto: Option<String>,
+}
+
+/// `POST /api/messages` answer: the message is in the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageQueued {
+    /// Always `true`.
+    pub ok: bool,
+    /// The channel: `sms`, `whatsapp` or `email`.
+    #[schema(schema_with = channel_schema)]
+    pub canale: String,
+    /// `in_coda` (queued now, 202) or `gia_in_coda` (the same key was
+    /// queued before, 200).
+    #[schema(schema_with = state_schema)]
+    pub stato: String,
+    /// The outbox row (`in_coda` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<fluxion_core::booking::Id>,
 }
 
 /// `POST /api/messages` with `{canale, telefono | email, testo, oggetto?}`
@@ -54,7 +82,7 @@ pub async fn send(
     p: Principal,
     headers: HeaderMap,
     body: Result<Json<MessageBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MessageQueued>), ApiError> {
     let Json(body) = body?;
     let tool = match body.canale.trim() {
         "sms" => "send_sms",
@@ -81,9 +109,12 @@ pub async fn send(
         "confermato": true,
     });
     let ctx = ToolContext { now: state.clock.now(), scope: Scope::Staff, session_id: format!("api:{key}") };
+    let queued = |v: serde_json::Value| {
+        serde_json::from_value::<MessageQueued>(v).map_err(|e| ApiError::Unavailable(format!("the outbox answered unexpectedly: {e}")))
+    };
     match engine.tools().call(tool, &args, &ctx).await {
-        Ok((v, _)) if v["stato"] == "in_coda" => Ok((StatusCode::ACCEPTED, Json(v))),
-        Ok((v, _)) => Ok((StatusCode::OK, Json(v))),
+        Ok((v, _)) if v["stato"] == "in_coda" => Ok((StatusCode::ACCEPTED, Json(queued(v)?))),
+        Ok((v, _)) => Ok((StatusCode::OK, Json(queued(v)?))),
         Err(ToolError::InvalidArguments(m)) => Err(invalid(m)),
         Err(ToolError::NotAllowed(m)) => Err(ApiError::Forbidden(m)),
         Err(ToolError::Unavailable) => Err(ApiError::Unavailable("the outbox could not be written".into())),

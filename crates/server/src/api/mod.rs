@@ -26,9 +26,30 @@ pub mod voice;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::observability::REJECTED_TOTAL;
+
+/// The body of every error answer: `{"error": "…"}`, with `"fields"` on a
+/// 422 that names refused fields.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What went wrong (Italian when meant for the owner).
+    pub error: String,
+    /// Refused fields (422 only, e.g. `PUT /api/integrations`): an Italian
+    /// message per field, keyed by its dotted name (`"email.port"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `{"id"}`: the row a write created or changed.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct IdAnswer {
+    /// Row id.
+    pub id: fluxion_core::booking::Id,
+}
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +136,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized(_) => {
-                let body = Json(json!({ "error": self.to_string() }));
+                let body = Json(ErrorBody { error: self.to_string(), fields: None });
                 return (StatusCode::UNAUTHORIZED, [(axum::http::header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
             }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -123,11 +144,11 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Fields(fields) => {
                 metrics::counter!(REJECTED_TOTAL, "reason" => "422").increment(1);
-                let body = Json(json!({ "error": self.to_string(), "fields": fields }));
+                let body = Json(ErrorBody { error: self.to_string(), fields: Some(fields.clone()) });
                 return (StatusCode::UNPROCESSABLE_ENTITY, body).into_response();
             }
         };
-        (status, Json(json!({ "error": self.to_string() }))).into_response()
+        (status, Json(ErrorBody { error: self.to_string(), fields: None })).into_response()
     }
 }
 

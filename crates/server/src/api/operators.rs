@@ -10,28 +10,42 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use fluxion_core::booking::{Closure, Id, Repository, WeeklyHours};
+use fluxion_core::booking::{Closure, Id, Operator, Repository, WeeklyHours};
 
-use super::settings::{check_closure, check_hours, closure_json, invalid};
-use super::{reload, ApiError};
+use super::settings::{check_closure, check_hours, closure_view, invalid, ClosureView};
+use super::{reload, ApiError, IdAnswer};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::store::NewOperator;
 
+/// `{"operators": […]}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OperatorList {
+    /// The operators on the rota.
+    pub operators: Vec<Operator>,
+}
+
+/// `{"absences": […]}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AbsenceList {
+    /// By first day.
+    pub absences: Vec<ClosureView>,
+}
+
 /// `GET /api/operators` → `{"operators": [{id, name, service_ids, hours,
 /// absences}]}` (operators on the rota).
-pub async fn list(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
-    let ops = p.tenant(&state).operators().await?;
-    Ok(Json(json!({ "operators": ops })))
+pub async fn list(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<OperatorList>, ApiError> {
+    let operators = p.tenant(&state).operators().await?;
+    Ok(Json(OperatorList { operators }))
 }
 
 /// An operator as the console sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct OperatorBody {
-    /// First name as callers say it.
+    /// First name as callers say it (1–80 characters).
     pub name: String,
     /// Services performed.
     #[serde(default)]
@@ -57,12 +71,12 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<OperatorBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<IdAnswer>), ApiError> {
     p.require_owner()?;
     let Json(body) = body?;
     let id = p.tenant(&state).add_operator(&body.validated(Vec::new())?).await?;
     reload(&state, &p).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(IdAnswer { id })))
 }
 
 /// `PUT /api/operators/{id}` (name, services, hours; absences are kept) →
@@ -72,7 +86,7 @@ pub async fn update(
     p: Principal,
     Path(id): Path<Id>,
     body: Result<Json<OperatorBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IdAnswer>, ApiError> {
     p.require_owner()?;
     let Json(body) = body?;
     let t = p.tenant(&state);
@@ -82,7 +96,7 @@ pub async fn update(
         return Err(ApiError::NotFound(format!("operatore {id} inesistente")));
     }
     reload(&state, &p).await?;
-    Ok(Json(json!({ "id": id })))
+    Ok(Json(IdAnswer { id }))
 }
 
 /// `DELETE /api/operators/{id}` → 204: off the rota (appointments stay).
@@ -97,9 +111,9 @@ pub async fn delete(State(state): State<Arc<AppState>>, p: Principal, Path(id): 
 
 /// `GET /api/operators/{id}/absences` → `{"absences": [{id, from, to,
 /// range, reason}]}`.
-pub async fn absences(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<Value>, ApiError> {
+pub async fn absences(State(state): State<Arc<AppState>>, p: Principal, Path(id): Path<Id>) -> Result<Json<AbsenceList>, ApiError> {
     let list = p.tenant(&state).absences(id).await?.ok_or_else(|| ApiError::NotFound(format!("operatore {id} inesistente")))?;
-    Ok(Json(json!({ "absences": list.iter().map(|(i, c)| closure_json(*i, c)).collect::<Vec<_>>() })))
+    Ok(Json(AbsenceList { absences: list.iter().map(|(i, c)| closure_view(*i, c)).collect() }))
 }
 
 /// `POST /api/operators/{id}/absences {from, to, range?, reason}` → 201.
@@ -109,10 +123,10 @@ pub async fn add_absence(
     p: Principal,
     Path(id): Path<Id>,
     body: Result<Json<Closure>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ClosureView>), ApiError> {
     let Json(c) = body?;
     check_closure(&c)?;
     let aid = p.tenant(&state).add_absence(id, &c).await?.ok_or_else(|| ApiError::NotFound(format!("operatore {id} inesistente")))?;
     reload(&state, &p).await?;
-    Ok((StatusCode::CREATED, Json(closure_json(aid, &c))))
+    Ok((StatusCode::CREATED, Json(closure_view(aid, &c))))
 }

@@ -8,11 +8,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
 use jiff::civil::Date;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use fluxion_core::booking::availability::{self, Query as SlotQuery};
-use fluxion_core::booking::Repository;
+use fluxion_core::booking::{Id, Repository};
 use fluxion_core::text::fold;
 
 use super::ApiError;
@@ -20,9 +21,11 @@ use crate::app::{AppState, ServerEngine};
 use crate::auth::Principal;
 
 /// `?date=YYYY-MM-DD`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct DateParam {
-    /// Local date.
+    /// Local date, ISO 8601 `YYYY-MM-DD` (default: today in the business's
+    /// time zone).
+    #[param(format = Date)]
     pub date: Option<String>,
 }
 
@@ -58,14 +61,65 @@ pub fn utc_days(engine: &ServerEngine, from: Date, to: Date) -> Result<(String, 
 }
 
 /// `?service=…&date=…&operator=…`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct SlotsParams {
-    /// Service name, synonym or id.
+    /// Service name, synonym or id (required: 400 without it).
     pub service: Option<String>,
-    /// Local date (default today).
+    /// Local date, ISO 8601 `YYYY-MM-DD` (default today).
+    #[param(format = Date)]
     pub date: Option<String>,
-    /// Operator name or id.
+    /// Operator name or id (absent: any operator).
     pub operator: Option<String>,
+}
+
+/// A free slot.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SlotView {
+    /// Local start, ISO 8601 without offset (`YYYY-MM-DDTHH:MM:SS`).
+    pub start: String,
+    /// Local end, ISO 8601 without offset.
+    pub end: String,
+    /// The operator's name.
+    pub operator: Option<String>,
+    /// The operator's id.
+    pub operator_id: Id,
+}
+
+/// `GET /api/slots` answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SlotList {
+    /// The service's name on the price list.
+    pub service: String,
+    /// The day, ISO 8601 `YYYY-MM-DD`.
+    pub date: String,
+    /// Free slots, by start.
+    pub slots: Vec<SlotView>,
+}
+
+/// A service on the price list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceView {
+    /// Row id.
+    pub id: Id,
+    /// Name on the price list.
+    pub name: String,
+    /// Other names callers use.
+    pub synonyms: Vec<String>,
+    /// Duration in minutes.
+    pub duration_min: u32,
+    /// Price in euro cents, VAT included.
+    pub price_cents: i64,
+    /// Names of the operators who perform it.
+    pub operators: Vec<String>,
+    /// Ids of the operators who perform it.
+    pub operator_ids: Vec<Id>,
+}
+
+/// `{"services": […]}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceList {
+    /// The price list.
+    pub services: Vec<ServiceView>,
 }
 
 /// `GET /api/slots?service=…&date=YYYY-MM-DD[&operator=…]`: free slots of
@@ -77,7 +131,7 @@ pub async fn slots(
     State(state): State<Arc<AppState>>,
     p: Principal,
     q: Result<Query<SlotsParams>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SlotList>, ApiError> {
     let Query(q) = q?;
     let engine = engine(&state, &p).await?;
     let info = engine.info();
@@ -106,44 +160,47 @@ pub async fn slots(
     let booked = engine.repo().booked_between(from, to).await?;
     let query = SlotQuery { service, operator, from: date, to: date, now };
     let slots = availability::free_slots(&info.business, &info.operators, &booked, &query).map_err(|e| ApiError::bad(e.to_string()))?;
-    let out: Vec<Value> = slots
+    let out: Vec<SlotView> = slots
         .iter()
-        .map(|s| {
-            json!({
-                "start": info.local(s.start).to_string(),
-                "end": info.local(s.end).to_string(),
-                "operator": info.operators.iter().find(|o| o.id == s.operator_id).map(|o| o.name.clone()),
-                "operator_id": s.operator_id,
-            })
+        .map(|s| SlotView {
+            start: info.local(s.start).to_string(),
+            end: info.local(s.end).to_string(),
+            operator: info.operators.iter().find(|o| o.id == s.operator_id).map(|o| o.name.clone()),
+            operator_id: s.operator_id,
         })
         .collect();
-    Ok(Json(json!({ "service": service.name, "date": date.to_string(), "slots": out })))
+    Ok(Json(SlotList { service: service.name.clone(), date: date.to_string(), slots: out }))
 }
 
 /// The services as JSON: `{"services": [{id, name, synonyms, duration_min,
 /// price_cents (euro cents), operators}]}`; shared by `GET /api/services` and
 /// the MCP resource `fluxion://servizi`.
 pub fn services_json(info: &fluxion_core::dialogue::BusinessInfo) -> Value {
-    let out: Vec<Value> = info
+    serde_json::to_value(service_list(info)).unwrap_or_default()
+}
+
+/// The price list of `info` with each service's operators.
+pub fn service_list(info: &fluxion_core::dialogue::BusinessInfo) -> ServiceList {
+    let services = info
         .services
         .iter()
         .map(|s| {
-            let ops: Vec<&str> = info.operators.iter().filter(|o| o.service_ids.contains(&s.id)).map(|o| o.name.as_str()).collect();
-            json!({
-                "id": s.id,
-                "name": s.name,
-                "synonyms": s.synonyms,
-                "duration_min": s.duration_min,
-                "price_cents": s.price_cents,
-                "operators": ops,
-                "operator_ids": info.operators.iter().filter(|o| o.service_ids.contains(&s.id)).map(|o| o.id).collect::<Vec<_>>(),
-            })
+            let ops = || info.operators.iter().filter(|o| o.service_ids.contains(&s.id));
+            ServiceView {
+                id: s.id,
+                name: s.name.clone(),
+                synonyms: s.synonyms.clone(),
+                duration_min: s.duration_min,
+                price_cents: s.price_cents,
+                operators: ops().map(|o| o.name.clone()).collect(),
+                operator_ids: ops().map(|o| o.id).collect(),
+            }
         })
         .collect();
-    json!({ "services": out })
+    ServiceList { services }
 }
 
 /// `GET /api/services`: see [`services_json`].
-pub async fn services(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
-    Ok(Json(services_json(engine(&state, &p).await?.info())))
+pub async fn services(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<ServiceList>, ApiError> {
+    Ok(Json(service_list(engine(&state, &p).await?.info())))
 }

@@ -12,29 +12,33 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use fluxion_core::booking::{Id, Repository};
 
+use super::csv_io::{ImportReport, SkippedRow};
 use super::settings::invalid;
-use super::{csv_io, reload, ApiError};
+use super::{csv_io, reload, ApiError, IdAnswer};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::store::NewService;
 
 /// A service as the console sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ServiceBody {
-    /// Name on the price list.
+    /// Name on the price list (1–120 characters).
     pub name: String,
     /// Other names callers use.
     #[serde(default)]
     pub synonyms: Vec<String>,
-    /// Minutes (5–600).
+    /// Duration in minutes (5–600).
+    #[schema(minimum = 5, maximum = 600)]
     pub duration_min: u32,
-    /// Euro cents (≥ 0).
+    /// Price in euro cents (≥ 0), VAT included.
+    #[schema(minimum = 0)]
     pub price_cents: i64,
-    /// Operators who perform it (absent: every operator).
+    /// Ids of the operators who perform it (absent: every operator; on a
+    /// change, absent: unchanged).
     #[serde(default)]
     pub operator_ids: Option<Vec<Id>>,
 }
@@ -74,7 +78,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<ServiceBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<IdAnswer>), ApiError> {
     p.require_owner()?;
     let Json(body) = body?;
     let new = body.validated()?;
@@ -88,7 +92,7 @@ pub async fn create(
     })?;
     t.set_service_operators(id, &operators_for(&state, &p, &body).await?).await?;
     reload(&state, &p).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(IdAnswer { id })))
 }
 
 /// `PUT /api/services/{id}` → `{"id"}`; 404 when the business has none such.
@@ -97,7 +101,7 @@ pub async fn update(
     p: Principal,
     Path(id): Path<Id>,
     body: Result<Json<ServiceBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IdAnswer>, ApiError> {
     p.require_owner()?;
     let Json(body) = body?;
     let new = body.validated()?;
@@ -109,7 +113,7 @@ pub async fn update(
         t.set_service_operators(id, &operators_for(&state, &p, &body).await?).await?;
     }
     reload(&state, &p).await?;
-    Ok(Json(json!({ "id": id })))
+    Ok(Json(IdAnswer { id }))
 }
 
 /// `DELETE /api/services/{id}` → 204: withdrawn from the price list (its
@@ -143,7 +147,7 @@ pub async fn export_csv(State(state): State<Arc<AppState>>, p: Principal) -> Res
 ///
 /// Errors: 403 staff; 400 no header with name, duration and price columns,
 /// more than [`csv_io::MAX_IMPORT_ROWS`] rows.
-pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: axum::body::Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: axum::body::Bytes) -> Result<Json<ImportReport>, ApiError> {
     p.require_owner()?;
     let upload = csv_io::Upload::new(&body)?;
     let columns = (
@@ -162,7 +166,7 @@ pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: 
     for (line, row) in upload.records(&mut skipped)? {
         let cell = |i: usize| row.get(i).unwrap_or_default().trim();
         let (Some(duration_min), Some(price_cents)) = (minutes(cell(duration)), euro_cents(cell(price))) else {
-            skipped.push(json!({ "line": line, "error": format!("durata o prezzo non validi ('{}', '{}')", cell(duration), cell(price)) }));
+            skipped.push(SkippedRow { line, error: format!("durata o prezzo non validi ('{}', '{}')", cell(duration), cell(price)) });
             continue;
         };
         let body = ServiceBody {
@@ -175,7 +179,7 @@ pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: 
         let new = match body.validated() {
             Ok(new) => new,
             Err(e) => {
-                skipped.push(json!({ "line": line, "error": e.to_string() }));
+                skipped.push(SkippedRow { line, error: e.to_string() });
                 continue;
             }
         };
@@ -196,7 +200,7 @@ pub async fn import_csv(State(state): State<Arc<AppState>>, p: Principal, body: 
     if imported > 0 {
         reload(&state, &p).await?;
     }
-    Ok(Json(json!({ "imported": imported, "skipped": skipped })))
+    Ok(Json(ImportReport { imported, skipped }))
 }
 
 /// Minutes from "45", "45 min", "45'", "1h", "1h30", "1 ora e 30", "1:30".

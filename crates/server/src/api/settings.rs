@@ -10,54 +10,86 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use fluxion_core::booking::{BookingRules, Closure, Id, Repository, WeeklyHours};
+use fluxion_core::booking::{BookingRules, Closure, Id, Repository, TimeRange, Vertical, WeeklyHours};
 
 use super::{reload, ApiError};
 use crate::app::AppState;
 use crate::auth::Principal;
 
+/// A number that routes to the business.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NumberView {
+    /// `phone` (a number callers dial) or `whatsapp` (a WhatsApp
+    /// phone-number id).
+    pub kind: crate::store::NumberKind,
+    /// The number (E.164) or id.
+    pub value: String,
+}
+
+/// The business as `GET /api/business` shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BusinessView {
+    /// The business (tenant id).
+    pub id: Id,
+    /// Public name.
+    pub name: String,
+    /// Kind of business.
+    pub vertical: Vertical,
+    /// IANA time zone (`Europe/Rome`).
+    pub timezone: String,
+    /// Street address as spoken to callers.
+    pub address: String,
+    /// Business phone, E.164.
+    pub phone: String,
+    /// Booking rules.
+    pub rules: BookingRules,
+    /// Numbers that route calls and messages to it.
+    pub numbers: Vec<NumberView>,
+}
+
 /// `GET /api/business` → `{id, name, vertical, timezone, address, phone,
 /// rules: {buffer_min, min_notice_min, horizon_days, slot_step_min,
 /// closed_on_public_holidays}, numbers: [{kind, value}]}`.
-pub async fn business(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+pub async fn business(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<BusinessView>, ApiError> {
     let t = p.tenant(&state);
     let b = t.business().await.map_err(|e| ApiError::NotFound(e.to_string()))?;
-    let numbers: Vec<Value> = state
+    let numbers: Vec<NumberView> = state
         .store
         .tenants()
         .await?
         .into_iter()
         .filter(|x| x.id == p.tenant)
         .flat_map(|x| x.numbers)
-        .map(|(k, v)| json!({ "kind": k, "value": v }))
+        .map(|(kind, value)| NumberView { kind, value })
         .collect();
-    Ok(Json(json!({
-        "id": p.tenant,
-        "name": b.name,
-        "vertical": b.vertical,
-        "timezone": b.timezone,
-        "address": b.address,
-        "phone": b.phone,
-        "rules": b.rules,
-        "numbers": numbers,
-    })))
+    Ok(Json(BusinessView {
+        id: p.tenant,
+        name: b.name,
+        vertical: b.vertical,
+        timezone: b.timezone,
+        address: b.address,
+        phone: b.phone,
+        rules: b.rules,
+        numbers,
+    }))
 }
 
-/// `PUT /api/business` body: the fields to change.
-#[derive(Debug, Deserialize)]
+/// `PUT /api/business` body: the fields to change (absent: unchanged).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BusinessUpdate {
-    /// Public name.
+    /// Public name (not empty).
     pub name: Option<String>,
     /// Street address.
     pub address: Option<String>,
-    /// Business phone (E.164 or Italian).
+    /// Business phone (E.164 or Italian national format; empty: unchanged).
     pub phone: Option<String>,
-    /// IANA time zone.
+    /// IANA time zone (`Europe/Rome`).
     pub timezone: Option<String>,
-    /// Booking rules.
+    /// Booking rules (all of them; `slot_step_min` and `horizon_days`
+    /// positive).
     pub rules: Option<BookingRules>,
 }
 
@@ -68,7 +100,7 @@ pub async fn update_business(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<BusinessUpdate>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BusinessView>, ApiError> {
     p.require_owner()?;
     let Json(u) = body?;
     let t = p.tenant(&state);
@@ -107,15 +139,16 @@ pub fn invalid(m: impl Into<String>) -> ApiError {
 
 /// `GET /api/hours` → `{"hours": [{"weekday": "monday", "range": {"start":
 /// "09:00:00", "end": "13:00:00"}}, …]}` (several per day for breaks).
-pub async fn hours(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+pub async fn hours(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<HoursBody>, ApiError> {
     let b = p.tenant(&state).business().await.map_err(|e| ApiError::NotFound(e.to_string()))?;
-    Ok(Json(json!({ "hours": b.hours })))
+    Ok(Json(HoursBody { hours: b.hours }))
 }
 
-/// `PUT /api/hours` body.
-#[derive(Debug, Deserialize)]
+/// The opening hours: `PUT /api/hours` body and the answer of both.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct HoursBody {
-    /// The whole week.
+    /// The whole week: intervals per weekday, several a day for breaks; a
+    /// weekday without one is closed.
     pub hours: Vec<WeeklyHours>,
 }
 
@@ -127,13 +160,13 @@ pub async fn set_hours(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<HoursBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<HoursBody>, ApiError> {
     p.require_owner()?;
     let Json(HoursBody { hours }) = body?;
     check_hours(&hours)?;
     p.tenant(&state).set_opening_hours(&hours).await?;
     reload(&state, &p).await?;
-    Ok(Json(json!({ "hours": hours })))
+    Ok(Json(HoursBody { hours }))
 }
 
 /// Checks weekly intervals: each ends after it starts, none overlaps
@@ -168,15 +201,37 @@ pub fn check_closure(c: &Closure) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A closure or absence with its id, as JSON.
-pub fn closure_json(id: Id, c: &Closure) -> Value {
-    json!({ "id": id, "from": c.from, "to": c.to, "range": c.range, "reason": c.reason })
+/// A closure or absence with its id.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClosureView {
+    /// Row id.
+    pub id: Id,
+    /// First closed day (inclusive), ISO 8601 `YYYY-MM-DD`.
+    pub from: jiff::civil::Date,
+    /// Last closed day (inclusive), ISO 8601 `YYYY-MM-DD`.
+    pub to: jiff::civil::Date,
+    /// Part of each day closed; `null`: the whole day.
+    pub range: Option<TimeRange>,
+    /// Why ("Ferie estive").
+    pub reason: String,
+}
+
+/// `{"closures": […]}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClosureList {
+    /// By first day.
+    pub closures: Vec<ClosureView>,
+}
+
+/// A closure or absence with its id.
+pub fn closure_view(id: Id, c: &Closure) -> ClosureView {
+    ClosureView { id, from: c.from, to: c.to, range: c.range, reason: c.reason.clone() }
 }
 
 /// `GET /api/closures` → `{"closures": [{id, from, to, range, reason}]}`.
-pub async fn closures(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+pub async fn closures(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<ClosureList>, ApiError> {
     let list = p.tenant(&state).closures_with_ids().await?;
-    Ok(Json(json!({ "closures": list.iter().map(|(id, c)| closure_json(*id, c)).collect::<Vec<_>>() })))
+    Ok(Json(ClosureList { closures: list.iter().map(|(id, c)| closure_view(*id, c)).collect() }))
 }
 
 /// `POST /api/closures {from, to, range?: {start, end}, reason}` → 201
@@ -185,13 +240,13 @@ pub async fn add_closure(
     State(state): State<Arc<AppState>>,
     p: Principal,
     body: Result<Json<Closure>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ClosureView>), ApiError> {
     p.require_owner()?;
     let Json(c) = body?;
     check_closure(&c)?;
     let id = p.tenant(&state).add_closure(&c).await?;
     reload(&state, &p).await?;
-    Ok((StatusCode::CREATED, Json(closure_json(id, &c))))
+    Ok((StatusCode::CREATED, Json(closure_view(id, &c))))
 }
 
 /// `DELETE /api/closures/{id}` → 204; 404 when the business has none such.

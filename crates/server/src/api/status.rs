@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::read::engine;
 use super::ApiError;
@@ -35,10 +36,32 @@ async fn components() -> Vec<Check> {
     checks
 }
 
+/// One check.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComponentCheck {
+    /// What was checked (`database`, `vad silero`, `stt whisper`, …).
+    pub name: String,
+    /// `ok`, `FAIL`, `skip` (not configured) or `info`.
+    pub status: String,
+    /// `status` is `ok`.
+    pub ok: bool,
+    /// What was seen, or why it failed.
+    pub detail: String,
+}
+
+/// `GET /api/status` answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatusView {
+    /// The database first, then the speech components and cloud services.
+    pub components: Vec<ComponentCheck>,
+    /// How many failed.
+    pub failed: usize,
+}
+
 /// `GET /api/status` → `{"components": [{name, status (ok|FAIL|skip|info),
 /// ok, detail}], "failed": n}`: the database check runs on every call, the
 /// others at most once per [`COMPONENTS_TTL`].
-pub async fn status(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<Value>, ApiError> {
+pub async fn status(State(state): State<Arc<AppState>>, p: Principal) -> Result<Json<StatusView>, ApiError> {
     let database = doctor::check(
         "database",
         async {
@@ -57,7 +80,9 @@ pub async fn status(State(state): State<Arc<AppState>>, p: Principal) -> Result<
     );
     let checks: Vec<Check> = std::iter::once(database).chain(components().await).collect();
     let failed = checks.iter().filter(|c| c.failed()).count();
-    let out: Vec<Value> =
-        checks.iter().map(|c| json!({ "name": c.component, "status": c.status, "ok": c.status == "ok", "detail": c.detail })).collect();
-    Ok(Json(json!({ "components": out, "failed": failed })))
+    let components = checks
+        .iter()
+        .map(|c| ComponentCheck { name: c.component.clone(), status: c.status.to_string(), ok: c.status == "ok", detail: c.detail.clone() })
+        .collect();
+    Ok(Json(StatusView { components, failed }))
 }

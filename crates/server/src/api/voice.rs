@@ -23,20 +23,23 @@ pub const MAX_TEXT_CHARS: usize = 2_000;
 pub const MAX_SESSION_ID: usize = 128;
 
 /// Request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct QueryRequest {
-    /// Conversation id chosen by the client; a new one is made when absent.
+    /// Conversation id chosen by the client (at most 128 printable
+    /// characters); a new one is made when absent.
     #[serde(default)]
+    #[schema(max_length = 128)]
     pub session_id: Option<String>,
     /// Caller's phone (E.164 or Italian national format), when known.
     #[serde(default)]
     pub phone: Option<String>,
     /// What the caller said or wrote (1–2,000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
     pub text: String,
 }
 
 /// The appointment a turn created, moved or cancelled.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BookingJson {
     /// Appointment id.
     pub id: i64,
@@ -46,16 +49,17 @@ pub struct BookingJson {
     pub service: String,
     /// Operator name.
     pub operator: String,
-    /// Local start, ISO 8601 without offset.
+    /// Local start in the business's time zone, ISO 8601 without offset
+    /// (`YYYY-MM-DDTHH:MM:SS`).
     pub start: String,
-    /// Local end.
+    /// Local end, ISO 8601 without offset.
     pub end: String,
-    /// UTC start, RFC 3339.
+    /// UTC start, RFC 3339 (`…Z`).
     pub start_utc: String,
 }
 
 /// Response body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueryResponse {
     /// The conversation id (echoed or new).
     pub session_id: String,
@@ -73,7 +77,7 @@ pub struct QueryResponse {
     pub booking: Option<BookingJson>,
     /// Whether the conversation ended.
     pub ended: bool,
-    /// Server processing time, ms.
+    /// Server processing time, milliseconds.
     pub latency_ms: f64,
 }
 

@@ -41,7 +41,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const SESSION_TTL: SignedDuration = SignedDuration::from_hours(12);
 
 /// Who a request acts for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Who {
     /// A console account, through its browser session.

@@ -16,10 +16,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Mutex};
+use utoipa::ToSchema;
 
 use fluxion_core::booking::Vertical;
 
@@ -40,14 +41,32 @@ pub struct SetupState {
     done: watch::Sender<bool>,
 }
 
+/// `GET /api/setup/status` answer.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct SetupStatus {
+    /// Whether the server waits for the business to be created.
+    pub setup_mode: bool,
+}
+
+/// `POST /api/setup` answer (with the owner's session cookie).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SetupDone {
+    /// The new business (tenant id).
+    pub tenant: fluxion_core::booking::Id,
+    /// To send as `X-CSRF-Token` on POST, PUT, PATCH and DELETE.
+    pub csrf_token: String,
+    /// The owner's login name.
+    pub username: String,
+}
+
 /// `GET /api/setup/status` in set-up mode.
-async fn status() -> Json<Value> {
-    Json(json!({ "setup_mode": true }))
+async fn status() -> Json<SetupStatus> {
+    Json(SetupStatus { setup_mode: true })
 }
 
 /// `GET /api/setup/status` once the business exists (the full server).
-pub async fn status_done() -> Json<Value> {
-    Json(json!({ "setup_mode": false }))
+pub async fn status_done() -> Json<SetupStatus> {
+    Json(SetupStatus { setup_mode: false })
 }
 
 /// `POST /api/setup` once the business exists: 401 without credentials,
@@ -88,7 +107,7 @@ async fn setup(State(state): State<Arc<SetupState>>, body: Result<Json<SetupRequ
     })?;
     let (sid, csrf) = auth::open_session(&tenant, owner, jiff::Timestamp::now()).await?;
     state.done.send_replace(true);
-    let body = Json(json!({ "tenant": tenant.id(), "csrf_token": csrf, "username": req.owner.username.trim() }));
+    let body = Json(SetupDone { tenant: tenant.id(), csrf_token: csrf, username: req.owner.username.trim().to_string() });
     Ok((StatusCode::CREATED, [(header::SET_COOKIE, auth::session_cookie(Some(&sid)))], body).into_response())
 }
 

@@ -17,7 +17,7 @@ use crate::seed::SeedData;
 use crate::store::{BusinessConfig, NumberKind, Role, Store, Tenant};
 
 /// A service as the owner describes it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SetupService {
     /// Name on the price list.
     pub name: String,
@@ -31,7 +31,7 @@ pub struct SetupService {
 }
 
 /// An operator as the owner describes it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SetupOperator {
     /// First name as callers say it.
     pub name: String,
@@ -44,11 +44,12 @@ pub struct SetupOperator {
 }
 
 /// The owner's console account.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 pub struct Owner {
     /// Login name.
     pub username: String,
     /// Password (at least 8 characters).
+    #[schema(format = Password, write_only)]
     pub password: String,
 }
 
@@ -67,7 +68,7 @@ fn yes() -> bool {
 }
 
 /// Everything the set-up asks. Absent lists take the vertical's templates.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SetupRequest {
     /// Public name.
     pub name: String,

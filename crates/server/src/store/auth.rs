@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{store_error, ts_text, Store, Tenant};
 
 /// What an account may do in the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, settings and secrets included.

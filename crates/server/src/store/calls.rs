@@ -13,7 +13,7 @@ use crate::telephony::Provider;
 use crate::voice::HangupReason;
 
 /// How a call went, from the business's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// An appointment was booked.
@@ -68,7 +68,7 @@ impl CallOutcome {
 }
 
 /// Who placed the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CallDirection {
     /// A caller phoned the business.
@@ -97,7 +97,7 @@ impl CallDirection {
 }
 
 /// A call as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CallRecord {
     /// Row id.
     pub id: Id,

@@ -12,7 +12,7 @@ use super::calls::CallOutcome;
 use super::{parse_ts, store_error, Tenant};
 
 /// A call or chat session, as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Conversation {
     /// Session id: the call SID for calls, the chat's id otherwise.
     pub session_id: String,
@@ -41,7 +41,7 @@ pub struct Conversation {
 }
 
 /// One turn of a transcript.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TranscriptTurn {
     /// `user` (the caller) or `assistant` (the receptionist).
     pub role: String,

@@ -31,7 +31,7 @@ pub const ANONYMOUS_NAME: &str = "Cliente cancellato";
 const ANONYMOUS_PHONE: &str = "anonimo";
 
 /// A client's row as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportedClient {
     /// Row id.
     pub id: i64,
@@ -54,7 +54,7 @@ pub struct ExportedClient {
 }
 
 /// The consents a client gave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Consents {
     /// Reminders and marketing messages.
     pub marketing: bool,
@@ -63,7 +63,7 @@ pub struct Consents {
 }
 
 /// An appointment, with the names of its service and operator.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportedAppointment {
     /// Row id.
     pub id: i64,
@@ -84,7 +84,7 @@ pub struct ExportedAppointment {
 }
 
 /// A phone call.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportedCall {
     /// Row id.
     pub id: i64,
@@ -111,7 +111,7 @@ pub struct ExportedCall {
 }
 
 /// One turn of a conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportedTurn {
     /// Conversation id.
     pub session_id: String,
@@ -128,7 +128,7 @@ pub struct ExportedTurn {
 }
 
 /// A request for the owner (callback, complaint, privacy).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportedRequest {
     /// Row id.
     pub id: i64,
@@ -147,7 +147,7 @@ pub struct ExportedRequest {
 }
 
 /// A waitlist entry.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportedWaitlistEntry {
     /// Row id.
     pub id: i64,
@@ -160,7 +160,7 @@ pub struct ExportedWaitlistEntry {
 }
 
 /// A WhatsApp message's record (the text itself is in the turns).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportedMessage {
     /// Meta's message id.
     pub wa_message_id: String,
@@ -175,7 +175,7 @@ pub struct ExportedMessage {
 }
 
 /// Everything stored about one client (`GET /api/clients/{id}/export`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ClientExport {
     /// The client's row.
     pub client: ExportedClient,
@@ -196,7 +196,7 @@ pub struct ClientExport {
 }
 
 /// What an erasure removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Erasure {
     /// Appointments kept without the client (moved to the anonymous client).
     pub appointments_anonymised: u64,

@@ -32,7 +32,7 @@ pub const RULE_MAX: i64 = 1_000_000;
 pub const REWARD_TEXT_MAX_CHARS: usize = 200;
 
 /// A business's loyalty rule; all zero (the default): no points.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoyaltyRule {
     /// Points for each completed appointment.
     pub points_per_visit: i64,

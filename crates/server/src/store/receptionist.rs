@@ -20,7 +20,7 @@ pub const GREETING_MAX_CHARS: usize = 300;
 pub const REMINDER_MAX_HOURS: u32 = 168;
 
 /// The receptionist's settings; `None` everywhere: the server's defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReceptionistSettings {
     /// What the receptionist says first to a caller it does not know
     /// ("Salone Giulia, buongiorno! Come posso aiutarla?"). A known caller is

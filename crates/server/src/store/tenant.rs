@@ -34,7 +34,7 @@ pub struct Tenant {
 }
 
 /// What kind of number routes to a business.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NumberKind {
     /// A phone number callers dial (E.164, the telephony `To`).

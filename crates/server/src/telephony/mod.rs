@@ -50,7 +50,7 @@ use crate::voice::VoiceConfig;
 pub use config::TelephonyConfig;
 
 /// A telephony provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Twilio Media Streams.

@@ -6,7 +6,7 @@ use fluxion_core::booking::Appointment;
 use serde::Serialize;
 
 /// Why a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HangupReason {
     /// The conversation ended with a goodbye.

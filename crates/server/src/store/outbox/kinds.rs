@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::store::parse_ts;
 
 /// How a notification travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NotifyChannel {
     /// WhatsApp (Meta Cloud API): text inside the 24-hour window, a template outside it.
@@ -43,7 +43,7 @@ impl NotifyChannel {
 }
 
 /// What a notification is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// A new booking, to the client.
@@ -118,7 +118,7 @@ impl NoticeKind {
 }
 
 /// Where a row is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OutboxState {
     /// Waiting for its next attempt.
@@ -175,7 +175,7 @@ pub struct NewNotice {
 }
 
 /// A queued notification.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OutboxEntry {
     /// Row id.
     pub id: Id,
