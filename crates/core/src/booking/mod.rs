@@ -327,6 +327,7 @@ pub mod schema {
     pub fn time() -> Object {
         ObjectBuilder::new()
             .schema_type(Type::String)
+            .description(Some("Local time of day, `HH:MM` or `HH:MM:SS`."))
             .pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?$"))
             .examples(["09:00:00"])
             .build()
@@ -336,6 +337,7 @@ pub mod schema {
     pub fn weekday() -> Object {
         ObjectBuilder::new()
             .schema_type(Type::String)
+            .description(Some("Day of the week, lower-case English."))
             .enum_values(Some(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]))
             .build()
     }
@@ -344,6 +346,7 @@ pub mod schema {
     pub fn local_datetime() -> Object {
         ObjectBuilder::new()
             .schema_type(Type::String)
+            .description(Some("Local date-time without offset, ISO 8601 `YYYY-MM-DDTHH:MM:SS`."))
             .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?$"))
             .examples(["2027-03-15T15:00:00"])
             .build()

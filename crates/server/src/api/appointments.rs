@@ -38,8 +38,9 @@ pub struct Span {
     /// Last day, inclusive (default `from`; at most 62 days after it).
     #[param(format = Date)]
     pub to: Option<String>,
-    /// Only this operator's (id).
-    pub operator: Option<Id>,
+    /// Only this operator's (id; spelled `i64` rather than [`Id`] so that
+    /// the parameter's schema is a plain integer).
+    pub operator: Option<i64>,
 }
 
 /// The client of an appointment.

@@ -26,11 +26,19 @@ use crate::auth::Principal;
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 fn channel_schema() -> Object {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["sms", "whatsapp", "email"])).build()
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("The channel: `sms`, `whatsapp` or `email`."))
+        .enum_values(Some(["sms", "whatsapp", "email"]))
+        .build()
 }
 
 fn state_schema() -> Object {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["in_coda", "gia_in_coda"])).build()
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("`in_coda` (queued now, 202) or `gia_in_coda` (the same key was queued before, 200)."))
+        .enum_values(Some(["in_coda", "gia_in_coda"]))
+        .build()
 }
 
 /// The body of `POST /api/messages`.

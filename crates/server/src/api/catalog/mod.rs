@@ -298,7 +298,7 @@ impl Catalog {
 /// [`api`].
 pub async fn openapi_json(_p: Principal) -> Result<Json<Value>, ApiError> {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    let doc = DOCUMENT.get_or_init(|| serde_json::to_value(document(api().operations())).unwrap_or(Value::Null));
+    let doc = DOCUMENT.get_or_init(|| document(api().operations()));
     if doc.is_null() {
         return Err(ApiError::Unavailable("the API description could not be encoded".into()));
     }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
@@ -78,13 +79,53 @@ fn schemas(operations: &[Operation]) -> BTreeMap<String, RefOr<Schema>> {
     out
 }
 
+/// Rust primitives that `utoipa` describes by reference when a field's type
+/// is an alias of one (`Id` for `i64`).
+const PRIMITIVES: &[&str] =
+    &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64", "bool", "String", "str"];
+
+/// Replaces every reference to a primitive's schema by the schema itself
+/// (keeping the reference's description), and drops those schemas from
+/// `components.schemas`.
+fn inline_primitives(doc: &mut Value) {
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    let primitives: BTreeMap<String, Value> =
+        PRIMITIVES.iter().filter_map(|name| schemas.remove(*name).map(|schema| (format!("#/components/schemas/{name}"), schema))).collect();
+    fn walk(v: &mut Value, primitives: &BTreeMap<String, Value>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(target)) = map.get("$ref").and_then(Value::as_str).and_then(|r| primitives.get(r)) {
+                    let target = target.clone();
+                    map.remove("$ref");
+                    for (k, x) in target {
+                        map.entry(k).or_insert(x);
+                    }
+                }
+                map.values_mut().for_each(|x| walk(x, primitives));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|x| walk(x, primitives)),
+            _ => {}
+        }
+    }
+    if !primitives.is_empty() {
+        walk(doc, &primitives);
+    }
+}
+
 /// The OpenAPI 3.1 document of `operations`: one operation per route, its
 /// path parameters (`{id}` an integer, others strings) and query
 /// parameters, its JSON request body and answer by reference into
 /// `components.schemas` (CSV, PDF, WAV and server-sent events as strings),
 /// errors as `{"error": "…"}` (`"fields"` too on 422), and the bearer
-/// token or session cookie it needs.
-pub fn document(operations: &[Operation]) -> OpenApi {
+/// token or session cookie it needs. `Value::Null` if it cannot be encoded.
+pub fn document(operations: &[Operation]) -> Value {
+    let mut doc = serde_json::to_value(openapi(operations)).unwrap_or(Value::Null);
+    inline_primitives(&mut doc);
+    doc
+}
+
+/// The document as `utoipa` builds it (see [`document`]).
+fn openapi(operations: &[Operation]) -> OpenApi {
     let mut paths = Paths::new();
     for op in operations {
         let tag = op.path.trim_start_matches("/api/").split(['/', '.']).next().unwrap_or("api");
@@ -177,7 +218,7 @@ mod tests {
     #[test]
     fn the_document_lists_every_operation_once() {
         let api = api();
-        let doc = serde_json::to_value(document(api.operations())).expect("json");
+        let doc = document(api.operations());
         assert_eq!(doc["openapi"], "3.1.0");
         let mut seen = std::collections::HashSet::new();
         for op in api.operations() {
@@ -199,7 +240,7 @@ mod tests {
 
     #[test]
     fn bodies_and_answers_are_references_to_described_schemas() {
-        let doc = serde_json::to_value(document(api().operations())).expect("json");
+        let doc = document(api().operations());
         let schemas = doc["components"]["schemas"].as_object().expect("schemas");
         let post = &doc["paths"]["/api/services"]["post"];
         assert_eq!(post["requestBody"]["content"][JSON]["schema"]["$ref"], "#/components/schemas/ServiceBody");
@@ -217,6 +258,9 @@ mod tests {
             let name = part.split('"').next().unwrap_or_default();
             assert!(schemas.contains_key(name), "a reference to an undescribed schema {name}");
         }
+        // Ids are integers in place, not references to a schema named i64.
+        assert!(!text.contains("schemas/i64") && !schemas.contains_key("i64"));
+        assert_eq!(schemas["IdAnswer"]["properties"]["id"]["type"], "integer");
         // Options are nullable the 3.1 way.
         assert_eq!(schemas["ClientBody"]["properties"]["email"]["type"], serde_json::json!(["string", "null"]));
     }
