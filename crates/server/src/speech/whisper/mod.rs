@@ -14,10 +14,14 @@
 //!   (50 per second plus a margin) instead of the fixed 30 s window;
 //! - decoded tokens are capped in proportion to the duration;
 //! - a pass that loops, hits the cap or holds more words than the audio can
-//!   is decoded once more on the full 30 s window; one with a mean
-//!   log-probability below -1 (a guess) once more at temperature 0.4 on the
-//!   same window; the better of the two is kept (loops cut, words capped);
-//! - a text that only repeats the initial prompt is decoded again without it;
+//!   is decoded once more on a wider window ([`retry_ctx`]: three times the
+//!   utterance's positions, at least 384, at most the full 30 s window: a
+//!   one-word turn's retry costs about 0.8 s on 2 cores instead of the
+//!   full window's 2.5 s); one with a mean log-probability below -1 (a
+//!   guess) once more at temperature 0.4 on the same window; the better of
+//!   the two is kept (loops cut, words capped);
+//! - a text that only repeats the initial prompt is decoded again without
+//!   it, on the wider window;
 //! - audio quieter than -55 dBFS is not decoded; audio the model marks as no speech (no-speech probability above 0.6
 //!   with a guessed text) gives an empty transcript;
 //! - non-speech annotations (`[Musica]`, `(applausi)`, `[BLANK_AUDIO]`) are
@@ -66,6 +70,13 @@ const AUDIO_CTX_MARGIN: i32 = 64;
 /// models start to repeat themselves or stop early (whisper.cpp issues
 /// #1951, #1117), so short turns get at least this many (2.56 s).
 const MIN_AUDIO_CTX: i32 = 128;
+
+/// The retry's window is this many times the utterance's positions.
+const RETRY_CTX_FACTOR: i32 = 3;
+
+/// Fewest encoder positions of the retry's window (7.68 s): the short
+/// window's loops on one-word turns stop well before the full 1500.
+const MIN_RETRY_CTX: i32 = 384;
 
 /// Shortest audio handed to whisper.cpp, in samples at 16 kHz (1 s): shorter
 /// input is padded with silence.
@@ -134,7 +145,7 @@ impl WhisperStt {
     }
 
     /// Measures this machine's speed with the model: one short-window and
-    /// one full-window pass over 2 s of quiet noise (the first also warms
+    /// one retry-window pass over 2 s of quiet noise (the first also warms
     /// the caches up). Logs the result; a failed pass leaves no measurement.
     fn calibrate(&self) {
         let noise: Vec<i16> = (0..2 * WHISPER_RATE_HZ as usize).map(|i| ((i * 7_919) % 61) as i16 - 30).collect();
@@ -151,9 +162,9 @@ impl WhisperStt {
         let abort = Arc::new(AtomicBool::new(false));
         let measured = job.states.take().map_err(|e| provider_error("create a decoding state", e)).and_then(|mut state| {
             job.pass(&mut state, &samples, Window::Utterance, false, 0.0, self.threads, &abort)?;
-            let full = job.pass(&mut state, &samples, Window::Full, false, 0.0, self.threads, &abort)?;
+            let wide = job.pass(&mut state, &samples, Window::Wide, false, 0.0, self.threads, &abort)?;
             job.states.give_back(state);
-            Ok(full)
+            Ok(wide)
         });
         let estimate = self.finish_estimate(8_000);
         match measured {
@@ -216,12 +227,13 @@ impl SpeechToText for WhisperStt {
     }
 
     /// From the measured speed ([`pace`]): the short-window pass over
-    /// `audio_ms` of audio, and with the full-window retry; both after the
+    /// `audio_ms` of audio, and with the wider window's retry; both after the
     /// queue's average wait, and the worst case after the decodes queued
     /// now have run too.
     fn finish_estimate(&self, audio_ms: u64) -> Option<FinishEstimate> {
         let seconds = (audio_ms as f64 / 1000.0).max(MIN_SAMPLES as f64 / f64::from(WHISPER_RATE_HZ));
-        let decode = self.pace.estimate(audio_ctx(seconds, self.context.model_n_audio_ctx()))?;
+        let n_audio_ctx = self.context.model_n_audio_ctx();
+        let decode = self.pace.estimate(audio_ctx(seconds, n_audio_ctx), retry_ctx(seconds, n_audio_ctx))?;
         let stats = self.queue.stats();
         let wait_ms = stats.mean_wait_ms.round() as u64;
         let backlog_ms = decode.typical_ms.saturating_mul(stats.waiting as u64) / self.queue.max_parallel() as u64;
@@ -351,8 +363,8 @@ struct Decode {
 enum Window {
     /// The utterance plus a margin ([`audio_ctx`]): about 4× faster on a phone turn.
     Utterance,
-    /// The whole 30 s window the model was trained on: the retry.
-    Full,
+    /// The retry's wider window ([`retry_ctx`]), towards the 30 s one the model was trained on.
+    Wide,
 }
 
 /// A decode's result: the text and the mean token probability.
@@ -407,10 +419,10 @@ impl Decode {
         let second = match why {
             // A guess: sample once more on the same window (temperature fallback).
             Suspicion::LowLogprob(_) => self.pass(&mut state, &samples, Window::Utterance, true, FALLBACK_TEMPERATURE, threads, &abort)?,
-            // An echo of the prompt: the full window without the prompt.
-            Suspicion::PromptEcho => self.pass(&mut state, &samples, Window::Full, false, 0.0, threads, &abort)?,
-            // A loop or an overflow: the full window the model was trained on.
-            _ => self.pass(&mut state, &samples, Window::Full, true, 0.0, threads, &abort)?,
+            // An echo of the prompt: the wider window without the prompt.
+            Suspicion::PromptEcho => self.pass(&mut state, &samples, Window::Wide, false, 0.0, threads, &abort)?,
+            // A loop or an overflow: a wider window, closer to the 30 s the model was trained on.
+            _ => self.pass(&mut state, &samples, Window::Wide, true, 0.0, threads, &abort)?,
         };
         let chosen = match (second.suspicion(seconds), &why) {
             (None, _) => &second,
@@ -462,7 +474,11 @@ impl Decode {
         let started = std::time::Instant::now();
         let seconds = samples.len() as f64 / f64::from(WHISPER_RATE_HZ);
         let cap = max_tokens(seconds);
-        let positions = audio_ctx(seconds, self.context.model_n_audio_ctx());
+        let n_audio_ctx = self.context.model_n_audio_ctx();
+        let positions = match window {
+            Window::Utterance => audio_ctx(seconds, n_audio_ctx),
+            Window::Wide => retry_ctx(seconds, n_audio_ctx),
+        };
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(i32::try_from(threads).unwrap_or(1));
         params.set_language(Some(&self.language));
@@ -481,10 +497,8 @@ impl Decode {
         params.set_temperature_inc(0.0);
         params.set_logprob_thold(decode_check::LOGPROB_THRESHOLD);
         params.set_no_speech_thold(decode_check::NO_SPEECH_THRESHOLD);
-        params.set_audio_ctx(match window {
-            Window::Utterance => positions,
-            Window::Full => 0,
-        });
+        // 0 is whisper.cpp's "the model's own" (the full window).
+        params.set_audio_ctx(if positions >= n_audio_ctx { 0 } else { positions });
         params.set_max_tokens(cap);
         params.set_print_special(false);
         params.set_print_progress(false);
@@ -522,7 +536,7 @@ impl Decode {
         let avg_logprob = if tokens == 0 { 0.0 } else { (logprob / tokens as f64) as f32 };
         match window {
             Window::Utterance => self.pace.record_short(positions, started.elapsed()),
-            Window::Full => self.pace.record_full(started.elapsed()),
+            Window::Wide => self.pace.record_retry(positions, started.elapsed()),
         }
         let hit_cap = tokens + 1 >= usize::try_from(cap).unwrap_or(0);
         Ok(Attempt { text: clean_text(&text), tokens, avg_logprob, no_speech_prob, hit_cap })
@@ -575,6 +589,13 @@ fn prompt_tokens(context: &WhisperContext, prompt: &str) -> Vec<WhisperTokenId> 
 fn audio_ctx(seconds: f64, n_audio_ctx: i32) -> i32 {
     let needed = (seconds * POSITIONS_PER_SECOND).ceil().min(f64::from(n_audio_ctx)) as i32 + AUDIO_CTX_MARGIN;
     needed.clamp(MIN_AUDIO_CTX.min(n_audio_ctx), n_audio_ctx)
+}
+
+/// Encoder positions of the retry's window for `seconds` of audio:
+/// [`RETRY_CTX_FACTOR`] times [`audio_ctx`], at least [`MIN_RETRY_CTX`], at
+/// most `n_audio_ctx` (the full window).
+fn retry_ctx(seconds: f64, n_audio_ctx: i32) -> i32 {
+    (audio_ctx(seconds, n_audio_ctx) * RETRY_CTX_FACTOR).max(MIN_RETRY_CTX).min(n_audio_ctx)
 }
 
 /// Most tokens to decode for `seconds` of audio: [`TOKENS_BASE`] plus
@@ -660,6 +681,18 @@ mod tests {
         assert_eq!(audio_ctx(60.0, 1500), 1500);
         assert_eq!(max_tokens(2.0), 36);
         assert_eq!(max_tokens(1000.0), 220);
+    }
+
+    #[test]
+    fn the_retry_window_is_wider_but_not_the_full_one_for_short_turns() {
+        // A one-word turn: 384 positions (7.7 s), not 1500.
+        assert_eq!(retry_ctx(0.3, 1500), 384);
+        assert_eq!(retry_ctx(3.0, 1500), 3 * (150 + 64));
+        // An 8 s turn is retried on nearly the whole window; longer ones on all of it.
+        assert_eq!(retry_ctx(8.0, 1500), 3 * (400 + 64));
+        assert_eq!(retry_ctx(12.0, 1500), 1500);
+        // A model with a smaller window keeps to it.
+        assert_eq!(retry_ctx(1.0, 300), 300);
     }
 
     #[test]
