@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::CallSummary;
+use super::{CallSummary, HangupReason, TurnTiming};
 use crate::speech::speaker::Speaker;
 
 /// What a transport hands the session.
