@@ -52,7 +52,7 @@ async fn speak(tts: &EspeakTts, text: &str, rate_hz: u32) -> anyhow::Result<Vec<
 async fn main() -> anyhow::Result<()> {
     let stt = tokio::task::spawn_blocking(WhisperStt::from_env).await??;
     eprintln!("model {} ({} threads)", stt.model_path().display(), stt.threads());
-    for (rate_hz, wpm, prompt) in [(8_000, 165, true), (8_000, 140, true), (16_000, 165, true)] {
+    for (rate_hz, wpm, prompt) in [(8_000, 165, true), (8_000, 165, false), (8_000, 140, true), (16_000, 165, true)] {
         let tts = EspeakTts::new("it", wpm).context("espeak-ng")?;
         let request = SttRequest::italian(rate_hz).with_prompt(if prompt { PROMPT } else { "" });
         let (mut errors, mut words, mut audio_ms, mut busy_ms) = (0, 0, 0u64, 0u64);

@@ -14,12 +14,12 @@
 //!   (50 per second plus a margin) instead of the fixed 30 s window;
 //! - decoded tokens are capped in proportion to the duration;
 //! - a pass that loops, hits the cap or holds more words than the audio can
-//!   is decoded once more on a wider window ([`retry_ctx`]: three times the
-//!   utterance's positions, at least 384, at most the full 30 s window: a
-//!   one-word turn's retry costs about 0.8 s on 2 cores instead of the
-//!   full window's 2.5 s); one with a mean log-probability below -1 (a
-//!   guess) once more at temperature 0.4 on the same window; the better of
-//!   the two is kept (loops cut, words capped);
+//!   is decoded once more on a wider window ([`retry_ctx`]): the full 30 s
+//!   window, except for a turn short enough to sit in the smallest short
+//!   window (a word or two), retried on 384 positions (7.68 s), about a
+//!   quarter of the full window's cost; one with a mean log-probability
+//!   below -1 (a guess) once more at temperature 0.4 on the same window;
+//!   the better of the two is kept (loops cut, words capped);
 //! - a text that only repeats the initial prompt is decoded again without
 //!   it, on the wider window;
 //! - audio quieter than -55 dBFS is not decoded; audio the model marks as no speech (no-speech probability above 0.6
@@ -71,12 +71,12 @@ const AUDIO_CTX_MARGIN: i32 = 64;
 /// #1951, #1117), so short turns get at least this many (2.56 s).
 const MIN_AUDIO_CTX: i32 = 128;
 
-/// The retry's window is this many times the utterance's positions.
-const RETRY_CTX_FACTOR: i32 = 3;
-
-/// Fewest encoder positions of the retry's window (7.68 s): the short
-/// window's loops on one-word turns stop well before the full 1500.
-const MIN_RETRY_CTX: i32 = 384;
+/// Encoder positions of a one- or two-word turn's retry (7.68 s): a
+/// quarter of the full window's cost (about 0.6 s instead of 2.5 s on 2
+/// cores). Longer turns are retried on the full window: on the espeak-ng
+/// test set (`--example stt_eval`) a 3.5 s sentence retried on three times
+/// its positions came back as two wrong words, and right on the full window.
+const SHORT_RETRY_CTX: i32 = 384;
 
 /// Shortest audio handed to whisper.cpp, in samples at 16 kHz (1 s): shorter
 /// input is padded with silence.
@@ -162,7 +162,7 @@ impl WhisperStt {
         let abort = Arc::new(AtomicBool::new(false));
         let measured = job.states.take().map_err(|e| provider_error("create a decoding state", e)).and_then(|mut state| {
             job.pass(&mut state, &samples, Window::Utterance, false, 0.0, self.threads, &abort)?;
-            let wide = job.pass(&mut state, &samples, Window::Wide, false, 0.0, self.threads, &abort)?;
+            let wide = job.pass(&mut state, &samples, Window::Retry, false, 0.0, self.threads, &abort)?;
             job.states.give_back(state);
             Ok(wide)
         });
@@ -233,7 +233,8 @@ impl SpeechToText for WhisperStt {
     fn finish_estimate(&self, audio_ms: u64) -> Option<FinishEstimate> {
         let seconds = (audio_ms as f64 / 1000.0).max(MIN_SAMPLES as f64 / f64::from(WHISPER_RATE_HZ));
         let n_audio_ctx = self.context.model_n_audio_ctx();
-        let decode = self.pace.estimate(audio_ctx(seconds, n_audio_ctx), retry_ctx(seconds, n_audio_ctx))?;
+        let retry_share = f64::from(retry_ctx(seconds, n_audio_ctx)) / f64::from(n_audio_ctx.max(1));
+        let decode = self.pace.estimate(audio_ctx(seconds, n_audio_ctx), retry_share)?;
         let stats = self.queue.stats();
         let wait_ms = stats.mean_wait_ms.round() as u64;
         let backlog_ms = decode.typical_ms.saturating_mul(stats.waiting as u64) / self.queue.max_parallel() as u64;
@@ -364,7 +365,7 @@ enum Window {
     /// The utterance plus a margin ([`audio_ctx`]): about 4× faster on a phone turn.
     Utterance,
     /// The retry's wider window ([`retry_ctx`]), towards the 30 s one the model was trained on.
-    Wide,
+    Retry,
 }
 
 /// A decode's result: the text and the mean token probability.
@@ -420,9 +421,9 @@ impl Decode {
             // A guess: sample once more on the same window (temperature fallback).
             Suspicion::LowLogprob(_) => self.pass(&mut state, &samples, Window::Utterance, true, FALLBACK_TEMPERATURE, threads, &abort)?,
             // An echo of the prompt: the wider window without the prompt.
-            Suspicion::PromptEcho => self.pass(&mut state, &samples, Window::Wide, false, 0.0, threads, &abort)?,
+            Suspicion::PromptEcho => self.pass(&mut state, &samples, Window::Retry, false, 0.0, threads, &abort)?,
             // A loop or an overflow: a wider window, closer to the 30 s the model was trained on.
-            _ => self.pass(&mut state, &samples, Window::Wide, true, 0.0, threads, &abort)?,
+            _ => self.pass(&mut state, &samples, Window::Retry, true, 0.0, threads, &abort)?,
         };
         let chosen = match (second.suspicion(seconds), &why) {
             (None, _) => &second,
@@ -477,7 +478,7 @@ impl Decode {
         let n_audio_ctx = self.context.model_n_audio_ctx();
         let positions = match window {
             Window::Utterance => audio_ctx(seconds, n_audio_ctx),
-            Window::Wide => retry_ctx(seconds, n_audio_ctx),
+            Window::Retry => retry_ctx(seconds, n_audio_ctx),
         };
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(i32::try_from(threads).unwrap_or(1));
@@ -536,7 +537,8 @@ impl Decode {
         let avg_logprob = if tokens == 0 { 0.0 } else { (logprob / tokens as f64) as f32 };
         match window {
             Window::Utterance => self.pace.record_short(positions, started.elapsed()),
-            Window::Wide => self.pace.record_retry(positions, started.elapsed()),
+            Window::Retry if positions >= n_audio_ctx => self.pace.record_full(started.elapsed()),
+            Window::Retry => {}
         }
         let hit_cap = tokens + 1 >= usize::try_from(cap).unwrap_or(0);
         Ok(Attempt { text: clean_text(&text), tokens, avg_logprob, no_speech_prob, hit_cap })
@@ -592,10 +594,13 @@ fn audio_ctx(seconds: f64, n_audio_ctx: i32) -> i32 {
 }
 
 /// Encoder positions of the retry's window for `seconds` of audio:
-/// [`RETRY_CTX_FACTOR`] times [`audio_ctx`], at least [`MIN_RETRY_CTX`], at
-/// most `n_audio_ctx` (the full window).
+/// [`SHORT_RETRY_CTX`] when the turn fits the smallest short window
+/// ([`MIN_AUDIO_CTX`]), else `n_audio_ctx` (the full window).
 fn retry_ctx(seconds: f64, n_audio_ctx: i32) -> i32 {
-    (audio_ctx(seconds, n_audio_ctx) * RETRY_CTX_FACTOR).max(MIN_RETRY_CTX).min(n_audio_ctx)
+    match audio_ctx(seconds, n_audio_ctx) {
+        short if short <= MIN_AUDIO_CTX => SHORT_RETRY_CTX.min(n_audio_ctx),
+        _ => n_audio_ctx,
+    }
 }
 
 /// Most tokens to decode for `seconds` of audio: [`TOKENS_BASE`] plus
@@ -684,13 +689,13 @@ mod tests {
     }
 
     #[test]
-    fn the_retry_window_is_wider_but_not_the_full_one_for_short_turns() {
-        // A one-word turn: 384 positions (7.7 s), not 1500.
+    fn short_turns_are_retried_on_a_narrower_window_than_the_full_one() {
+        // A one- or two-word turn: 384 positions (7.7 s), not 1500.
         assert_eq!(retry_ctx(0.3, 1500), 384);
-        assert_eq!(retry_ctx(3.0, 1500), 3 * (150 + 64));
-        // An 8 s turn is retried on nearly the whole window; longer ones on all of it.
-        assert_eq!(retry_ctx(8.0, 1500), 3 * (400 + 64));
-        assert_eq!(retry_ctx(12.0, 1500), 1500);
+        assert_eq!(retry_ctx(1.28, 1500), 384);
+        // Longer turns: the full window.
+        assert_eq!(retry_ctx(1.3, 1500), 1500);
+        assert_eq!(retry_ctx(8.0, 1500), 1500);
         // A model with a smaller window keeps to it.
         assert_eq!(retry_ctx(1.0, 300), 300);
     }

@@ -1,5 +1,5 @@
 //! How fast this machine runs the loaded Whisper model, measured: at load
-//! (one short-window and one retry-window pass on quiet noise) and after
+//! (one short-window and one full-window pass on quiet noise) and after
 //! every decode, so the voice session's recognition deadline and filler
 //! follow the engine and the machine's load instead of a constant that only
 //! a fast machine meets. Also sizes each decode's threads by how many
@@ -22,9 +22,8 @@ const OVERHEAD_MS: u64 = 60;
 pub struct Pace {
     /// Wall-clock µs per encoder position of a short-window pass (running average).
     short_us_per_position: AtomicU64,
-    /// Wall-clock µs per encoder position of a retry's wider-window pass
-    /// (running average; attention makes a position cost more in a wider window).
-    retry_us_per_position: AtomicU64,
+    /// Wall-clock µs of a full-window pass (running average).
+    full_us: AtomicU64,
     /// Decodes running now.
     active: AtomicUsize,
     /// Threads the machine offers to decoding.
@@ -52,7 +51,7 @@ impl Pace {
     pub fn new(cores: usize, max_threads: usize) -> Self {
         Pace {
             short_us_per_position: AtomicU64::new(0),
-            retry_us_per_position: AtomicU64::new(0),
+            full_us: AtomicU64::new(0),
             active: AtomicUsize::new(0),
             cores: cores.max(1),
             max_threads: max_threads.max(1),
@@ -72,28 +71,25 @@ impl Pace {
         blend(&self.short_us_per_position, per);
     }
 
-    /// Records a retry pass over `positions` encoder positions that took `elapsed`.
-    pub fn record_retry(&self, positions: i32, elapsed: Duration) {
-        let per = elapsed.as_micros() as f64 / f64::from(positions.max(1));
-        blend(&self.retry_us_per_position, per);
+    /// Records a full-window pass that took `elapsed`.
+    pub fn record_full(&self, elapsed: Duration) {
+        blend(&self.full_us, elapsed.as_micros() as f64);
     }
 
     /// Expected time to finish a short-window decode over `positions`
-    /// encoder positions, and with a retry over `retry_positions`; `None`
-    /// before the first measurement of the short window. Before a retry
-    /// was measured, a retry position is counted as a short one.
-    pub fn estimate(&self, positions: i32, retry_positions: i32) -> Option<FinishEstimate> {
+    /// encoder positions, and with a retry over `retry_share` (0–1) of the
+    /// full window; `None` before the first measurement. A partial window's
+    /// retry is counted as that share of the full window's time: a position
+    /// costs less in a narrower window (attention), so this never
+    /// underestimates.
+    pub fn estimate(&self, positions: i32, retry_share: f64) -> Option<FinishEstimate> {
         let per = self.short_us_per_position.load(Ordering::Relaxed);
         if per == 0 {
             return None;
         }
-        let retry_per = match self.retry_us_per_position.load(Ordering::Relaxed) {
-            0 => per,
-            measured => measured,
-        };
-        let count = |n: i32| u64::try_from(n.max(1)).unwrap_or(1);
-        let typical_ms = per.saturating_mul(count(positions)) / 1000 + OVERHEAD_MS;
-        let retry_ms = retry_per.saturating_mul(count(retry_positions)) / 1000;
+        let typical_ms = per.saturating_mul(u64::try_from(positions.max(1)).unwrap_or(1)) / 1000 + OVERHEAD_MS;
+        let full_ms = self.full_us.load(Ordering::Relaxed) / 1000;
+        let retry_ms = (full_ms as f64 * retry_share.clamp(0.0, 1.0)).ceil() as u64;
         Some(FinishEstimate { typical_ms, worst_ms: typical_ms + retry_ms })
     }
 }
@@ -113,15 +109,15 @@ mod tests {
     #[test]
     fn estimates_follow_measurements() {
         let pace = Pace::new(2, 4);
-        assert_eq!(pace.estimate(200, 600), None);
+        assert_eq!(pace.estimate(200, 1.0), None);
         pace.record_short(200, Duration::from_millis(400));
-        // No retry measured yet: its positions cost what short ones do.
-        assert_eq!(pace.estimate(400, 600).unwrap().worst_ms, 800 + OVERHEAD_MS + 1_200);
-        pace.record_retry(600, Duration::from_millis(1_500));
-        assert_eq!(pace.estimate(400, 1_200), Some(FinishEstimate { typical_ms: 800 + OVERHEAD_MS, worst_ms: 3_800 + OVERHEAD_MS }));
+        pace.record_full(Duration::from_millis(1_500));
+        assert_eq!(pace.estimate(400, 1.0), Some(FinishEstimate { typical_ms: 800 + OVERHEAD_MS, worst_ms: 2_300 + OVERHEAD_MS }));
+        // A retry on a fifth of the window counts a fifth of the full window's time.
+        assert_eq!(pace.estimate(400, 0.2).unwrap().worst_ms, 800 + OVERHEAD_MS + 300);
         // A slower decode (a loaded machine) moves the average towards it.
         pace.record_short(200, Duration::from_millis(800));
-        let slower = pace.estimate(400, 1_200).unwrap();
+        let slower = pace.estimate(400, 1.0).unwrap();
         assert_eq!(slower.typical_ms, 1_040 + OVERHEAD_MS);
     }
 
