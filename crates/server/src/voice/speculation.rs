@@ -30,10 +30,12 @@ use super::config::VoiceConfig;
 /// Caller silence after which the turn so far is decoded, in ms (the
 /// default of `VoiceConfig::speculate_after_ms`, `VOICE_SPECULATE_AFTER_MS`).
 /// Measured with the real base model on 2 cores (`voice_e2e --realtime`):
-/// 200 ms answered the end of a turn after a median 965–1012 ms, 100 ms
-/// after 798–958 ms with the same transcripts; at 60 ms a turn was split
-/// in two in the caller's micro-pauses.
-pub const SPECULATE_AFTER_MS: u64 = 100;
+/// 100 ms answers sooner (median end of turn to reply 798–958 ms against
+/// 965–1012 at 200 ms, same transcripts), but an 11 s turn with commas
+/// (`--long-turn`) was then cut in its pauses: a decode of the words before
+/// a comma came back complete within the pause and ended the turn (5
+/// utterances instead of 3, the booking line lost). 200 ms keeps it whole.
+pub const SPECULATE_AFTER_MS: u64 = 200;
 
 /// End-of-turn silence once the words so far are a complete sentence, in ms
 /// (the default of `VoiceConfig::complete_end_silence_ms`,
