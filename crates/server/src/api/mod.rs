@@ -96,9 +96,42 @@ impl ApiError {
 
 impl From<fluxion_core::booking::StoreError> for ApiError {
     fn from(e: fluxion_core::booking::StoreError) -> Self {
+        // A unique key the write would break (a second service with the
+        // same name): the client's input, not the database, is at fault.
+        if is_unique_violation(&e.message) {
+            tracing::info!(error = %e, "write refused by a unique key");
+            return ApiError::Conflict("Esiste già un elemento con lo stesso nome o codice.".to_string());
+        }
         tracing::error!(error = %e, "database error");
         ApiError::Unavailable(e.message)
     }
+}
+
+/// Whether a storage error message is a unique-key violation (SQLite's
+/// "UNIQUE constraint failed", PostgreSQL's SQLSTATE 23505 text).
+fn is_unique_violation(message: &str) -> bool {
+    message.contains("UNIQUE constraint failed") || message.contains("duplicate key value violates unique constraint")
+}
+
+/// Largest plain-text rejection body turned into JSON, in bytes.
+const REJECTION_BODY_MAX: usize = 4 * 1024;
+
+/// Every `/api/*` error is JSON ([`ErrorBody`]): axum's own rejections
+/// (an id that is not a 64-bit integer in the path, a wrong content type, a
+/// body over the limit) come as `text/plain`; their text becomes
+/// `{"error": …}` with the same status.
+pub async fn json_rejections(response: Response) -> Response {
+    let plain =
+        response.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !response.status().is_client_error() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, REJECTION_BODY_MAX).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => parts.status.canonical_reason().unwrap_or("bad request").to_string(),
+    };
+    (parts.status, Json(ErrorBody { error: text, fields: None })).into_response()
 }
 
 impl ApiError {

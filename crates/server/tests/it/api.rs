@@ -96,3 +96,27 @@ async fn database_file_is_private() {
     let mode = std::fs::metadata(app.db_file()).expect("db file").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// Every `/api/*` error is JSON, axum's own rejections included, and a
+/// write that would break a unique key is a 409, not a 503 (both found by
+/// schemathesis on the served description).
+#[tokio::test]
+async fn rejections_are_json_and_unique_clashes_are_conflicts() {
+    let app = TestApp::spawn().await;
+    let r = app.client.delete(app.url("/api/appointments/9223372036854775808")).send().await.expect("delete");
+    assert_eq!(r.status(), 400);
+    assert!(r.headers()["content-type"].to_str().unwrap_or("").starts_with("application/json"));
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert!(v["error"].as_str().is_some_and(|e| e.contains("i64")), "{v}");
+
+    let (_, services) = app.get("/api/services").await;
+    let list = services["services"].as_array().expect("services");
+    let (first, second) = (&list[0], &list[1]);
+    let body = json!({ "name": second["name"], "duration_min": 30, "price_cents": 1500 });
+    let r = app.client.put(app.url(&format!("/api/services/{}", first["id"]))).json(&body).send().await.expect("put");
+    assert_eq!(r.status(), 409);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert!(v["error"].as_str().is_some_and(|e| e.contains("stesso nome")), "{v}");
+    let (_, after) = app.get("/api/services").await;
+    assert_eq!(after["services"][0]["name"], first["name"], "nothing was renamed");
+}

@@ -290,7 +290,7 @@ impl Catalog {
 
     /// The router (its state still to be given).
     pub fn into_router(self) -> Router<Arc<AppState>> {
-        self.router
+        self.router.layer(axum::middleware::map_response(super::json_rejections))
     }
 }
 
