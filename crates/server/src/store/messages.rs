@@ -208,35 +208,48 @@ impl Tenant {
         error: Option<&str>,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let current: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM whatsapp_messages WHERE wa_message_id = $1 AND direction = 'outbound' AND business_id = $2",
-        )
-        .bind(wa_message_id)
-        .bind(self.id())
-        .fetch_optional(self.pool())
-        .await
-        .map_err(store_error)?;
-        let Some(current) = current.as_deref().and_then(MessageStatus::parse) else {
-            return Ok(false);
-        };
-        if status.rank() < current.rank() || status == current {
-            return Ok(false);
+        // Compare-and-set on the stored status; when another receipt for the
+        // same message got in between (Meta sends `delivered` and `read`
+        // close together, and they are handled concurrently), read it again
+        // so the newer status is not lost.
+        for _ in 0..MESSAGE_STATUS_ATTEMPTS {
+            let current: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM whatsapp_messages WHERE wa_message_id = $1 AND direction = 'outbound' AND business_id = $2",
+            )
+            .bind(wa_message_id)
+            .bind(self.id())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+            let Some(current) = current.as_deref().and_then(MessageStatus::parse) else {
+                return Ok(false);
+            };
+            if status.rank() < current.rank() || status == current {
+                return Ok(false);
+            }
+            let done = sqlx::query(
+                "UPDATE whatsapp_messages SET status = $1, error = $2, updated_at = $3 WHERE wa_message_id = $4 AND status = $5 AND business_id = $6",
+            )
+            .bind(status.as_str())
+            .bind(error)
+            .bind(ts_text(at))
+            .bind(wa_message_id)
+            .bind(current.as_str())
+            .bind(self.id())
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+            if done.rows_affected() == 1 {
+                return Ok(true);
+            }
         }
-        let done = sqlx::query(
-            "UPDATE whatsapp_messages SET status = $1, error = $2, updated_at = $3 WHERE wa_message_id = $4 AND status = $5 AND business_id = $6",
-        )
-        .bind(status.as_str())
-        .bind(error)
-        .bind(ts_text(at))
-        .bind(wa_message_id)
-        .bind(current.as_str())
-        .bind(self.id())
-        .execute(self.pool())
-        .await
-        .map_err(store_error)?;
-        Ok(done.rows_affected() == 1)
+        Ok(false)
     }
 }
+
+/// Compare-and-set rounds of [`Tenant::message_status`]: one per status a
+/// message can still move through (sent, delivered, read, failed).
+const MESSAGE_STATUS_ATTEMPTS: usize = 4;
 
 #[cfg(test)]
 mod tests {
