@@ -19,12 +19,15 @@ pub struct StoreError {
     /// Whether retrying the same operation may succeed (busy/locked database,
     /// dropped connection).
     pub retryable: bool,
+    /// The write would break a unique key (a second service with the same
+    /// name): the input clashes with stored data, the storage is fine.
+    pub unique_violation: bool,
 }
 
 impl StoreError {
     /// A non-retryable error with the given message.
     pub fn fatal(message: impl Into<String>) -> Self {
-        StoreError { message: message.into(), retryable: false }
+        StoreError { message: message.into(), retryable: false, unique_violation: false }
     }
 }
 

@@ -98,19 +98,13 @@ impl From<fluxion_core::booking::StoreError> for ApiError {
     fn from(e: fluxion_core::booking::StoreError) -> Self {
         // A unique key the write would break (a second service with the
         // same name): the client's input, not the database, is at fault.
-        if is_unique_violation(&e.message) {
+        if e.unique_violation {
             tracing::info!(error = %e, "write refused by a unique key");
             return ApiError::Conflict("Esiste già un elemento con lo stesso nome o codice.".to_string());
         }
         tracing::error!(error = %e, "database error");
         ApiError::Unavailable(e.message)
     }
-}
-
-/// Whether a storage error message is a unique-key violation (SQLite's
-/// "UNIQUE constraint failed", PostgreSQL's SQLSTATE 23505 text).
-fn is_unique_violation(message: &str) -> bool {
-    message.contains("UNIQUE constraint failed") || message.contains("duplicate key value violates unique constraint")
 }
 
 /// Largest plain-text rejection body turned into JSON, in bytes.

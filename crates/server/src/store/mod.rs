@@ -231,7 +231,7 @@ pub fn parse_date(s: &str) -> Result<Date, StoreError> {
 
 /// Maps a sqlx error to the port's error, marking busy/locked databases,
 /// pool time-outs, dropped connections, PostgreSQL serialisation failures
-/// and deadlocks as retryable.
+/// and deadlocks as retryable, and unique-key violations as such.
 pub fn store_error(e: sqlx::Error) -> StoreError {
     let retryable = match &e {
         sqlx::Error::Database(db) => {
@@ -242,7 +242,8 @@ pub fn store_error(e: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
         _ => false,
     };
-    StoreError { message: e.to_string(), retryable }
+    let unique_violation = matches!(&e, sqlx::Error::Database(db) if db.is_unique_violation());
+    StoreError { message: e.to_string(), retryable, unique_violation }
 }
 
 /// Maps a failed appointment write: the database's own double-booking guard

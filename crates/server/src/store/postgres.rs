@@ -20,10 +20,11 @@ const MAX_CONNECTIONS: u32 = 16;
 /// Opens the pool.
 pub(super) async fn connect(url: &PgUrl) -> Result<AnyPool, StoreError> {
     let options = sqlx::any::AnyConnectOptions::from_url(&url.connect_url()).map_err(store_error)?;
-    super::pool_options(MAX_CONNECTIONS)
-        .connect_with(options)
-        .await
-        .map_err(|e| StoreError { message: format!("cannot connect to {url}: {}", store_error(e).message), retryable: true })
+    super::pool_options(MAX_CONNECTIONS).connect_with(options).await.map_err(|e| StoreError {
+        message: format!("cannot connect to {url}: {}", store_error(e).message),
+        retryable: true,
+        unique_violation: false,
+    })
 }
 
 /// Creates database `name` on the server of `admin` (a URL to an existing
