@@ -368,6 +368,7 @@ async fn annulla_cancels_through_the_dialogue() {
 #[tokio::test]
 async fn a_voice_note_is_heard_and_the_conversation_books() {
     let (Some(tts), Some(stt)) = (crate::voice::espeak(), crate::whisper_real::real_whisper()) else { return };
+    let _turn = crate::whisper_real::model_turn().await;
     let wa = spawn_hearing(Some(stt)).await;
     let pcm = crate::voice::speech(&tts, "Buongiorno, vorrei prenotare un taglio per domani mattina.", 16_000).await;
     let note = whatsapp::ogg_opus::encode(&pcm).expect("Ogg/Opus");
