@@ -399,7 +399,7 @@ async fn a_voice_note_is_heard_and_the_conversation_books() {
             return;
         }
         let lower = reply.to_lowercase();
-        let answer = if lower.contains("quale servizio") {
+        let answer = if lower.contains("quale servizio") || (lower.contains("taglio donna") && lower.contains("quale")) {
             "un taglio donna"
         } else if lower.contains("quale preferisce") {
             "la prima"
