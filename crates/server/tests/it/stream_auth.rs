@@ -258,9 +258,10 @@ async fn a_stream_that_goes_quiet_is_closed_and_abandoned() {
     let settings = [("STREAM_IDLE_TIMEOUT_MS", "300".to_string())];
     let Some(app) = PhoneApp::spawn_with(&[], &settings).await else { return };
     let ticket = app.ticket(Provider::Twilio, "CAquiet", Some(CALLER)).await;
-    let mut ws = open_call(&ticket, Provider::Twilio, "CAquiet", None).await;
-    // `start` and then nothing: the server ends the call by itself.
-    let (code, _) = until_closed(&mut ws).await;
+    // `start` and then nothing: the server ends the call by itself (on a
+    // loaded machine possibly before the greeting's first audio went out,
+    // so the call is recognised by its stored outcome, not by that audio).
+    let (code, _) = refused(&ticket, Provider::Twilio, "CAquiet").await;
     assert_ne!(code, Some(1008), "closed as a call, not as a refusal");
     let (_, outcome) = app.ended_call("CAquiet").await;
     assert_eq!(outcome.as_deref(), Some("abandoned"));
