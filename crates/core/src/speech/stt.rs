@@ -124,6 +124,14 @@ pub trait SpeechToText: Send + Sync {
     fn saturated(&self) -> bool {
         false
     }
+
+    /// How many calls this engine serves at once while keeping the reply
+    /// time (a local recogniser sharing the machine's cores); `None` for
+    /// engines without such a limit (cloud recognisers). Calls above it get
+    /// the busy answer.
+    fn max_calls(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The expected wall-clock time from the end of an utterance to its

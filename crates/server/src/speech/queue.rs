@@ -14,6 +14,14 @@
 //! recognition capacity: [`RecognitionQueue::saturated`] tells the
 //! telephony webhooks to give new calls the busy answer, so the calls in
 //! progress keep their reply time instead of everyone getting slow.
+//!
+//! Waits only show once calls collide, so admission also counts calls:
+//! [`RecognitionQueue::max_calls`] (`STT_MAX_CALLS`, by default one call per
+//! decoding slot) is how many calls are let in at once. Measured with the
+//! real base model on 2 cores (`load_calls --real-speech`, a turn every
+//! ~10 s): one call alone answers at p95 1.3 s, two sharing one slot at
+//! p95 4.4 s, when their turns end together and one waits for the other's
+//! decode.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +36,9 @@ pub const MAX_PARALLEL_ENV: &str = "STT_MAX_PARALLEL";
 /// Environment variable: the wait for a decode slot, in ms, above which new
 /// calls are turned away.
 pub const BUSY_WAIT_ENV: &str = "STT_BUSY_WAIT_MS";
+
+/// Environment variable: most calls in progress with local recognition.
+pub const MAX_CALLS_ENV: &str = "STT_MAX_CALLS";
 
 /// Default of [`BUSY_WAIT_ENV`], in ms: a reply p95 of 1.5 s leaves about
 /// this much for waiting once the decode, the endpointing silence and the
@@ -60,6 +71,7 @@ pub struct RecognitionQueue {
 
 struct Inner {
     max_parallel: usize,
+    max_calls: usize,
     busy_wait_ms: u64,
     state: Mutex<State>,
 }
@@ -116,14 +128,28 @@ pub struct QueueStats {
 
 impl RecognitionQueue {
     /// A queue of `max_parallel` slots (at least 1) that reports saturation
-    /// past `busy_wait_ms` of waiting.
+    /// past `busy_wait_ms` of waiting and admits one call per slot.
     pub fn new(max_parallel: usize, busy_wait_ms: u64) -> Self {
-        RecognitionQueue { inner: Arc::new(Inner { max_parallel: max_parallel.max(1), busy_wait_ms, state: Mutex::new(State::default()) }) }
+        let max_parallel = max_parallel.max(1);
+        RecognitionQueue {
+            inner: Arc::new(Inner { max_parallel, max_calls: max_parallel, busy_wait_ms, state: Mutex::new(State::default()) }),
+        }
     }
 
-    /// One slot per two cores (at least one), or `STT_MAX_PARALLEL`; the
-    /// busy wait from `STT_BUSY_WAIT_MS`. Unparsable values are ignored
-    /// with a warning.
+    /// The same queue admitting `max_calls` calls at once (at least 1).
+    pub fn with_max_calls(self, max_calls: usize) -> Self {
+        let inner = Inner {
+            max_parallel: self.inner.max_parallel,
+            max_calls: max_calls.max(1),
+            busy_wait_ms: self.inner.busy_wait_ms,
+            state: Mutex::new(State::default()),
+        };
+        RecognitionQueue { inner: Arc::new(inner) }
+    }
+
+    /// One slot per two cores (at least one), or `STT_MAX_PARALLEL`; one
+    /// call per slot, or `STT_MAX_CALLS`; the busy wait from
+    /// `STT_BUSY_WAIT_MS`. Unparsable values are ignored with a warning.
     pub fn from_env(cores: usize) -> Self {
         Self::from_lookup(cores, |name| std::env::var(name).ok())
     }
@@ -142,12 +168,18 @@ impl RecognitionQueue {
         }
         let parallel = read(&get, MAX_PARALLEL_ENV, (cores / 2).max(1) as u64);
         let busy = read(&get, BUSY_WAIT_ENV, DEFAULT_BUSY_WAIT_MS);
-        Self::new(usize::try_from(parallel).unwrap_or(1), busy)
+        let calls = read(&get, MAX_CALLS_ENV, parallel);
+        Self::new(usize::try_from(parallel).unwrap_or(1), busy).with_max_calls(usize::try_from(calls).unwrap_or(1))
     }
 
     /// Most decodes running at once.
     pub fn max_parallel(&self) -> usize {
         self.inner.max_parallel
+    }
+
+    /// Most calls let in at once (see the module documentation).
+    pub fn max_calls(&self) -> usize {
+        self.inner.max_calls
     }
 
     /// Waits for a decoding slot for `call`'s decode. Dropping the future
@@ -377,5 +409,19 @@ mod tests {
         let bad = |name: &str| (name == MAX_PARALLEL_ENV).then(|| "zero".to_string());
         assert_eq!(RecognitionQueue::from_lookup(2, bad).max_parallel(), 1);
         assert_eq!(RecognitionQueue::from_lookup(2, none).inner.busy_wait_ms, DEFAULT_BUSY_WAIT_MS);
+    }
+
+    #[test]
+    fn one_call_per_slot_unless_configured() {
+        let none = |_: &str| None;
+        assert_eq!(RecognitionQueue::from_lookup(2, none).max_calls(), 1);
+        assert_eq!(RecognitionQueue::from_lookup(8, none).max_calls(), 4);
+        let parallel = |name: &str| (name == MAX_PARALLEL_ENV).then(|| "3".to_string());
+        assert_eq!(RecognitionQueue::from_lookup(2, parallel).max_calls(), 3);
+        let calls = |name: &str| (name == MAX_CALLS_ENV).then(|| "5".to_string());
+        let queue = RecognitionQueue::from_lookup(2, calls);
+        assert_eq!((queue.max_parallel(), queue.max_calls()), (1, 5));
+        let bad = |name: &str| (name == MAX_CALLS_ENV).then(|| "-1".to_string());
+        assert_eq!(RecognitionQueue::from_lookup(2, bad).max_calls(), 1);
     }
 }

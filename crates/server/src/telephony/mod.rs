@@ -242,6 +242,10 @@ pub struct Telephony {
     /// Open streams and calls in progress (the app's
     /// [`crate::lifecycle::Lifecycle::gate`], which the drain waits on).
     pub gate: Arc<limits::Gate>,
+    /// The calls the local recogniser serves at once
+    /// ([`SpeechToText::max_calls`]) when that, not `MAX_CONCURRENT_CALLS`,
+    /// is the limit: `config.limits.max_concurrent_calls` is then lowered to it.
+    pub recognition_calls: Option<usize>,
 }
 
 /// Webhook bodies larger than this are refused, bytes.
@@ -275,7 +279,7 @@ impl Telephony {
     /// No configured secret and the operating system's random source failed.
     pub fn new(
         app: Arc<AppState>,
-        config: TelephonyConfig,
+        mut config: TelephonyConfig,
         voice: VoiceConfig,
         speech: Result<SpeechKit, String>,
     ) -> anyhow::Result<Arc<Telephony>> {
@@ -287,7 +291,16 @@ impl Telephony {
             }
         };
         let gate = app.lifecycle.gate();
-        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new(), tokens, gate }))
+        let recognition_calls = speech
+            .as_ref()
+            .ok()
+            .and_then(|kit| kit.stt.max_calls())
+            .filter(|&calls| calls < config.limits.max_concurrent_calls);
+        if let Some(calls) = recognition_calls {
+            tracing::info!(calls, "calls in progress limited by local speech recognition's capacity (STT_MAX_CALLS)");
+            config.limits.max_concurrent_calls = calls;
+        }
+        Ok(Arc::new(Telephony { app, config, voice, speech, http: reqwest::Client::new(), tokens, gate, recognition_calls }))
     }
 
     /// Builds the telephony service from the environment: provider settings,

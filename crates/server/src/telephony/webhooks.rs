@@ -145,8 +145,9 @@ pub async fn twilio_voice(State(t): State<Arc<Telephony>>, uri: OriginalUri, hea
 }
 
 /// Whether the call must be turned away: the instance is draining (see
-/// [`crate::lifecycle`]), `MAX_CONCURRENT_CALLS` are in progress, or the
-/// local recogniser is at its capacity (decodes wait past
+/// [`crate::lifecycle`]), `MAX_CONCURRENT_CALLS` are in progress (or, when
+/// lower, the calls the local recogniser serves at once, `STT_MAX_CALLS`),
+/// or the local recogniser is at its capacity (decodes wait past
 /// `STT_BUSY_WAIT_MS`: one more call would slow every call down); logged
 /// and counted.
 fn busy(t: &Telephony, provider: Provider) -> bool {
@@ -157,8 +158,9 @@ fn busy(t: &Telephony, provider: Provider) -> bool {
     }
     let busy = t.gate.busy(&t.config.limits);
     if busy {
-        tracing::warn!(provider = provider.as_str(), calls = t.gate.calls(), "all lines busy; the call is turned away");
-        metrics::counter!("fluxion_calls_refused_total", "provider" => provider.as_str(), "reason" => "busy").increment(1);
+        let reason = if t.recognition_calls.is_some() { "recognition_capacity" } else { "busy" };
+        tracing::warn!(provider = provider.as_str(), calls = t.gate.calls(), reason, "all lines busy; the call is turned away");
+        metrics::counter!("fluxion_calls_refused_total", "provider" => provider.as_str(), "reason" => reason).increment(1);
         return true;
     }
     let saturated = t.speech.as_ref().is_ok_and(|kit| kit.stt.saturated());

@@ -12,6 +12,8 @@ use fluxion::telephony::dial::{self, Stream, Ticket};
 use fluxion::telephony::signature::{plivo_v3_signature, twilio_signature};
 use fluxion::telephony::stream_token::StreamTokens;
 use fluxion::telephony::Provider;
+use fluxion_core::speech::stt::{SpeechToText, SttError, SttRequest, SttStream};
+use fluxion_core::speech::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -325,4 +327,53 @@ async fn busy_lines_and_connection_caps() {
     let (_, texts) = until_closed(&mut ws).await;
     assert_eq!(texts, 0);
     assert_eq!(app.calls().await.len(), 1, "only the first call is stored");
+}
+
+/// A recogniser that serves one call at a time, as local Whisper does on 2
+/// cores (`STT_MAX_CALLS`); it hears nothing.
+struct OneCallAtATime(fluxion::speech::scripted::ScriptedStt);
+
+impl SpeechToText for OneCallAtATime {
+    fn name(&self) -> &str {
+        "one-call"
+    }
+    fn start<'a>(&'a self, request: &'a SttRequest) -> BoxFuture<'a, Result<Box<dyn SttStream>, SttError>> {
+        self.0.start(request)
+    }
+    fn max_calls(&self) -> Option<usize> {
+        Some(1)
+    }
+}
+
+/// Above the calls local recognition serves at once, a new call hears the
+/// busy message at the webhook, and a stream answered before the line
+/// filled up is closed as busy; once the call in progress ends, calls are
+/// answered again. `MAX_CONCURRENT_CALLS` is left at its default (100).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_past_the_recognition_capacity_hear_busy() {
+    let stt = std::sync::Arc::new(OneCallAtATime(fluxion::speech::scripted::ScriptedStt::new(Vec::<String>::new())));
+    let Some(app) = PhoneApp::spawn_full(stt, &[], fluxion::voice::VoiceConfig::default()).await else { return };
+    let early = app.ticket(Provider::Twilio, "CAearly", Some(OTHER)).await;
+    let call = open_call(&app.ticket(Provider::Twilio, "CAfirst", Some(CALLER)).await, Provider::Twilio, "CAfirst", None).await;
+
+    let r = app.post_signed("/twilio/voice", &[("CallSid", "CAsecond"), ("From", OTHER)], Provider::Twilio, true).await;
+    let twiml = r.text().await.unwrap();
+    assert!(twiml.contains("linee sono occupate") && twiml.contains("<Hangup/>") && !twiml.contains("<Stream"), "{twiml}");
+    let (code, texts) = refused(&early, Provider::Twilio, "CAearly").await;
+    assert_eq!((code, texts), (Some(fluxion::telephony::media::CLOSE_BUSY), 0), "the early stream is closed as busy, unheard");
+
+    hang_up(call).await;
+    let mut answered = String::new();
+    for attempt in 0..100 {
+        let sid = format!("CAafter{attempt}");
+        let r = app.post_signed("/twilio/voice", &[("CallSid", sid.as_str()), ("From", OTHER)], Provider::Twilio, true).await;
+        answered = r.text().await.unwrap();
+        if answered.contains("<Stream") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(answered.contains("<Stream"), "the line is free again: {answered}");
+    let calls = app.calls().await;
+    assert_eq!(calls.len(), 1, "only the first call is stored: {calls:?}");
 }

@@ -30,7 +30,8 @@
 //! Decodes wait for a slot in the shared [`RecognitionQueue`] (at most
 //! `STT_MAX_PARALLEL` at once, calls served in turn); while decodes wait
 //! longer than `STT_BUSY_WAIT_MS`, the engine reports itself saturated and
-//! new calls get the busy answer.
+//! new calls get the busy answer; so do calls past `STT_MAX_CALLS` (one
+//! per decoding slot by default, measured).
 //!
 //! Dropping the future returned by `finish` (barge-in, hang-up) aborts the
 //! decode at the next graph evaluation. whisper.cpp's own log lines go to
@@ -172,6 +173,7 @@ impl WhisperStt {
                 path = %self.path.display(),
                 threads = self.threads,
                 max_parallel = self.queue.max_parallel(),
+                max_calls = self.queue.max_calls(),
                 turn_8s_ms = estimate.map(|e| e.typical_ms),
                 turn_8s_with_retry_ms = estimate.map(|e| e.worst_ms),
                 "Whisper model loaded and measured."
@@ -243,6 +245,10 @@ impl SpeechToText for WhisperStt {
 
     fn saturated(&self) -> bool {
         self.queue.saturated()
+    }
+
+    fn max_calls(&self) -> Option<usize> {
+        Some(self.queue.max_calls())
     }
 }
 
