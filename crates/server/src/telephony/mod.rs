@@ -291,11 +291,8 @@ impl Telephony {
             }
         };
         let gate = app.lifecycle.gate();
-        let recognition_calls = speech
-            .as_ref()
-            .ok()
-            .and_then(|kit| kit.stt.max_calls())
-            .filter(|&calls| calls < config.limits.max_concurrent_calls);
+        let recognition_calls =
+            speech.as_ref().ok().and_then(|kit| kit.stt.max_calls()).filter(|&calls| calls < config.limits.max_concurrent_calls);
         if let Some(calls) = recognition_calls {
             tracing::info!(calls, "calls in progress limited by local speech recognition's capacity (STT_MAX_CALLS)");
             config.limits.max_concurrent_calls = calls;
