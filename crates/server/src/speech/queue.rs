@@ -130,20 +130,13 @@ impl RecognitionQueue {
     /// A queue of `max_parallel` slots (at least 1) that reports saturation
     /// past `busy_wait_ms` of waiting and admits one call per slot.
     pub fn new(max_parallel: usize, busy_wait_ms: u64) -> Self {
-        let max_parallel = max_parallel.max(1);
-        RecognitionQueue {
-            inner: Arc::new(Inner { max_parallel, max_calls: max_parallel, busy_wait_ms, state: Mutex::new(State::default()) }),
-        }
+        Self::with_limits(max_parallel, max_parallel, busy_wait_ms)
     }
 
-    /// The same queue admitting `max_calls` calls at once (at least 1).
-    pub fn with_max_calls(self, max_calls: usize) -> Self {
-        let inner = Inner {
-            max_parallel: self.inner.max_parallel,
-            max_calls: max_calls.max(1),
-            busy_wait_ms: self.inner.busy_wait_ms,
-            state: Mutex::new(State::default()),
-        };
+    /// A queue of `max_parallel` slots admitting `max_calls` calls (each at least 1).
+    fn with_limits(max_parallel: usize, max_calls: usize, busy_wait_ms: u64) -> Self {
+        let inner =
+            Inner { max_parallel: max_parallel.max(1), max_calls: max_calls.max(1), busy_wait_ms, state: Mutex::new(State::default()) };
         RecognitionQueue { inner: Arc::new(inner) }
     }
 
@@ -169,7 +162,7 @@ impl RecognitionQueue {
         let parallel = read(&get, MAX_PARALLEL_ENV, (cores / 2).max(1) as u64);
         let busy = read(&get, BUSY_WAIT_ENV, DEFAULT_BUSY_WAIT_MS);
         let calls = read(&get, MAX_CALLS_ENV, parallel);
-        Self::new(usize::try_from(parallel).unwrap_or(1), busy).with_max_calls(usize::try_from(calls).unwrap_or(1))
+        Self::with_limits(usize::try_from(parallel).unwrap_or(1), usize::try_from(calls).unwrap_or(1), busy)
     }
 
     /// Most decodes running at once.
