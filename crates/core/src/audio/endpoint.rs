@@ -199,9 +199,10 @@ impl Endpointer {
         self.speech_end
     }
 
-    /// Sets the end-of-turn silence for the turn in progress only, in ms
+    /// Sets the end-of-turn silence for the pause in progress only, in ms
     /// (at least 1): longer when the words so far are unfinished, shorter
-    /// when they are complete. The configured value returns with the next turn.
+    /// when they are complete. The configured value returns with new speech
+    /// (the words judged are no longer the last) and with the next turn.
     pub fn set_turn_end_silence_ms(&mut self, ms: u32) {
         self.turn_end_silence_samples = (u64::from(ms.max(1)) * u64::from(self.sample_rate_hz) / 1000).max(1);
     }
@@ -294,6 +295,7 @@ impl Endpointer {
     fn on_speech(&mut self, len: u64) -> Option<EndpointEvent> {
         self.speech_samples += len;
         self.silence_samples = 0;
+        self.turn_end_silence_samples = self.end_silence_samples;
         self.speech_end = self.now;
         self.utterance_len_at_end = self.utterance.len();
         if self.state == State::Pending && self.speech_samples >= self.min_speech_samples {
@@ -378,6 +380,14 @@ mod tests {
         let ended = endpointer.end_turn_now();
         assert!(matches!(ended, Some(EndpointEvent::SpeechEnded { start_ms: 0, end_ms: 300, .. })), "{ended:?}");
         assert_eq!((endpointer.end_turn_now(), endpointer.silence_ms()), (None, 0));
+        // New speech after a judgement brings the configured 500 ms back.
+        for _ in 0..30 {
+            endpointer.push(&frame(SPEECH), 0.9);
+        }
+        endpointer.set_turn_end_silence_ms(2_000);
+        endpointer.push(&frame(SPEECH), 0.9);
+        let ended = (0..50).find_map(|_| endpointer.push(&frame(0), 0.1));
+        assert!(matches!(ended, Some(EndpointEvent::SpeechEnded { .. })), "{ended:?}");
         // The next turn has the configured 500 ms again.
         for _ in 0..30 {
             endpointer.push(&frame(SPEECH), 0.9);

@@ -18,7 +18,8 @@ pub enum TurnEnd {
     Unfinished,
     /// A complete sentence: the turn may end sooner.
     Complete,
-    /// Nothing to judge by (no words).
+    /// Nothing to judge by: no words, or words that end on a comma (the
+    /// recogniser heard the sentence go on, but its last word could end it).
     Unknown,
 }
 
@@ -36,6 +37,9 @@ pub fn assess(text: &str) -> TurnEnd {
     };
     if is_open(last) {
         TurnEnd::Unfinished
+    } else if text.trim_end().ends_with([',', ';']) {
+        // Whisper writes a comma where the voice did not fall as at a sentence's end.
+        TurnEnd::Unknown
     } else {
         TurnEnd::Complete
     }
@@ -79,6 +83,14 @@ mod tests {
         ] {
             assert_eq!(assess(text), TurnEnd::Unfinished, "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_comma_at_the_end_says_neither() {
+        for text in ["Buongiorno, sono Mario Bianchi,", "vorrei un taglio donna per giovedì ; ", ""] {
+            assert_eq!(assess(text), TurnEnd::Unknown, "{text:?}");
+        }
+        assert_eq!(assess("Buongiorno, sono Mario Bianchi, vorrei prenotare per,"), TurnEnd::Unfinished);
     }
 
     #[test]

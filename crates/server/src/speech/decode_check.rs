@@ -55,6 +55,9 @@ pub struct Attempt {
     pub no_speech_prob: f32,
     /// Whether decoding stopped at the token cap rather than at end of text.
     pub hit_cap: bool,
+    /// Whether decoding was stopped because its tokens repeated themselves
+    /// (`whisper::loop_stop`).
+    pub looped: bool,
 }
 
 /// Why a decode is not trusted as it is.
@@ -69,6 +72,8 @@ pub enum Suspicion {
     },
     /// Decoding ran into the token cap.
     TokenCap,
+    /// Decoding was stopped because its tokens repeated themselves.
+    LoopStopped,
     /// More words than the audio can hold.
     TooManyWords {
         /// Words recognised.
@@ -87,6 +92,7 @@ impl std::fmt::Display for Suspicion {
         match self {
             Suspicion::Repetition { words, times } => write!(f, "a {words}-word phrase repeated {times} times"),
             Suspicion::TokenCap => write!(f, "the token cap was reached"),
+            Suspicion::LoopStopped => write!(f, "decoding was stopped in a loop"),
             Suspicion::TooManyWords { words, allowed } => write!(f, "{words} words where at most {allowed} fit"),
             Suspicion::LowLogprob(lp) => write!(f, "mean log-probability {lp:.2}"),
             Suspicion::PromptEcho => write!(f, "the text repeats the prompt"),
@@ -108,6 +114,9 @@ impl Attempt {
         let (n, times) = tandem_repeat(&words);
         if times >= LOOP_REPEATS {
             return Some(Suspicion::Repetition { words: n, times });
+        }
+        if self.looped {
+            return Some(Suspicion::LoopStopped);
         }
         if self.hit_cap {
             return Some(Suspicion::TokenCap);
@@ -168,6 +177,18 @@ pub fn tandem_repeat(words: &[String]) -> (usize, usize) {
     best
 }
 
+/// Whether all of `text` is one phrase said over and over, at least
+/// [`LOOP_REPEATS`] times from its first word (the last time possibly cut
+/// short): the model heard that phrase and did not stop. On a turn of a word
+/// or two, a decode on a wider window returns that same phrase once
+/// ("C C C …" → "C", "Ma Belle. Ma Belle. …" → "Ma Belle." on espeak-ng's
+/// "sì", "va bene"; see `whisper::run`), so the loop cut to one occurrence
+/// ([`clean_up`]) is the transcript.
+pub fn is_one_phrase_looped(text: &str) -> bool {
+    let words = normalised_words(text);
+    (1..=MAX_NGRAM.min(words.len() / LOOP_REPEATS)).any(|n| words.chunks(n).all(|chunk| chunk == &words[..chunk.len()]))
+}
+
 /// `text` with every loop (an n-gram repeated [`LOOP_REPEATS`] times or more
 /// in a row) cut to one occurrence, and at most `max_words` words. The
 /// original words (case, punctuation) are kept.
@@ -206,7 +227,14 @@ mod tests {
     use super::*;
 
     fn attempt(text: &str, avg_logprob: f32) -> Attempt {
-        Attempt { text: text.to_string(), tokens: text.split_whitespace().count() * 2, avg_logprob, no_speech_prob: 0.01, hit_cap: false }
+        Attempt {
+            text: text.to_string(),
+            tokens: text.split_whitespace().count() * 2,
+            avg_logprob,
+            no_speech_prob: 0.01,
+            hit_cap: false,
+            looped: false,
+        }
     }
 
     #[test]
@@ -234,6 +262,8 @@ mod tests {
         assert_eq!(attempt("Sottotitoli a cura di", -1.6).suspicion(2.0), Some(Suspicion::LowLogprob(-1.6)));
         let capped = Attempt { hit_cap: true, ..attempt("vorrei", -0.1) };
         assert_eq!(capped.suspicion(1.0), Some(Suspicion::TokenCap));
+        let stopped = Attempt { looped: true, hit_cap: true, ..attempt("vorrei", -0.1) };
+        assert_eq!(stopped.suspicion(1.0), Some(Suspicion::LoopStopped));
     }
 
     #[test]
@@ -255,6 +285,18 @@ mod tests {
         assert!(!echoes_prompt("Vorrei prenotare un appuntamento", &[]));
         assert!(is_quiet(&[]) && is_quiet(&[30, -30, 10, 0]));
         assert!(!is_quiet(&[3_000, -2_000, 500, -4_000]));
+    }
+
+    #[test]
+    fn a_phrase_looped_from_the_start_is_one_phrase() {
+        assert!(is_one_phrase_looped("C C C C"));
+        assert!(is_one_phrase_looped("Ma Belle. Ma Belle. Ma Belle. Ma"));
+        assert!(is_one_phrase_looped("Per esempio. Per esempio. Per esempio."));
+        // Twice is not a loop; words before the loop are more than one phrase.
+        assert!(!is_one_phrase_looped("No, no."));
+        assert!(!is_one_phrase_looped("Va bene, sì sì sì sì"));
+        assert!(!is_one_phrase_looped("Mi chiamo Mario Bianchi"));
+        assert!(!is_one_phrase_looped(""));
     }
 
     #[test]

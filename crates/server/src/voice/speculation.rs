@@ -29,13 +29,16 @@ use super::config::VoiceConfig;
 
 /// Caller silence after which the turn so far is decoded, in ms (the
 /// default of `VoiceConfig::speculate_after_ms`, `VOICE_SPECULATE_AFTER_MS`).
-/// Measured with the real base model on 2 cores (`voice_e2e --realtime`):
-/// 100 ms answers sooner (median end of turn to reply 798–958 ms against
-/// 965–1012 at 200 ms, same transcripts), but an 11 s turn with commas
-/// (`--long-turn`) was then cut in its pauses: a decode of the words before
-/// a comma came back complete within the pause and ended the turn (5
-/// utterances instead of 3, the booking line lost). 200 ms keeps it whole.
-pub const SPECULATE_AFTER_MS: u64 = 200;
+/// Every ms here is a ms of the reply's wait, since the decode (250–700 ms
+/// for a phone turn on 2 cores with base) runs longer than the end-of-turn
+/// silence that follows. Measured with the real base-q5_1 model on 2 cores
+/// (`voice_e2e --calls 2 --realtime`, 12 turns): end of speech to first
+/// reply audio p50 471–490 ms at 100 ms against 585–606 at 200. An 11 s
+/// turn with commas (`--long-turn`) stays whole: a decode of the words
+/// before a pause only ends the turn when they end a sentence (a trailing
+/// comma does not, see `turn_end::assess`), and new speech brings the
+/// configured silence back.
+pub const SPECULATE_AFTER_MS: u64 = 100;
 
 /// End-of-turn silence once the words so far are a complete sentence, in ms
 /// (the default of `VoiceConfig::complete_end_silence_ms`,

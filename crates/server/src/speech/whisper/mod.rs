@@ -12,7 +12,11 @@
 //!   the business's words as initial prompt, flash attention off;
 //! - the encoder first sees only as many positions as the utterance needs
 //!   (50 per second plus a margin) instead of the fixed 30 s window;
-//! - decoded tokens are capped in proportion to the duration;
+//! - decoded tokens are capped in proportion to the duration, and a pass
+//!   whose tokens start repeating is stopped there ([`loop_stop`]);
+//! - a turn of a word or two that loops on one phrase from its first word
+//!   keeps that phrase once, without a retry (the retry returned the same
+//!   phrase on every such espeak-ng answer measured, 370–395 ms later);
 //! - a pass that loops, hits the cap or holds more words than the audio can
 //!   is decoded once more on a wider window ([`retry_ctx`]): the full 30 s
 //!   window, except for a turn short enough to sit in the smallest short
@@ -52,8 +56,10 @@ use super::decode_check::{self, Attempt, Suspicion};
 use super::models;
 use super::queue::{self, CallKey, RecognitionQueue, Ticket};
 
+pub mod loop_stop;
 pub mod pace;
 pub mod states;
+use loop_stop::LoopStop;
 use pace::Pace;
 use states::StatePool;
 
@@ -413,7 +419,11 @@ impl Decode {
         let first_ms = started.elapsed().as_millis() as u64;
         let echo = decode_check::echoes_prompt(&first.text, &self.prompt_words);
         let why = if echo { Some(Suspicion::PromptEcho) } else { first.suspicion(seconds) };
-        let Some(why) = why.filter(|_| !first.is_no_speech()) else {
+        // A word or two that looped: the phrase, once, is what the retry gives too.
+        let short_loop = audio_ctx(seconds, self.context.model_n_audio_ctx()) <= MIN_AUDIO_CTX
+            && matches!(why, Some(Suspicion::Repetition { .. } | Suspicion::LoopStopped | Suspicion::TokenCap))
+            && decode_check::is_one_phrase_looped(&first.text);
+        let Some(why) = why.filter(|_| !first.is_no_speech() && !short_loop) else {
             self.states.give_back(state);
             tracing::debug!(
                 audio_ms = (seconds * 1000.0) as u64,
@@ -422,6 +432,7 @@ impl Decode {
                 first_ms,
                 threads,
                 tokens = first.tokens,
+                short_loop,
                 "Whisper decode"
             );
             return Ok(settle(&first, seconds));
@@ -439,9 +450,10 @@ impl Decode {
             (None, _) => &second,
             // A loop, an overflow or an echo is worse than a guess.
             (Some(_), Suspicion::PromptEcho) => &second,
-            (Some(Suspicion::LowLogprob(_)), Suspicion::Repetition { .. } | Suspicion::TokenCap | Suspicion::TooManyWords { .. }) => {
-                &second
-            }
+            (
+                Some(Suspicion::LowLogprob(_)),
+                Suspicion::Repetition { .. } | Suspicion::TokenCap | Suspicion::LoopStopped | Suspicion::TooManyWords { .. },
+            ) => &second,
             (Some(_), _) if second.avg_logprob > first.avg_logprob => &second,
             (Some(_), _) => &first,
         };
@@ -517,11 +529,16 @@ impl Decode {
         params.set_print_timestamps(false);
         // whisper-rs's `set_abort_callback_safe` casts its boxed closure back to
         // the wrong type (0.16.0), so the flag is polled through the raw hook.
+        let loop_stop = LoopStop::new(self.context.token_eot(), usize::try_from(self.context.n_vocab()).unwrap_or(0));
         // SAFETY: `abort_requested` matches `ggml_abort_callback`; the pointer is
         // to the `AtomicBool` that `abort` keeps alive until after `full` returns.
+        // `stop_loops` matches `whisper_logits_filter_callback`; `loop_stop`
+        // lives on this frame until after `full` returns.
         unsafe {
             params.set_abort_callback(Some(abort_requested));
             params.set_abort_callback_user_data(Arc::as_ptr(abort).cast_mut().cast());
+            params.set_filter_logits_callback(Some(loop_stop::stop_loops));
+            params.set_filter_logits_callback_user_data(std::ptr::from_ref(&loop_stop).cast_mut().cast());
         }
         state.full(params, samples).map_err(|e| match abort.load(Ordering::Relaxed) {
             true => {
@@ -551,7 +568,7 @@ impl Decode {
             Window::Retry => {}
         }
         let hit_cap = tokens + 1 >= usize::try_from(cap).unwrap_or(0);
-        Ok(Attempt { text: clean_text(&text), tokens, avg_logprob, no_speech_prob, hit_cap })
+        Ok(Attempt { text: clean_text(&text), tokens, avg_logprob, no_speech_prob, hit_cap, looped: loop_stop.stopped() })
     }
 }
 
