@@ -33,7 +33,7 @@ use super::config::VoiceConfig;
 /// for a phone turn on 2 cores with base) runs longer than the end-of-turn
 /// silence that follows. Measured with the real base-q5_1 model on 2 cores
 /// (`voice_e2e --calls 2 --realtime`, 12 turns): end of speech to first
-/// reply audio p50 471–490 ms at 100 ms against 585–606 at 200. An 11 s
+/// reply audio p50 443–501 ms at 100 ms against 585–606 at 200. An 11 s
 /// turn with commas (`--long-turn`) stays whole: a decode of the words
 /// before a pause only ends the turn when they end a sentence (a trailing
 /// comma does not, see `turn_end::assess`), and new speech brings the
@@ -129,6 +129,8 @@ mod tests {
         assert_eq!(end_silence_for(&said("Vorrei prenotare per"), &config), Some(500 + UNFINISHED_EXTRA_MS));
         assert_eq!(end_silence_for(&said("ehm"), &config), Some(500 + UNFINISHED_EXTRA_MS));
         assert_eq!(end_silence_for(&said(""), &config), None);
+        // Words before a comma: the sentence goes on, the configured silence holds.
+        assert_eq!(end_silence_for(&said("Buongiorno, sono Mario Bianchi,"), &config), None);
         let config = VoiceConfig { complete_end_silence_ms: 250, unfinished_extra_ms: 900, ..VoiceConfig::default() };
         assert_eq!(end_silence_for(&said("sì"), &config), Some(250));
         assert_eq!(end_silence_for(&said("e"), &config), Some(1_400));
