@@ -177,17 +177,29 @@ pub fn tandem_repeat(words: &[String]) -> (usize, usize) {
     best
 }
 
-/// Whether all of `text` is one phrase said over and over, at least
-/// [`LOOP_REPEATS`] times from its first word (the last time possibly cut
-/// short): the model heard that phrase and did not stop. On a turn of a word
-/// or two, a decode on a wider window returns that same phrase once
-/// ("C C C …" → "C", "Ma Belle. Ma Belle. …" → "Ma Belle." on espeak-ng's
-/// "sì", "va bene"; see `whisper::run`), so the loop cut to one occurrence
-/// ([`clean_up`]) is the transcript.
-pub fn is_one_phrase_looped(text: &str) -> bool {
+/// When all of `text` is one phrase said over and over from its first word,
+/// [`LOOP_REPEATS`] times or more (the last time possibly cut short, even
+/// mid-word), the phrase's length in words: the model heard that phrase and
+/// did not stop. `None` otherwise. Whisper's loop on real speech often has
+/// this shape (issue 14: a clip recognised correctly, then repeated to the
+/// token cap), and on a turn of a word or two a decode on a wider window
+/// returns that same phrase once ("C C C …" → "C", "Ma Belle. Ma Belle. …"
+/// → "Ma Belle." on espeak-ng's "sì", "va bene"; see `whisper::run`).
+pub fn looped_phrase_words(text: &str) -> Option<usize> {
     let words = normalised_words(text);
-    (1..=MAX_NGRAM.min(words.len() / LOOP_REPEATS)).any(|n| words.chunks(n).all(|chunk| chunk == &words[..chunk.len()]))
+    // Twice in full and begun a third time: a token cap may stop it mid-word.
+    let longest = MAX_NGRAM.min(words.len().saturating_sub(1) / (LOOP_REPEATS - 1));
+    (1..=longest).find(|&n| {
+        let (last, whole) = words.split_last().map_or((None, &words[..0]), |(last, rest)| (Some(last), rest));
+        let cut_short = last.is_some_and(|w| words[whole.len() % n].starts_with(w.as_str()));
+        cut_short && whole.iter().enumerate().all(|(i, w)| *w == words[i % n])
+    })
 }
+
+/// Fewest words a second a looped phrase must hold to stand for the whole
+/// turn ([`looped_phrase_words`]): below it the caller said more than the
+/// phrase, and the turn is decoded again.
+pub const MIN_PHRASE_WORDS_PER_SECOND: f64 = 1.0;
 
 /// `text` with every loop (an n-gram repeated [`LOOP_REPEATS`] times or more
 /// in a row) cut to one occurrence, and at most `max_words` words. The
@@ -289,14 +301,19 @@ mod tests {
 
     #[test]
     fn a_phrase_looped_from_the_start_is_one_phrase() {
-        assert!(is_one_phrase_looped("C C C C"));
-        assert!(is_one_phrase_looped("Ma Belle. Ma Belle. Ma Belle. Ma"));
-        assert!(is_one_phrase_looped("Per esempio. Per esempio. Per esempio."));
+        assert_eq!(looped_phrase_words("C C C C"), Some(1));
+        assert_eq!(looped_phrase_words("Ma Belle. Ma Belle. Ma Belle. Ma"), Some(2));
+        assert_eq!(looped_phrase_words("Per esempio. Per esempio. Per esempio."), Some(2));
+        assert_eq!(looped_phrase_words("Siete aperti sabato? Siete aperti sabato? Siete aperti sabato? Siete"), Some(3));
+        // Stopped by the token cap inside the third time, inside a word.
+        assert_eq!(looped_phrase_words("Siete a partil, sanato, pomerizo. Siete a partil, sanato, pomerizo. Siete a partil, san"), Some(5));
+        assert_eq!(looped_phrase_words("Sì, sì, s"), Some(1));
+        assert_eq!(looped_phrase_words("Siete aperti. Siete aperti. Siete chiusi"), None);
         // Twice is not a loop; words before the loop are more than one phrase.
-        assert!(!is_one_phrase_looped("No, no."));
-        assert!(!is_one_phrase_looped("Va bene, sì sì sì sì"));
-        assert!(!is_one_phrase_looped("Mi chiamo Mario Bianchi"));
-        assert!(!is_one_phrase_looped(""));
+        assert_eq!(looped_phrase_words("No, no."), None);
+        assert_eq!(looped_phrase_words("Va bene, sì sì sì sì"), None);
+        assert_eq!(looped_phrase_words("Mi chiamo Mario Bianchi"), None);
+        assert_eq!(looped_phrase_words(""), None);
     }
 
     #[test]

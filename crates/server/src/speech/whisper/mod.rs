@@ -14,9 +14,11 @@
 //!   (50 per second plus a margin) instead of the fixed 30 s window;
 //! - decoded tokens are capped in proportion to the duration, and a pass
 //!   whose tokens start repeating is stopped there ([`loop_stop`]);
-//! - a turn of a word or two that loops on one phrase from its first word
-//!   keeps that phrase once, without a retry (the retry returned the same
-//!   phrase on every such espeak-ng answer measured, 370–395 ms later);
+//! - a turn that loops on one phrase from its first word keeps that phrase
+//!   once, without a retry, when the turn is a word or two or the phrase
+//!   holds at least [`decode_check::MIN_PHRASE_WORDS_PER_SECOND`] (the retry
+//!   returned the same phrase on every such espeak-ng short answer measured,
+//!   370–395 ms later; a longer turn's retry on the full window costs 1.5–2 s);
 //! - a pass that loops, hits the cap or holds more words than the audio can
 //!   is decoded once more on a wider window ([`retry_ctx`]): the full 30 s
 //!   window, except for a turn short enough to sit in the smallest short
@@ -419,11 +421,13 @@ impl Decode {
         let first_ms = started.elapsed().as_millis() as u64;
         let echo = decode_check::echoes_prompt(&first.text, &self.prompt_words);
         let why = if echo { Some(Suspicion::PromptEcho) } else { first.suspicion(seconds) };
-        // A word or two that looped: the phrase, once, is what the retry gives too.
-        let short_loop = audio_ctx(seconds, self.context.model_n_audio_ctx()) <= MIN_AUDIO_CTX
-            && matches!(why, Some(Suspicion::Repetition { .. } | Suspicion::LoopStopped | Suspicion::TokenCap))
-            && decode_check::is_one_phrase_looped(&first.text);
-        let Some(why) = why.filter(|_| !first.is_no_speech() && !short_loop) else {
+        // One phrase looped from the first word: the phrase, once, is the
+        // turn when it is a word or two, or holds the words its duration calls for.
+        let short = audio_ctx(seconds, self.context.model_n_audio_ctx()) <= MIN_AUDIO_CTX;
+        let phrase_loop = matches!(why, Some(Suspicion::Repetition { .. } | Suspicion::LoopStopped | Suspicion::TokenCap))
+            && decode_check::looped_phrase_words(&first.text)
+                .is_some_and(|words| short || words as f64 >= seconds * decode_check::MIN_PHRASE_WORDS_PER_SECOND);
+        let Some(why) = why.filter(|_| !first.is_no_speech() && !phrase_loop) else {
             self.states.give_back(state);
             tracing::debug!(
                 audio_ms = (seconds * 1000.0) as u64,
@@ -432,7 +436,7 @@ impl Decode {
                 first_ms,
                 threads,
                 tokens = first.tokens,
-                short_loop,
+                phrase_loop,
                 "Whisper decode"
             );
             return Ok(settle(&first, seconds));
