@@ -301,19 +301,24 @@ mod tests {
 
     #[test]
     fn a_phrase_looped_from_the_start_is_one_phrase() {
-        assert_eq!(looped_phrase_words("C C C C"), Some(1));
-        assert_eq!(looped_phrase_words("Ma Belle. Ma Belle. Ma Belle. Ma"), Some(2));
-        assert_eq!(looped_phrase_words("Per esempio. Per esempio. Per esempio."), Some(2));
-        assert_eq!(looped_phrase_words("Siete aperti sabato? Siete aperti sabato? Siete aperti sabato? Siete"), Some(3));
-        // Stopped by the token cap inside the third time, inside a word.
-        assert_eq!(looped_phrase_words("Siete a partil, sanato, pomerizo. Siete a partil, sanato, pomerizo. Siete a partil, san"), Some(5));
-        assert_eq!(looped_phrase_words("Sì, sì, s"), Some(1));
-        assert_eq!(looped_phrase_words("Siete aperti. Siete aperti. Siete chiusi"), None);
-        // Twice is not a loop; words before the loop are more than one phrase.
-        assert_eq!(looped_phrase_words("No, no."), None);
-        assert_eq!(looped_phrase_words("Va bene, sì sì sì sì"), None);
-        assert_eq!(looped_phrase_words("Mi chiamo Mario Bianchi"), None);
-        assert_eq!(looped_phrase_words(""), None);
+        let cases = [
+            ("C C C C", Some(1)),
+            ("Ma Belle. Ma Belle. Ma Belle. Ma", Some(2)),
+            ("Per esempio. Per esempio. Per esempio.", Some(2)),
+            ("Siete aperti sabato? Siete aperti sabato? Siete aperti sabato? Siete", Some(3)),
+            // Stopped by the token cap inside the third time, inside a word.
+            ("Siete a partil, sanato, pomerizo. Siete a partil, sanato, pomerizo. Siete a partil, san", Some(5)),
+            ("Sì, sì, s", Some(1)),
+            ("Siete aperti. Siete aperti. Siete chiusi", None),
+            // Twice is not a loop; words before the loop are more than one phrase.
+            ("No, no.", None),
+            ("Va bene, sì sì sì sì", None),
+            ("Mi chiamo Mario Bianchi", None),
+            ("", None),
+        ];
+        for (text, phrase) in cases {
+            assert_eq!(looped_phrase_words(text), phrase, "{text:?}");
+        }
     }
 
     #[test]
