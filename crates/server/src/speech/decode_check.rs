@@ -188,12 +188,9 @@ pub fn tandem_repeat(words: &[String]) -> (usize, usize) {
 pub fn looped_phrase_words(text: &str) -> Option<usize> {
     let words = normalised_words(text);
     // Twice in full and begun a third time: a token cap may stop it mid-word.
-    let longest = MAX_NGRAM.min(words.len().saturating_sub(1) / (LOOP_REPEATS - 1));
-    (1..=longest).find(|&n| {
-        let (last, whole) = words.split_last().map_or((None, &words[..0]), |(last, rest)| (Some(last), rest));
-        let cut_short = last.is_some_and(|w| words[whole.len() % n].starts_with(w.as_str()));
-        cut_short && whole.iter().enumerate().all(|(i, w)| *w == words[i % n])
-    })
+    let (last, whole) = words.split_last()?;
+    let longest = MAX_NGRAM.min(whole.len() / (LOOP_REPEATS - 1));
+    (1..=longest).find(|&n| words[whole.len() % n].starts_with(last.as_str()) && whole.iter().enumerate().all(|(i, w)| *w == words[i % n]))
 }
 
 /// Fewest words a second a looped phrase must hold to stand for the whole

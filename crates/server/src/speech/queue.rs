@@ -19,9 +19,12 @@
 //! [`RecognitionQueue::max_calls`] (`STT_MAX_CALLS`, by default one call per
 //! decoding slot) is how many calls are let in at once. Measured with the
 //! real base model on 2 cores (`load_calls --real-speech`, a turn every
-//! ~10 s): one call alone answers at p95 1.3 s, two sharing one slot at
-//! p95 4.4 s, when their turns end together and one waits for the other's
-//! decode.
+//! ~10 s): one call alone answered at p95 1.3 s, two sharing one slot at
+//! p95 4.4 s, when their turns ended together and one waited for the
+//! other's decode and its retry on the full window. Since loops are cut
+//! without that retry (see `whisper`), the same machine held 4 calls at p95
+//! 1.4 s; the default stays one call per slot because a slower machine of
+//! the same kind was not measured again (README, capacity).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

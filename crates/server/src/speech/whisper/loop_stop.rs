@@ -30,6 +30,9 @@ pub const DIGIT_STOP_REPEATS: usize = 8;
 /// Longest repeated run looked for, in tokens (a phrase of a few words).
 pub const MAX_UNIT_TOKENS: usize = 16;
 
+/// Most recent tokens the loop check reads: the longest run at the most repeats.
+const WINDOW_TOKENS: usize = MAX_UNIT_TOKENS * DIGIT_STOP_REPEATS;
+
 /// What the callback needs, kept alive by the pass while whisper.cpp runs.
 #[derive(Debug)]
 pub struct LoopStop {
@@ -114,8 +117,13 @@ pub unsafe extern "C" fn stop_loops(
     }
     // SAFETY: whisper.cpp passes `n_tokens` initialised token data.
     let data = unsafe { std::slice::from_raw_parts(tokens, n_tokens) };
-    let window = &data[n_tokens.saturating_sub(MAX_UNIT_TOKENS * DIGIT_STOP_REPEATS)..];
-    let ids: Vec<i32> = window.iter().map(|t| t.id).collect();
+    // The last tokens' ids, on the stack: this runs at every decoder step.
+    let window = &data[n_tokens.saturating_sub(WINDOW_TOKENS)..];
+    let mut ids = [0i32; WINDOW_TOKENS];
+    for (id, token) in ids.iter_mut().zip(window) {
+        *id = token.id;
+    }
+    let ids = &ids[..window.len()];
     let is_digits = |id: i32| {
         // SAFETY: `ctx` is the live context; the text whisper.cpp returns for
         // a token id is NUL-terminated and lives as long as the context.
@@ -124,7 +132,7 @@ pub unsafe extern "C" fn stop_loops(
     };
     // SAFETY: `logits` holds the model's `n_vocab` floats for this step.
     let logits = unsafe { std::slice::from_raw_parts_mut(logits, stop.n_vocab) };
-    mask_if_looping(stop, &ids, logits, is_digits);
+    mask_if_looping(stop, ids, logits, is_digits);
 }
 
 #[cfg(test)]
